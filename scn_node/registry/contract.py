@@ -1,0 +1,409 @@
+"""RegistryContract: the one async wrapper over the SCN Registry, shared by the node and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import aiohttp
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.contract import AsyncContract
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TimeExhausted,
+    Web3Exception,
+)
+
+from scn_node.registry.artifact import load_artifact
+from scn_node.registry.errors import (
+    InsufficientFunds,
+    NotARegistry,
+    RegistryError,
+    RegistryRevert,
+    RegistryUnavailable,
+    TransactionFailed,
+)
+from scn_node.registry.listings import (
+    ZERO_ADDRESS,
+    NodeListing,
+    PartyListing,
+    TransactionReceipt,
+    module_indices,
+    modules_of,
+    role_indices,
+    roles_of,
+)
+from scn_node.registry.signing import DOMAIN_NAME, SignedAction, sign_action
+from scn_node.scpi.party import ModuleId, PartyId, Role
+
+T = TypeVar("T")
+GAS_MARGIN = 1.25  # estimates can fall short when storage is warm in the estimate but cold when mined
+PAGE_SIZE = 100
+SentCallback = Callable[[str], None]
+
+
+class RegistryContract:
+    """Reads and writes the SCN Registry. Methods are named by intent; results are frozen values."""
+
+    def __init__(self, w3: AsyncWeb3[Any], address: str, *, receipt_timeout: float = 120.0) -> None:
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self._contract: AsyncContract = w3.eth.contract(
+            address=self.address, abi=load_artifact("Registry")["abi"]
+        )
+        self._receipt_timeout = receipt_timeout
+        # One lock and one next-nonce per sending account: concurrent sends never reuse a nonce.
+        self._send_locks: dict[str, asyncio.Lock] = {}
+        self._next_nonce: dict[str, int] = {}
+        self._chain_id: int | None = None
+
+    @classmethod
+    async def connect(cls, rpc_url: str, address: str, *, timeout: float = 10.0) -> RegistryContract:
+        """Connect over HTTP and check that an SCN Registry is deployed at `address`."""
+        w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        registry = cls(w3, address)
+        try:
+            await registry.verify()
+        except BaseException:
+            await registry.close()
+            raise
+        return registry
+
+    async def close(self) -> None:
+        await self.w3.provider.disconnect()
+
+    async def verify(self) -> None:
+        code = await self._read(self.w3.eth.get_code(self.address))
+        if not code:
+            raise NotARegistry(f"no contract at {self.address}")
+        try:
+            domain = await self._contract.functions.eip712Domain().call()
+        except (ContractLogicError, ContractCustomError, Web3Exception):
+            raise NotARegistry(f"the contract at {self.address} is not an SCN Registry") from None
+        if domain[1] != DOMAIN_NAME:
+            raise NotARegistry(f"the contract at {self.address} is not an SCN Registry")
+
+    @classmethod
+    async def deploy(
+        cls,
+        w3: AsyncWeb3[Any],
+        account: LocalAccount,
+        *,
+        at_nonce: int | None = None,
+        on_sent: SentCallback | None = None,
+    ) -> tuple[RegistryContract, TransactionReceipt]:
+        """Deploy a new registry owned by `account`.
+
+        `at_nonce` first spends the account's nonces up to that value with empty transfers, so the
+        contract lands at a known address (the local network's, which OCN tools also know).
+        """
+        artifact = load_artifact("Registry")
+        factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        deployer = cls(w3, ZERO_ADDRESS)
+        if at_nonce is not None:
+            current = await deployer._read(w3.eth.get_transaction_count(account.address, "pending"))
+            if current > at_nonce:
+                raise RegistryError(
+                    f"{account.address} has already used nonce {at_nonce}; "
+                    "deploy on a fresh chain or without --at-nonce"
+                )
+            for _ in range(at_nonce - current):
+                await deployer._send(account, {"to": account.address, "value": 0, "gas": 21_000})
+        receipt = await deployer._transact(account, factory.constructor(), on_sent)
+        assert receipt.contract_address is not None
+        return cls(w3, receipt.contract_address), receipt
+
+    # ------------------------------------------------------------------ nodes
+
+    async def get_node(self, operator: str) -> NodeListing | None:
+        url = await self._read(self._contract.functions.getNode(to_checksum_address(operator)).call())
+        return NodeListing(to_checksum_address(operator), url) if url else None
+
+    async def node_count(self) -> int:
+        count: int = await self._read(self._contract.functions.nodeCount().call())
+        return count
+
+    async def list_nodes(self) -> list[NodeListing]:
+        async def page(offset: int) -> list[NodeListing]:
+            rows = await self._read(self._contract.functions.listNodes(offset, PAGE_SIZE).call())
+            return [NodeListing(to_checksum_address(r[0]), r[1]) for r in rows]
+
+        return await _all_pages(page)
+
+    async def set_node(
+        self, account: LocalAccount, url: str, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "setNode", [url], on_sent)
+
+    async def delete_node(
+        self, account: LocalAccount, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "deleteNode", [], on_sent)
+
+    # ------------------------------------------------------------------ parties
+
+    async def get_party(self, party: PartyId) -> PartyListing | None:
+        row = await self._read(
+            self._contract.functions.getPartyDetailsByOcpi(*_credentials(party)).call()
+        )
+        address, roles, sender, receiver, operator, url = row
+        if operator == ZERO_ADDRESS:
+            return None
+        return PartyListing(
+            to_checksum_address(address),
+            party,
+            roles_of(roles),
+            modules_of(sender),
+            modules_of(receiver),
+            to_checksum_address(operator),
+            url,
+        )
+
+    async def get_party_by_address(self, address: str) -> PartyListing | None:
+        row = await self._read(
+            self._contract.functions.getPartyDetailsByAddress(to_checksum_address(address)).call()
+        )
+        cc, pid, sender, receiver, roles, operator, url = row
+        if operator == ZERO_ADDRESS:
+            return None
+        return PartyListing(
+            to_checksum_address(address),
+            PartyId(cc.decode("ascii"), pid.decode("ascii")),
+            roles_of(roles),
+            modules_of(sender),
+            modules_of(receiver),
+            to_checksum_address(operator),
+            url,
+        )
+
+    async def party_count(self) -> int:
+        count: int = await self._read(self._contract.functions.partyCount().call())
+        return count
+
+    async def list_parties(self) -> list[PartyListing]:
+        return await _all_pages(
+            lambda offset: self._party_page(self._contract.functions.listParties(offset, PAGE_SIZE))
+        )
+
+    async def list_parties_of(self, operator: str) -> list[PartyListing]:
+        """The parties that name `operator`'s node: what a node expects to connect to it."""
+        checksummed = to_checksum_address(operator)
+        return await _all_pages(
+            lambda offset: self._party_page(
+                self._contract.functions.listPartiesOf(checksummed, offset, PAGE_SIZE)
+            )
+        )
+
+    async def set_party(
+        self,
+        account: LocalAccount,
+        party: PartyId,
+        roles: Sequence[Role],
+        operator: str,
+        *,
+        on_sent: SentCallback | None = None,
+    ) -> TransactionReceipt:
+        args = [*_credentials(party), role_indices(tuple(roles)), to_checksum_address(operator)]
+        return await self._call(account, "setParty", args, on_sent)
+
+    async def set_party_modules(
+        self,
+        account: LocalAccount,
+        sender: Sequence[ModuleId],
+        receiver: Sequence[ModuleId],
+        *,
+        on_sent: SentCallback | None = None,
+    ) -> TransactionReceipt:
+        args = [module_indices(tuple(sender)), module_indices(tuple(receiver))]
+        return await self._call(account, "setPartyModules", args, on_sent)
+
+    async def delete_party(
+        self, account: LocalAccount, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "deleteParty", [], on_sent)
+
+    # ------------------------------------------------------------------ signed on-behalf calls
+
+    async def nonce_of(self, signer: str) -> int:
+        nonce: int = await self._read(
+            self._contract.functions.nonces(to_checksum_address(signer)).call()
+        )
+        return nonce
+
+    async def sign(
+        self,
+        signer: LocalAccount,
+        action: str,
+        fields: dict[str, Any],
+        *,
+        valid_for: int = 3600,
+    ) -> SignedAction:
+        """Sign `action` offline for a spender to submit; reads only the signer's nonce and the chain id."""
+        return sign_action(
+            signer,
+            action,
+            fields,
+            nonce=await self.nonce_of(signer.address),
+            deadline=int(time.time()) + valid_for,
+            chain_id=await self.chain_id(),
+            contract=self.address,
+        )
+
+    async def submit(
+        self, spender: LocalAccount, signed: SignedAction, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        if to_checksum_address(signed.contract) != self.address:
+            raise RegistryError(f"signed for the registry at {signed.contract}, not {self.address}")
+        if signed.chain_id != await self.chain_id():
+            raise RegistryError(f"signed for chain {signed.chain_id}, not {await self.chain_id()}")
+        function, args = signed.function_call()
+        return await self._call(spender, function, args, on_sent)
+
+    # ------------------------------------------------------------------ owner
+
+    async def owner(self) -> str:
+        owner: str = await self._read(self._contract.functions.owner().call())
+        return owner
+
+    async def admin_delete_node(
+        self, owner: LocalAccount, operator: str, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        args = [to_checksum_address(operator)]
+        return await self._call(owner, "adminDeleteOperator", args, on_sent)
+
+    async def admin_delete_party(
+        self, owner: LocalAccount, party: PartyId, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(owner, "adminDeleteParty", list(_credentials(party)), on_sent)
+
+    async def transfer_ownership(
+        self, owner: LocalAccount, new_owner: str, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        args = [to_checksum_address(new_owner)]
+        return await self._call(owner, "transferOwnership", args, on_sent)
+
+    async def accept_ownership(
+        self, account: LocalAccount, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "acceptOwnership", [], on_sent)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = await self._read(self.w3.eth.chain_id)
+        return self._chain_id
+
+    async def balance_of(self, address: str) -> int:
+        balance: int = await self._read(self.w3.eth.get_balance(to_checksum_address(address)))
+        return balance
+
+    async def _party_page(self, call: Any) -> list[PartyListing]:
+        rows = await self._read(call.call())
+        return [
+            PartyListing(
+                to_checksum_address(r[0]),
+                PartyId(r[1].decode("ascii"), r[2].decode("ascii")),
+                roles_of(r[3]),
+                modules_of(r[4]),
+                modules_of(r[5]),
+                to_checksum_address(r[6]),
+                r[7],
+            )
+            for r in rows
+        ]
+
+    async def _call(
+        self, account: LocalAccount, function: str, args: list[Any], on_sent: SentCallback | None
+    ) -> TransactionReceipt:
+        return await self._transact(account, self._contract.functions[function](*args), on_sent)
+
+    async def _transact(
+        self, account: LocalAccount, call: Any, on_sent: SentCallback | None
+    ) -> TransactionReceipt:
+        gas = await self._estimate(call.estimate_gas({"from": account.address}))
+        # Fees and nonce are set in _send; placeholders keep web3 from looking them up here.
+        params = {"from": account.address, "gas": gas, "gasPrice": 0, "nonce": 0, "chainId": 0}
+        tx = await self._read(call.build_transaction(params))
+        return await self._send(account, dict(tx), on_sent=on_sent)
+
+    async def _estimate(self, estimate: Awaitable[int]) -> int:
+        """Estimate once, with a margin; a revert surfaces here with its reason, before any cost."""
+        gas = await self._read(estimate)
+        return int(gas * GAS_MARGIN)
+
+    async def _send(
+        self, account: LocalAccount, tx: dict[str, Any], *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        sender = account.address
+        lock = self._send_locks.setdefault(sender, asyncio.Lock())
+        async with lock:
+            gas_price = await self._read(self.w3.eth.gas_price)
+            balance = await self.balance_of(sender)
+            cost = int(tx["gas"]) * gas_price + int(tx.get("value", 0))
+            if balance < cost:
+                raise InsufficientFunds(
+                    f"{sender} holds {balance / 1e18:.6f} ETH but the transaction may cost "
+                    f"{cost / 1e18:.6f} ETH: fund the account first"
+                )
+            pending = await self._read(self.w3.eth.get_transaction_count(sender, "pending"))
+            nonce = max(pending, self._next_nonce.get(sender, 0))
+            tx.update(
+                nonce=nonce, gasPrice=gas_price, chainId=await self.chain_id(), **{"from": sender}
+            )
+            signed = account.sign_transaction(tx)
+            tx_hash = await self._read(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+            self._next_nonce[sender] = nonce + 1
+        if on_sent:
+            on_sent("0x" + bytes(tx_hash).hex())
+        try:
+            receipt = await self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self._receipt_timeout
+            )
+        except TimeExhausted:
+            raise RegistryUnavailable(
+                f"transaction 0x{bytes(tx_hash).hex()} not mined within {self._receipt_timeout:.0f} s"
+            ) from None
+        result = TransactionReceipt(
+            "0x" + bytes(receipt["transactionHash"]).hex(),
+            int(receipt["blockNumber"]),
+            int(receipt["gasUsed"]),
+            receipt.get("contractAddress"),
+        )
+        if receipt["status"] != 1:
+            raise TransactionFailed(f"transaction {result.tx_hash} failed in block {result.block_number}")
+        return result
+
+    async def _read(self, awaitable: Awaitable[T]) -> T:
+        """Await a chain call, turning transport failures and reverts into RegistryError."""
+        try:
+            return await awaitable
+        except (ContractLogicError, ContractCustomError) as error:
+            raise RegistryRevert(_revert_reason(error)) from None
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
+            raise RegistryUnavailable(f"the registry's RPC endpoint does not answer: {error}") from None
+
+
+def _credentials(party: PartyId) -> tuple[bytes, bytes]:
+    return party.country_code.encode("ascii"), party.party_id.encode("ascii")
+
+
+def _revert_reason(error: ContractLogicError | ContractCustomError) -> str:
+    message = str(error.message if error.message else error)
+    return message.removeprefix("execution reverted: ").removeprefix("execution reverted") or (
+        "the contract reverted without a reason"
+    )
+
+
+async def _all_pages(page: Callable[[int], Awaitable[list[T]]]) -> list[T]:
+    rows: list[T] = []
+    while True:
+        batch = await page(len(rows))
+        rows.extend(batch)
+        if len(batch) < PAGE_SIZE:
+            return rows

@@ -1,0 +1,86 @@
+"""What the registry says about nodes and parties, as frozen values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scn_node.scpi.party import ModuleId, PartyId, Role
+
+# The contract stores roles and modules as indices in these orders (the OCN ones).
+REGISTRY_ROLES: tuple[Role, ...] = (
+    Role.CPO,
+    Role.EMSP,
+    Role.HUB,
+    Role.NAP,
+    Role.NSP,
+    Role.OTHER,
+    Role.SCSP,
+)
+REGISTRY_MODULES: tuple[ModuleId, ...] = (
+    ModuleId.CDRS,
+    ModuleId.CHARGING_PROFILES,
+    ModuleId.COMMANDS,
+    ModuleId.LOCATIONS,
+    ModuleId.SESSIONS,
+    ModuleId.TARIFFS,
+    ModuleId.TOKENS,
+)
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeListing:
+    operator: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyListing:
+    address: str
+    party: PartyId
+    roles: tuple[Role, ...]
+    modules_sender: tuple[ModuleId, ...]
+    modules_receiver: tuple[ModuleId, ...]
+    operator: str
+    node_url: str
+    """Empty when the operator has deleted its node."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "countryCode": self.party.country_code,
+            "partyId": self.party.party_id,
+            "address": self.address,
+            "roles": [str(r) for r in self.roles],
+            "modules": {
+                "sender": [str(m) for m in self.modules_sender],
+                "receiver": [str(m) for m in self.modules_receiver],
+            },
+            "node": {"operator": self.operator, "url": self.node_url},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionReceipt:
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    contract_address: str | None = None
+
+
+def role_indices(roles: list[Role] | tuple[Role, ...]) -> list[int]:
+    return sorted({REGISTRY_ROLES.index(r) for r in roles})
+
+
+def module_indices(modules: list[ModuleId] | tuple[ModuleId, ...]) -> list[int]:
+    try:
+        return sorted({REGISTRY_MODULES.index(m) for m in modules})
+    except ValueError as error:
+        raise ValueError(f"not a registry module: {error}") from None
+
+
+def roles_of(indices: list[int]) -> tuple[Role, ...]:
+    return tuple(REGISTRY_ROLES[i] for i in indices)
+
+
+def modules_of(indices: list[int]) -> tuple[ModuleId, ...]:
+    return tuple(REGISTRY_MODULES[i] for i in indices)

@@ -1,0 +1,1 @@
+"""SCPI 2.2 vocabulary: pure values, no I/O and no framework imports."""
