@@ -1,0 +1,561 @@
+"""scn-registry: list and look up SCN nodes and parties in the SCN Registry."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, to_checksum_address
+from web3 import AsyncHTTPProvider, AsyncWeb3
+
+from registry_cli.output import Output
+from scn_node.registry import (
+    InvalidAuthorisation,
+    RegistryContract,
+    RegistryError,
+    SignedAction,
+)
+from scn_node.registry.listings import REGISTRY_MODULES, REGISTRY_ROLES
+from scn_node.registry.networks import UnknownNetwork, network
+from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId, Role
+
+T = TypeVar("T")
+Web3Factory = Callable[[str], AsyncWeb3[Any]]
+
+
+def http_web3(rpc_url: str) -> AsyncWeb3[Any]:
+    return AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+
+
+@dataclass
+class Session:
+    """What the global options resolved to; `make_web3` is replaceable so tests can use any chain."""
+
+    rpc_url: str
+    registry: str
+    signer_key: str | None
+    spender_key: str | None
+    output: Output
+    make_web3: Web3Factory
+
+    def signer(self) -> LocalAccount:
+        return _account(self.signer_key, "signer", "-s/--signer or SIGNER")
+
+    def spender(self) -> LocalAccount:
+        return _account(self.spender_key, "spender", "-x/--spender or SPENDER")
+
+    def run(self, work: Callable[[RegistryContract], Coroutine[Any, Any, T]]) -> T:
+        async def session() -> T:
+            registry = RegistryContract(self.make_web3(self.rpc_url), self.registry)
+            try:
+                try:
+                    await registry.verify()
+                except RegistryError as error:
+                    raise click.ClickException(f"{error} (RPC {self.rpc_url})") from None
+                try:
+                    return await work(registry)
+                except RegistryError as error:
+                    raise click.ClickException(str(error)) from None
+            finally:
+                await registry.close()
+
+        return asyncio.run(session())
+
+
+def _account(key: str | None, who: str, where: str) -> LocalAccount:
+    if not key:
+        raise click.UsageError(f"no {who} key: pass {where}")
+    try:
+        account: LocalAccount = Account.from_key(key)
+    except (ValueError, TypeError):
+        raise click.UsageError(f"the {who} key is not a 32-byte hex private key") from None
+    return account
+
+
+class GreedyOption(click.Option):
+    """`-r CPO EMSP`: takes every value up to the next option, as the OCN CLI did."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if option is None:
+                continue
+            process = option.process
+
+            def greedy(value: Any, state: Any, process: Any = process) -> None:
+                process(value, state)
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    process(state.rargs.pop(0), state)
+
+            option.process = greedy
+
+
+def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not is_address(value):
+        raise click.BadParameter(f"{value!r} is not an Ethereum address (0x + 40 hex digits)")
+    return to_checksum_address(value)
+
+
+def _url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL")
+    # The registry stores it verbatim and nodes compare it, so store one spelling only.
+    return value.strip().rstrip("/")
+
+
+def _party(_ctx: click.Context, _param: click.Parameter, value: tuple[str, str] | None) -> Any:
+    if not value:
+        return None
+    try:
+        return PartyId.parse(*value)
+    except InvalidPartyId as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _choices(kind: type[Role] | type[ModuleId], allowed: tuple[Any, ...]) -> Callable[..., Any]:
+    names = {str(m).upper(): m for m in allowed}
+
+    def convert(_ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[Any]:
+        chosen: list[Any] = []
+        for item in (v for raw in value for v in raw.split(",") if v):
+            if item.upper() not in names:
+                raise click.BadParameter(
+                    f"unknown {kind.__name__.lower()} {item!r}; choose from {', '.join(map(str, allowed))}"
+                )
+            if names[item.upper()] not in chosen:
+                chosen.append(names[item.upper()])
+        return chosen
+
+    return convert
+
+
+credentials_option = click.option(
+    "-c",
+    "--credentials",
+    "party",
+    nargs=2,
+    metavar="CC PID",
+    callback=_party,
+    help="SCPI country code and party id, e.g. DE MSP",
+)
+
+
+def party_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "-o",
+        "--operator",
+        required=True,
+        callback=_address,
+        help="wallet address of the node operator the party uses",
+    )(command)
+    command = click.option(
+        "-r",
+        "--roles",
+        cls=GreedyOption,
+        multiple=True,
+        required=True,
+        callback=_choices(Role, REGISTRY_ROLES),
+        metavar="ROLE [ROLE…]",
+        help="CPO EMSP HUB NAP NSP OTHER SCSP",
+    )(command)
+    return click.option(
+        "-c",
+        "--credentials",
+        "party",
+        nargs=2,
+        required=True,
+        metavar="CC PID",
+        callback=_party,
+        help="SCPI country code and party id, e.g. DE MSP",
+    )(command)
+
+
+def module_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, short in (("--receiver-interface", "--ri"), ("--sender-interface", "--si")):
+        command = click.option(
+            flag,
+            short,
+            cls=GreedyOption,
+            multiple=True,
+            callback=_choices(ModuleId, REGISTRY_MODULES),
+            metavar="MODULE [MODULE…]",
+            help="modules the party implements for this interface; none clears them",
+        )(command)
+    return command
+
+
+@click.group()
+@click.option("-n", "--network", "network_name", default="local", show_default=True)
+@click.option(
+    "--networks-file",
+    envvar="SCN_NETWORKS_FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JSON file of extra networks: {name: {rpc_url, registry}}",
+)
+@click.option("--rpc-url", envvar="SCN_RPC_URL", help="overrides the network's RPC URL")
+@click.option(
+    "--registry", envvar="SCN_REGISTRY_ADDRESS", callback=_address, help="registry contract address"
+)
+@click.option("-s", "--signer", envvar="SIGNER", help="private key of the data owner [env SIGNER]")
+@click.option(
+    "-x", "--spender", envvar="SPENDER", help="private key that pays for signed calls [env SPENDER]"
+)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    network_name: str,
+    networks_file: Path | None,
+    rpc_url: str | None,
+    registry: str | None,
+    signer: str | None,
+    spender: str | None,
+    as_json: bool,
+) -> None:
+    """List and look up Smart Charging Network nodes and parties in the SCN Registry."""
+    try:
+        chosen = network(network_name, networks_file)
+    except UnknownNetwork as error:
+        raise click.UsageError(str(error)) from None
+    make_web3 = (ctx.obj or {}).get("make_web3", http_web3)
+    ctx.obj = Session(
+        rpc_url or chosen.rpc_url,
+        registry or chosen.registry,
+        signer,
+        spender,
+        Output(as_json),
+        make_web3,
+    )
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+# ---------------------------------------------------------------------- nodes
+
+
+@cli.command("set-node")
+@click.argument("url", callback=_url)
+@pass_session
+def set_node(session: Session, url: str) -> None:
+    """List (or change) the signer's node at URL."""
+    signer = session.signer()
+    receipt = session.run(
+        lambda r: r.set_node(signer, url, on_sent=session.output.sent("set-node"))
+    )
+    session.output.receipt("set-node", receipt, operator=signer.address, url=url)
+
+
+@cli.command("get-node")
+@click.argument("address", callback=_address)
+@pass_session
+def get_node(session: Session, address: str) -> None:
+    """Show the URL of the node run by operator ADDRESS."""
+    session.output.node(session.run(lambda r: r.get_node(address)), address)
+
+
+@cli.command("delete-node")
+@pass_session
+def delete_node(session: Session) -> None:
+    """Remove the signer's node from the registry."""
+    signer = session.signer()
+    receipt = session.run(lambda r: r.delete_node(signer, on_sent=session.output.sent("delete-node")))
+    session.output.receipt("delete-node", receipt, operator=signer.address)
+
+
+@cli.command("list-nodes")
+@pass_session
+def list_nodes(session: Session) -> None:
+    """List every node in the registry."""
+    session.output.nodes(session.run(lambda r: r.list_nodes()))
+
+
+# ---------------------------------------------------------------------- parties
+
+
+@cli.command("set-party")
+@party_options
+@pass_session
+def set_party(session: Session, party: PartyId, roles: list[Role], operator: str) -> None:
+    """List (or update) the signer as an SCPI party using OPERATOR's node."""
+    signer = session.signer()
+    receipt = session.run(
+        lambda r: r.set_party(
+            signer, party, roles, operator, on_sent=session.output.sent("set-party")
+        )
+    )
+    session.output.receipt("set-party", receipt, party=signer.address)
+
+
+@cli.command("get-party")
+@credentials_option
+@click.option("-a", "--address", callback=_address, help="the party's wallet address")
+@pass_session
+def get_party(session: Session, party: PartyId | None, address: str | None) -> None:
+    """Look a party up by -c CC PID or by -a ADDRESS."""
+    if (party is None) == (address is None):
+        raise click.UsageError("give exactly one of -c/--credentials CC PID or -a/--address")
+    if party is not None:
+        session.output.party(session.run(lambda r: r.get_party(party)))
+    else:
+        assert address is not None
+        session.output.party(session.run(lambda r: r.get_party_by_address(address)))
+
+
+@cli.command("set-party-modules")
+@module_options
+@pass_session
+def set_party_modules(
+    session: Session, sender_interface: list[ModuleId], receiver_interface: list[ModuleId]
+) -> None:
+    """Declare the SCPI modules the signer's party implements."""
+    signer = session.signer()
+    receipt = session.run(
+        lambda r: r.set_party_modules(
+            signer,
+            sender_interface,
+            receiver_interface,
+            on_sent=session.output.sent("set-party-modules"),
+        )
+    )
+    session.output.receipt("set-party-modules", receipt, party=signer.address)
+
+
+@cli.command("delete-party")
+@pass_session
+def delete_party(session: Session) -> None:
+    """Remove the signer's party from the registry."""
+    signer = session.signer()
+    receipt = session.run(
+        lambda r: r.delete_party(signer, on_sent=session.output.sent("delete-party"))
+    )
+    session.output.receipt("delete-party", receipt, party=signer.address)
+
+
+@cli.command("list-parties")
+@click.option("-o", "--operator", callback=_address, help="only the parties of this node operator")
+@pass_session
+def list_parties(session: Session, operator: str | None) -> None:
+    """List every party in the registry (or those of one node operator)."""
+    session.output.parties(
+        session.run(lambda r: r.list_parties_of(operator) if operator else r.list_parties())
+    )
+
+
+# ---------------------------------------------------------------------- signed on-behalf calls
+
+
+@cli.group()
+@click.option(
+    "-w",
+    "--write",
+    "target",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="file to write the signed action to (default: stdout)",
+)
+@click.option(
+    "--valid-for", default=3600, show_default=True, help="seconds until the signature expires"
+)
+@click.pass_context
+def sign(ctx: click.Context, target: Path | None, valid_for: int) -> None:
+    """Sign an action offline with SIGNER, for a spender to submit with `submit`."""
+    ctx.meta["sign"] = (target, valid_for)
+
+
+def _sign(action: str, fields: dict[str, Any]) -> None:
+    ctx = click.get_current_context()
+    session: Session = ctx.find_object(Session)  # type: ignore[assignment]
+    target, valid_for = ctx.meta["sign"]
+    signer = session.signer()
+    signed = session.run(lambda r: r.sign(signer, action, fields, valid_for=valid_for))
+    if target:
+        target.write_text(signed.to_json() + "\n")
+        click.echo(f"signed {action} for {signer.address}, written to {target}", err=True)
+    else:
+        click.echo(signed.to_json())
+
+
+@sign.command("set-node")
+@click.argument("url", callback=_url)
+def sign_set_node(url: str) -> None:
+    """Sign listing the signer's node at URL."""
+    _sign("SetNode", {"domain": url})
+
+
+@sign.command("delete-node")
+def sign_delete_node() -> None:
+    """Sign removing the signer's node."""
+    _sign("DeleteNode", {})
+
+
+@sign.command("set-party")
+@party_options
+def sign_set_party(party: PartyId, roles: list[Role], operator: str) -> None:
+    """Sign listing the signer as a party."""
+    _sign(
+        "SetParty",
+        {
+            "countryCode": party.country_code,
+            "partyId": party.party_id,
+            "roles": [REGISTRY_ROLES.index(r) for r in sorted(roles, key=REGISTRY_ROLES.index)],
+            "operator": operator,
+        },
+    )
+
+
+@sign.command("set-party-modules")
+@module_options
+def sign_set_party_modules(
+    sender_interface: list[ModuleId], receiver_interface: list[ModuleId]
+) -> None:
+    """Sign declaring the signer's party modules."""
+    _sign(
+        "SetPartyModules",
+        {
+            "sender": sorted(REGISTRY_MODULES.index(m) for m in sender_interface),
+            "receiver": sorted(REGISTRY_MODULES.index(m) for m in receiver_interface),
+        },
+    )
+
+
+@sign.command("delete-party")
+def sign_delete_party() -> None:
+    """Sign removing the signer's party."""
+    _sign("DeleteParty", {})
+
+
+@cli.command()
+@click.argument("source", type=click.File("r"))
+@pass_session
+def submit(session: Session, source: Any) -> None:
+    """Send a signed action (a file, or - for stdin) as the spender, who pays the gas."""
+    try:
+        signed = SignedAction.from_json(source.read())
+        signed.verify()
+    except InvalidAuthorisation as error:
+        raise click.UsageError(str(error)) from None
+    spender = session.spender()
+    label = f"submit {signed.action}"
+    receipt = session.run(lambda r: r.submit(spender, signed, on_sent=session.output.sent(label)))
+    session.output.receipt(label, receipt, signer=signed.subject, spender=spender.address)
+
+
+# ---------------------------------------------------------------------- registry admin
+
+
+@cli.command()
+@click.option("--at-nonce", type=int, help="first use up the deployer's nonces to this one")
+@pass_session
+def deploy(session: Session, at_nonce: int | None) -> None:
+    """Deploy a new SCN Registry owned by the signer."""
+    signer = session.signer()
+
+    async def work() -> tuple[RegistryContract, Any]:
+        w3 = session.make_web3(session.rpc_url)
+        try:
+            return await RegistryContract.deploy(
+                w3, signer, at_nonce=at_nonce, on_sent=session.output.sent("deploy")
+            )
+        finally:
+            await w3.provider.disconnect()
+
+    try:
+        registry, receipt = asyncio.run(work())
+    except RegistryError as error:
+        raise click.ClickException(f"{error} (RPC {session.rpc_url})") from None
+    session.output.receipt("deploy", receipt, registry=registry.address, owner=signer.address)
+
+
+@cli.command()
+@pass_session
+def info(session: Session) -> None:
+    """Show the registry's address, chain, owner and how many nodes and parties it lists."""
+
+    async def work(r: RegistryContract) -> dict[str, Any]:
+        return {
+            "rpcUrl": session.rpc_url,
+            "registry": r.address,
+            "chainId": await r.chain_id(),
+            "owner": await r.owner(),
+            "nodes": await r.node_count(),
+            "parties": await r.party_count(),
+        }
+
+    facts = session.run(work)
+    if session.output.as_json:
+        session.output.json(facts)
+    else:
+        for key, value in facts.items():
+            click.echo(f"{key:<9} {value}")
+
+
+@cli.group()
+def admin() -> None:
+    """Owner-only actions."""
+
+
+@admin.command("delete-node")
+@click.argument("operator", callback=_address)
+@pass_session
+def admin_delete_node(session: Session, operator: str) -> None:
+    """Remove OPERATOR's node (owner only)."""
+    owner = session.signer()
+    receipt = session.run(
+        lambda r: r.admin_delete_node(owner, operator, on_sent=session.output.sent("admin"))
+    )
+    session.output.receipt("admin delete-node", receipt, operator=operator)
+
+
+@admin.command("delete-party")
+@click.option("-c", "--credentials", "party", nargs=2, required=True, callback=_party)
+@pass_session
+def admin_delete_party(session: Session, party: PartyId) -> None:
+    """Remove a party by CC PID (owner only)."""
+    owner = session.signer()
+    receipt = session.run(
+        lambda r: r.admin_delete_party(owner, party, on_sent=session.output.sent("admin"))
+    )
+    session.output.receipt("admin delete-party", receipt, party=str(party))
+
+
+@admin.command("transfer-ownership")
+@click.argument("new_owner", callback=_address)
+@pass_session
+def admin_transfer_ownership(session: Session, new_owner: str) -> None:
+    """Offer ownership to NEW_OWNER, who must accept it."""
+    owner = session.signer()
+    receipt = session.run(
+        lambda r: r.transfer_ownership(owner, new_owner, on_sent=session.output.sent("admin"))
+    )
+    session.output.receipt("admin transfer-ownership", receipt, pendingOwner=new_owner)
+
+
+@admin.command("accept-ownership")
+@pass_session
+def admin_accept_ownership(session: Session) -> None:
+    """Accept ownership offered to the signer."""
+    account = session.signer()
+    receipt = session.run(
+        lambda r: r.accept_ownership(account, on_sent=session.output.sent("admin"))
+    )
+    session.output.receipt("admin accept-ownership", receipt, owner=account.address)
+
+
+def main() -> None:
+    cli(prog_name="scn-registry")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

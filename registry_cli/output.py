@@ -1,0 +1,84 @@
+"""How the CLI speaks: human text by default, JSON with --json; progress goes to stderr."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from scn_node.registry import NodeListing, PartyListing, TransactionReceipt
+
+
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def sent(self, label: str) -> Any:
+        """A callback for the wrapper: shows the hash as soon as the transaction is sent."""
+
+        def on_sent(tx_hash: str) -> None:
+            click.echo(f"{label}: sent {tx_hash}, waiting for the receipt…", err=True)
+
+        return on_sent
+
+    def receipt(self, label: str, receipt: TransactionReceipt, **extra: Any) -> None:
+        if self.as_json:
+            self.json(
+                {
+                    "transactionHash": receipt.tx_hash,
+                    "blockNumber": receipt.block_number,
+                    "gasUsed": receipt.gas_used,
+                    **extra,
+                }
+            )
+            return
+        click.echo(f"{label}: mined in block {receipt.block_number}, gas used {receipt.gas_used}")
+        click.echo(f"  transaction {receipt.tx_hash}")
+        for key, value in extra.items():
+            click.echo(f"  {key} {value}")
+
+    def node(self, listing: NodeListing | None, operator: str) -> None:
+        if self.as_json:
+            self.json({"operator": operator, "url": listing.url if listing else None})
+        elif listing:
+            click.echo(listing.url)
+        else:
+            click.echo("Node operator not listed in registry.")
+
+    def nodes(self, listings: list[NodeListing]) -> None:
+        if self.as_json:
+            self.json([{"operator": n.operator, "url": n.url} for n in listings])
+            return
+        if not listings:
+            click.echo("No nodes listed.")
+        for n in listings:
+            click.echo(f"{n.operator}  {n.url}")
+
+    def party(self, listing: PartyListing | None) -> None:
+        if self.as_json:
+            self.json(listing.to_json() if listing else None)
+        elif listing:
+            self._party_lines(listing)
+        else:
+            click.echo("SCPI party not listed in registry.")
+
+    def parties(self, listings: list[PartyListing]) -> None:
+        if self.as_json:
+            self.json([p.to_json() for p in listings])
+            return
+        if not listings:
+            click.echo("No parties listed.")
+        for p in listings:
+            self._party_lines(p)
+
+    def _party_lines(self, p: PartyListing) -> None:
+        node = p.node_url or "(the operator has no node listed)"
+        click.echo(f"{p.party.country_code} {p.party.party_id}  {p.address}")
+        click.echo(f"  roles     {', '.join(p.roles)}")
+        click.echo(f"  modules   sender: {', '.join(p.modules_sender) or '-'}")
+        click.echo(f"            receiver: {', '.join(p.modules_receiver) or '-'}")
+        click.echo(f"  node      {p.operator}  {node}")
+
+    def json(self, value: Any) -> None:
+        click.echo(json.dumps(value, indent=2))

@@ -1,0 +1,136 @@
+"""Ganache from the npm package, with the tutorial's settings, and the local registry deploy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import AsyncHTTPProvider, AsyncWeb3
+
+from scn_node.registry import RegistryContract, TransactionReceipt
+from scn_node.registry.networks import LOCAL_CHAIN_ID
+
+MNEMONIC = "candy maple cake sugar pudding cream honey rich smooth crumble sweet treat"
+ACCOUNTS = 20
+BALANCE_ETH = 100
+DEFAULT_PORT = 8544
+# Account 0 deploys at this nonce, so the registry lands where OCN tools' `local` network expects it.
+DEPLOY_NONCE = 2
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def dev_account(index: int) -> LocalAccount:
+    """Account `index` of the tutorial mnemonic (m/44'/60'/0'/0/index), as ganache derives it."""
+    Account.enable_unaudited_hdwallet_features()
+    account: LocalAccount = Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
+
+
+def ganache_binary() -> str:
+    """$SCN_GANACHE, the repository's node_modules, or ganache on PATH."""
+    candidates = [
+        os.environ.get("SCN_GANACHE"),
+        str(Path.cwd() / "node_modules" / ".bin" / "ganache"),
+        str(REPO_ROOT / "node_modules" / ".bin" / "ganache"),
+        shutil.which("ganache"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise FileNotFoundError("ganache not found: run `npm ci` in the repository first")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Ganache:
+    """A ganache process on 127.0.0.1:`port` (0 picks a free port)."""
+
+    port: int = DEFAULT_PORT
+    host: str = "127.0.0.1"
+    chain_id: int = LOCAL_CHAIN_ID
+    log: IO[Any] | int = subprocess.DEVNULL
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, *, timeout: float = 60.0) -> Ganache:
+        if self.port == 0:
+            self.port = free_port()
+        # Both ids: --chain.networkId alone leaves eth_chainId at 1337.
+        args = [
+            ganache_binary(),
+            f"--server.host={self.host}",
+            f"--server.port={self.port}",
+            f"--wallet.mnemonic={MNEMONIC}",
+            f"--wallet.totalAccounts={ACCOUNTS}",
+            f"--wallet.defaultBalance={BALANCE_ETH}",
+            f"--chain.networkId={self.chain_id}",
+            f"--chain.chainId={self.chain_id}",
+            "--logging.quiet",
+        ]
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        with httpx.Client(timeout=2.0) as client:
+            while True:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"ganache exited with code {self.process.returncode} "
+                        f"(is port {self.port} already in use?)"
+                    )
+                try:
+                    if client.post(self.rpc_url, json=payload).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise TimeoutError(f"ganache did not answer on {self.rpc_url} in {timeout:.0f} s")
+                time.sleep(0.1)  # polling interval of the readiness check, not a readiness guess
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Ganache:
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+async def deploy_registry(rpc_url: str) -> tuple[str, TransactionReceipt]:
+    """Deploy the registry from account 0 at the deterministic local address."""
+    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    try:
+        registry, receipt = await RegistryContract.deploy(w3, dev_account(0), at_nonce=DEPLOY_NONCE)
+    finally:
+        await w3.provider.disconnect()
+    return registry.address, receipt

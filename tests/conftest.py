@@ -1,0 +1,38 @@
+"""Fixtures shared across the suite: the tutorial accounts and an in-process registry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester
+from web3 import AsyncWeb3
+
+from scn_node.devnet.chain import dev_account
+from scn_node.registry import RegistryContract
+from tests.chain import new_tester, tester_web3
+
+
+@pytest.fixture(scope="session")
+def accounts() -> list[LocalAccount]:
+    """The 20 accounts of the tutorial mnemonic; 0 owns the registry, 14 is node 1, 19 is DE MSP."""
+    return [dev_account(i) for i in range(20)]
+
+
+@pytest.fixture
+def tester() -> EthereumTester:
+    return new_tester()
+
+
+@pytest.fixture
+def w3(tester: EthereumTester) -> AsyncWeb3[Any]:
+    return tester_web3(tester)
+
+
+@pytest.fixture
+async def registry(w3: AsyncWeb3[Any], accounts: list[LocalAccount]) -> AsyncIterator[RegistryContract]:
+    """A fresh registry deployed by account 0 at the local network's address."""
+    contract, _ = await RegistryContract.deploy(w3, accounts[0], at_nonce=2)
+    yield contract
