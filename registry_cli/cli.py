@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from urllib.parse import urlsplit
 import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from registry_cli.output import Output
@@ -271,7 +270,9 @@ def get_node(session: Session, address: str) -> None:
 def delete_node(session: Session) -> None:
     """Remove the signer's node from the registry."""
     signer = session.signer()
-    receipt = session.run(lambda r: r.delete_node(signer, on_sent=session.output.sent("delete-node")))
+    receipt = session.run(
+        lambda r: r.delete_node(signer, on_sent=session.output.sent("delete-node"))
+    )
     session.output.receipt("delete-node", receipt, operator=signer.address)
 
 
@@ -558,4 +559,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -43,7 +43,9 @@ def compiler() -> tuple[Path, str]:
             return Path(native), version_of(out.stdout)
     if not (ROOT / "node_modules" / "solc").is_dir():
         sys.exit("error: the npm solc package is missing; run `npm ci` first")
-    out = subprocess.run(["node", str(SHIM), "--version"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["node", str(SHIM), "--version"], capture_output=True, text=True, check=True
+    )
     return SHIM, version_of(out.stdout)
 
 
@@ -62,11 +64,15 @@ def build(binary: Path, version: str) -> dict[str, dict[str, Any]]:
         "settings": {
             "evmVersion": EVM_VERSION,
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}},
+            "outputSelection": {
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+            },
         },
     }
     try:
-        output = solcx.compile_standard(standard_input, solc_binary=binary, base_path=str(CONTRACTS))
+        output = solcx.compile_standard(
+            standard_input, solc_binary=binary, base_path=str(CONTRACTS)
+        )
     except solcx.exceptions.SolcError as error:
         sys.exit(f"error: {error.message}")
     artifacts: dict[str, dict[str, Any]] = {}
@@ -109,7 +115,9 @@ def main() -> int:
             size = (len(artifact["deployedBytecode"]) - 2) // 2
             print(f"{path.relative_to(ROOT)}: {size} bytes deployed, solc {version}")
     if stale:
-        print("stale contract artifacts (run scripts/compile_contracts.py):", *stale, file=sys.stderr)
+        print(
+            "stale contract artifacts (run scripts/compile_contracts.py):", *stale, file=sys.stderr
+        )
         return 1
     if args.check:
         print("contract artifacts are up to date")

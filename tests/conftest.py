@@ -32,7 +32,9 @@ def w3(tester: EthereumTester) -> AsyncWeb3[Any]:
 
 
 @pytest.fixture
-async def registry(w3: AsyncWeb3[Any], accounts: list[LocalAccount]) -> AsyncIterator[RegistryContract]:
+async def registry(
+    w3: AsyncWeb3[Any], accounts: list[LocalAccount]
+) -> AsyncIterator[RegistryContract]:
     """A fresh registry deployed by account 0 at the local network's address."""
     contract, _ = await RegistryContract.deploy(w3, accounts[0], at_nonce=2)
     yield contract

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -47,6 +49,21 @@ def ganache_binary() -> str:
         if candidate and Path(candidate).exists():
             return candidate
     raise FileNotFoundError("ganache not found: run `npm ci` in the repository first")
+
+
+def wait_for_stop_signal() -> None:
+    """Block until Ctrl-C (SIGINT) or SIGTERM, so callers can stop what they started."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        while True:
+            signal.pause()
+    # A second Ctrl-C must not cut the teardown short and leave processes behind.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def free_port() -> int:
@@ -107,7 +124,9 @@ class Ganache:
                     pass
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise TimeoutError(f"ganache did not answer on {self.rpc_url} in {timeout:.0f} s")
+                    raise TimeoutError(
+                        f"ganache did not answer on {self.rpc_url} in {timeout:.0f} s"
+                    )
                 time.sleep(0.1)  # polling interval of the readiness check, not a readiness guess
 
     def stop(self) -> None:

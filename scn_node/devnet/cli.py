@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -13,7 +12,14 @@ from typing import Any
 import click
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
-from scn_node.devnet.chain import DEFAULT_PORT, MNEMONIC, Ganache, deploy_registry, dev_account
+from scn_node.devnet.chain import (
+    DEFAULT_PORT,
+    MNEMONIC,
+    Ganache,
+    deploy_registry,
+    dev_account,
+    wait_for_stop_signal,
+)
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
 
@@ -47,8 +53,13 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--chain-port", default=DEFAULT_PORT, show_default=True, envvar="SCN_CHAIN_PORT")
-@click.option("--node-port", default=8080, show_default=True, envvar="SCN_NODE_PORT",
-              help="node 1's port; node 2 uses the next one")
+@click.option(
+    "--node-port",
+    default=8080,
+    show_default=True,
+    envvar="SCN_NODE_PORT",
+    help="node 1's port; node 2 uses the next one",
+)
 @click.option("--tour", is_flag=True, help="walk through the tutorial's registry steps once up")
 @click.option("--exit", "exit_when_done", is_flag=True, help="stop everything after the tour")
 def up(chain_port: int, node_port: int, tour: bool, exit_when_done: bool) -> None:
@@ -66,7 +77,8 @@ def up(chain_port: int, node_port: int, tour: bool, exit_when_done: bool) -> Non
         click.echo(f"  mnemonic         {MNEMONIC}")
         click.echo(f"  registry         {address} (owner {owner}, deploy gas {receipt.gas_used})")
         for number, index in NODE_ACCOUNTS.items():
-            click.echo(f"  node {number} listing   {node_url(number, node_port)}  wallet {dev_account(index).address}")
+            wallet = dev_account(index).address
+            click.echo(f"  node {number} listing   {node_url(number, node_port)}  wallet {wallet}")
         if address != LOCAL_REGISTRY:
             click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
         click.echo("")
@@ -75,9 +87,7 @@ def up(chain_port: int, node_port: int, tour: bool, exit_when_done: bool) -> Non
         if exit_when_done:
             return
         click.echo("up; press Ctrl-C to stop")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-    except KeyboardInterrupt:
-        pass
+        wait_for_stop_signal()
     finally:
         chain.stop()
         click.echo("stopped ganache")
@@ -103,7 +113,12 @@ def run_tour(rpc_url: str, registry: str) -> None:
             {"SIGNER": "0x" + emsp.key.hex().removeprefix("0x")},
             "mined in block",
         ),
-        ("Look the party up by its SCPI credentials", ["get-party", "-c", "DE", "MSP"], {}, emsp.address),
+        (
+            "Look the party up by its SCPI credentials",
+            ["get-party", "-c", "DE", "MSP"],
+            {},
+            emsp.address,
+        ),
         ("Look the party up by its wallet", ["get-party", "-a", emsp.address], {}, "DE MSP"),
     ]
     env = {**os.environ, "SCN_RPC_URL": rpc_url, "SCN_REGISTRY_ADDRESS": registry}
@@ -111,7 +126,7 @@ def run_tour(rpc_url: str, registry: str) -> None:
         shown = " ".join(f"{k}={v[:10]}…" for k, v in extra_env.items())
         click.secho(f"[{number}/{len(steps)}] {title}", bold=True)
         click.echo(f"  $ {shown + ' ' if shown else ''}scn-registry {shlex.join(args)}")
-        result = subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+        result = subprocess.run(
             [sys.executable, "-m", "registry_cli", *args],
             env={**env, **extra_env},
             capture_output=True,

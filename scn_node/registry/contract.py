@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.contract import AsyncContract
 from web3.exceptions import (
@@ -42,7 +42,9 @@ from scn_node.registry.signing import DOMAIN_NAME, SignedAction, sign_action
 from scn_node.scpi.party import ModuleId, PartyId, Role
 
 T = TypeVar("T")
-GAS_MARGIN = 1.25  # estimates can fall short when storage is warm in the estimate but cold when mined
+GAS_MARGIN = (
+    1.25  # estimates can fall short when storage is warm in the estimate but cold when mined
+)
 PAGE_SIZE = 100
 SentCallback = Callable[[str], None]
 
@@ -63,9 +65,11 @@ class RegistryContract:
         self._chain_id: int | None = None
 
     @classmethod
-    async def connect(cls, rpc_url: str, address: str, *, timeout: float = 10.0) -> RegistryContract:
+    async def connect(
+        cls, rpc_url: str, address: str, *, rpc_timeout: float = 10.0
+    ) -> RegistryContract:
         """Connect over HTTP and check that an SCN Registry is deployed at `address`."""
-        w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout}))
         registry = cls(w3, address)
         try:
             await registry.verify()
@@ -121,7 +125,9 @@ class RegistryContract:
     # ------------------------------------------------------------------ nodes
 
     async def get_node(self, operator: str) -> NodeListing | None:
-        url = await self._read(self._contract.functions.getNode(to_checksum_address(operator)).call())
+        url = await self._read(
+            self._contract.functions.getNode(to_checksum_address(operator)).call()
+        )
         return NodeListing(to_checksum_address(operator), url) if url else None
 
     async def node_count(self) -> int:
@@ -326,6 +332,9 @@ class RegistryContract:
     async def _transact(
         self, account: LocalAccount, call: Any, on_sent: SentCallback | None
     ) -> TransactionReceipt:
+        if await self.balance_of(account.address) == 0:
+            # Checked first: some chains refuse even to estimate for an empty account.
+            raise InsufficientFunds(f"{account.address} holds no ETH: fund the account first")
         gas = await self._estimate(call.estimate_gas({"from": account.address}))
         # Fees and nonce are set in _send; placeholders keep web3 from looking them up here.
         params = {"from": account.address, "gas": gas, "gasPrice": 0, "nonce": 0, "chainId": 0}
@@ -376,7 +385,9 @@ class RegistryContract:
             receipt.get("contractAddress"),
         )
         if receipt["status"] != 1:
-            raise TransactionFailed(f"transaction {result.tx_hash} failed in block {result.block_number}")
+            raise TransactionFailed(
+                f"transaction {result.tx_hash} failed in block {result.block_number}"
+            )
         return result
 
     async def _read(self, awaitable: Awaitable[T]) -> T:
@@ -385,8 +396,10 @@ class RegistryContract:
             return await awaitable
         except (ContractLogicError, ContractCustomError) as error:
             raise RegistryRevert(_revert_reason(error)) from None
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as error:
-            raise RegistryUnavailable(f"the registry's RPC endpoint does not answer: {error}") from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise RegistryUnavailable(
+                f"the registry's RPC endpoint does not answer: {error}"
+            ) from None
 
 
 def _credentials(party: PartyId) -> tuple[bytes, bytes]:

@@ -14,7 +14,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 DOMAIN_NAME = "SCN Registry"
 DOMAIN_VERSION = "1"

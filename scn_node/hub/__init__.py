@@ -1,0 +1,1 @@
+"""What the node decides: routing, forwarding, registration. Imports scn_node.scpi only."""

@@ -1,0 +1,158 @@
+"""The tutorial's registry steps with the real CLI processes against a real ganache chain."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scn_node.devnet.chain import Ganache, dev_account, free_port
+from scn_node.registry.networks import LOCAL_REGISTRY
+
+pytestmark = pytest.mark.ganache
+
+TUTORIAL_SIGNER = "0x49b2e2b48cfc25fda1d1cbdb2197b83902142c6da502dcf1871c628ea524f11b"
+TUTORIAL_NODE = "0x9bc1169ca09555bf2721a5c9ec6d69c8073bfeb4"
+
+
+@pytest.fixture
+def chain() -> Iterator[Ganache]:
+    with Ganache(port=0) as ganache:
+        yield ganache
+
+
+def key(index: int) -> str:
+    return "0x" + dev_account(index).key.hex().removeprefix("0x")
+
+
+def scn_registry(chain: Ganache, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "registry_cli", *args],
+        env={**os.environ, "SCN_RPC_URL": chain.rpc_url, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def rpc(chain: Ganache, method: str, *params: object) -> object:
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    return httpx.post(chain.rpc_url, json=body).json()["result"]
+
+
+def test_ganache_runs_with_the_tutorial_settings(chain: Ganache) -> None:
+    assert int(str(rpc(chain, "eth_chainId")), 16) == 9
+    assert rpc(chain, "net_version") == "9"
+    accounts = rpc(chain, "eth_accounts")
+    assert isinstance(accounts, list) and len(accounts) == 20
+    assert accounts[0] == "0x627306090abaB3A6e1400e9345bC60c78a8BEf57".lower()
+    assert accounts[14] == TUTORIAL_NODE
+    assert int(str(rpc(chain, "eth_getBalance", accounts[19], "latest")), 16) == 100 * 10**18
+
+
+def test_tutorial_sequence(chain: Ganache) -> None:
+    deployed = scn_registry(chain, "--json", "deploy", "--at-nonce", "2", SIGNER=key(0))
+    assert deployed.returncode == 0, deployed.stderr
+    assert json.loads(deployed.stdout)["registry"] == LOCAL_REGISTRY
+    assert "waiting for the receipt" in deployed.stderr
+
+    node = scn_registry(chain, "set-node", "http://localhost:8080", SIGNER=key(14))
+    assert node.returncode == 0, node.stderr
+    assert "mined in block" in node.stdout and "gas used" in node.stdout
+
+    party = scn_registry(
+        chain,
+        "set-party",
+        "-c",
+        "DE",
+        "MSP",
+        "-r",
+        "EMSP",
+        "-o",
+        TUTORIAL_NODE,
+        SIGNER=TUTORIAL_SIGNER,
+    )
+    assert party.returncode == 0, party.stderr
+    assert "0xcb0236B37Ff19001633E38808bd124b60B1fE1ba" in party.stdout
+
+    by_credentials = scn_registry(chain, "--json", "get-party", "-c", "DE", "MSP")
+    assert json.loads(by_credentials.stdout) == {
+        "countryCode": "DE",
+        "partyId": "MSP",
+        "address": "0xcb0236B37Ff19001633E38808bd124b60B1fE1ba",
+        "roles": ["EMSP"],
+        "modules": {"sender": [], "receiver": []},
+        "node": {
+            "operator": "0x9bC1169Ca09555bf2721A5C9eC6D69c8073bfeB4",
+            "url": "http://localhost:8080",
+        },
+    }
+    by_address = scn_registry(
+        chain, "get-party", "-a", "0xcb0236B37Ff19001633E38808bd124b60B1fE1ba"
+    )
+    assert by_address.returncode == 0
+    assert "DE MSP" in by_address.stdout and "EMSP" in by_address.stdout
+    assert "http://localhost:8080" in by_address.stdout
+
+    listed_node = scn_registry(chain, "get-node", TUTORIAL_NODE)
+    assert listed_node.stdout.strip() == "http://localhost:8080"
+
+
+def test_signed_listing_paid_by_a_spender(chain: Ganache, tmp_path: Path) -> None:
+    assert scn_registry(chain, "deploy", "--at-nonce", "2", SIGNER=key(0)).returncode == 0
+    assert scn_registry(chain, "set-node", "http://localhost:8080", SIGNER=key(14)).returncode == 0
+    signed = tmp_path / "set-party.json"
+    made = scn_registry(
+        chain,
+        "sign",
+        "-w",
+        str(signed),
+        "set-party",
+        "-c",
+        "NL",
+        "CPX",
+        "-r",
+        "CPO",
+        "-o",
+        TUTORIAL_NODE,
+        SIGNER=key(5),
+    )
+    assert made.returncode == 0, made.stderr
+    sent = scn_registry(chain, "submit", str(signed), SPENDER=key(1))
+    assert sent.returncode == 0, sent.stderr
+    listed = scn_registry(chain, "--json", "get-party", "-c", "NL", "CPX")
+    assert json.loads(listed.stdout)["address"] == dev_account(5).address
+    again = scn_registry(chain, "submit", str(signed), SPENDER=key(1))
+    assert again.returncode == 1
+    assert "Invalid signature." in again.stderr
+
+
+def test_devnet_demo_runs_the_registry_tour() -> None:
+    demo = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from scn_node.devnet.cli import main; main()",
+            "up",
+            "--chain-port",
+            str(free_port()),
+            "--tour",
+            "--exit",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert f"registry         {LOCAL_REGISTRY}" in demo.stdout
+    assert "0x9bC1169Ca09555bf2721A5C9eC6D69c8073bfeB4" in demo.stdout
+    assert "tour complete: every step checked" in demo.stdout
+    assert "stopped ganache" in demo.stdout
