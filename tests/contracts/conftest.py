@@ -106,10 +106,7 @@ def chain() -> Chain:
     backend = PyEVMBackend.from_mnemonic(MNEMONIC, num_accounts=20, hd_path=HD_PATH)
     tester = EthereumTester(backend)
     w3 = Web3(EthereumTesterProvider(tester))
-    keys = {
-        Web3.to_checksum_address(key.public_key.to_checksum_address()): key.to_bytes()
-        for key in backend.account_keys
-    }
+    keys = {key.public_key.to_checksum_address(): key.to_bytes() for key in backend.account_keys}
     accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
     assert set(accounts) == set(keys)
     artifact = load_artifact()

@@ -196,7 +196,9 @@ def test_artifact_runtime_fits_under_eip170(artifact: dict[str, Any]) -> None:
     assert 0 < len(runtime) < EIP170_LIMIT
 
 
-def test_deployed_runtime_matches_the_artifact(w3: Web3, registry: Contract, artifact) -> None:
+def test_deployed_runtime_matches_the_artifact(
+    w3: Web3, registry: Contract, artifact: dict[str, Any]
+) -> None:
     code = bytes(w3.eth.get_code(registry.address))
     assert code == bytes.fromhex(artifact["deployedBytecode"].removeprefix("0x"))
     assert len(code) < EIP170_LIMIT
@@ -206,9 +208,7 @@ def test_deployed_selectors_dispatch_to_the_ocn_getters(
     w3: Web3, registry: Contract, accounts: list[str]
 ) -> None:
     # A raw eth_call with the literal OCN selector must reach the function, not the fallback.
-    operators = w3.eth.call(
-        {"to": registry.address, "data": OCN_SELECTORS["getNodeOperators()"]}
-    )
+    operators = w3.eth.call({"to": registry.address, "data": OCN_SELECTORS["getNodeOperators()"]})
     assert operators == (32).to_bytes(32, "big") + (0).to_bytes(32, "big")
     owner_word = w3.eth.call({"to": registry.address, "data": OCN_SELECTORS["owner()"]})
     assert Web3.to_checksum_address(owner_word[12:]) == accounts[0]
