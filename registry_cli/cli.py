@@ -12,7 +12,12 @@ from urllib.parse import urlsplit
 import click
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import (
+    is_address,
+    is_checksum_address,
+    is_checksum_formatted_address,
+    to_checksum_address,
+)
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from registry_cli.output import Output
@@ -101,7 +106,9 @@ class GreedyOption(click.Option):
 def _address(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
-    if not is_address(value):
+    if not is_address(value) or (
+        is_checksum_formatted_address(value) and not is_checksum_address(value)
+    ):
         raise click.BadParameter(f"{value!r} is not an Ethereum address (0x + 40 hex digits)")
     return to_checksum_address(value)
 
@@ -123,7 +130,7 @@ def _party(_ctx: click.Context, _param: click.Parameter, value: tuple[str, str] 
         raise click.BadParameter(str(error)) from None
 
 
-def _choices(kind: type[Role] | type[ModuleId], allowed: tuple[Any, ...]) -> Callable[..., Any]:
+def _choices(kind: str, allowed: tuple[Any, ...]) -> Callable[..., Any]:
     names = {str(m).upper(): m for m in allowed}
 
     def convert(_ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[Any]:
@@ -131,7 +138,7 @@ def _choices(kind: type[Role] | type[ModuleId], allowed: tuple[Any, ...]) -> Cal
         for item in (v for raw in value for v in raw.split(",") if v):
             if item.upper() not in names:
                 raise click.BadParameter(
-                    f"unknown {kind.__name__.lower()} {item!r}; choose from {', '.join(map(str, allowed))}"
+                    f"unknown {kind} {item!r}; choose from {', '.join(map(str, allowed))}"
                 )
             if names[item.upper()] not in chosen:
                 chosen.append(names[item.upper()])
@@ -165,7 +172,7 @@ def party_options(command: Callable[..., Any]) -> Callable[..., Any]:
         cls=GreedyOption,
         multiple=True,
         required=True,
-        callback=_choices(Role, REGISTRY_ROLES),
+        callback=_choices("role", REGISTRY_ROLES),
         metavar="ROLE [ROLE…]",
         help="CPO EMSP HUB NAP NSP OTHER SCSP",
     )(command)
@@ -188,7 +195,7 @@ def module_options(command: Callable[..., Any]) -> Callable[..., Any]:
             short,
             cls=GreedyOption,
             multiple=True,
-            callback=_choices(ModuleId, REGISTRY_MODULES),
+            callback=_choices("module", REGISTRY_MODULES),
             metavar="MODULE [MODULE…]",
             help="modules the party implements for this interface; none clears them",
         )(command)

@@ -23,6 +23,9 @@ class TesterProvider(AsyncEthereumTesterProvider):
         super().__init__()
         self.ethereum_tester = tester
 
+    async def disconnect(self) -> None:
+        return None  # nothing to close in-process
+
     async def make_request(self, method: Any, params: Any) -> Any:
         try:
             return await super().make_request(method, params)

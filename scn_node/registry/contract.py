@@ -267,6 +267,14 @@ class RegistryContract:
             raise RegistryError(f"signed for the registry at {signed.contract}, not {self.address}")
         if signed.chain_id != await self.chain_id():
             raise RegistryError(f"signed for chain {signed.chain_id}, not {await self.chain_id()}")
+        # Said plainly here; the contract would only answer "Invalid signature.".
+        nonce = await self.nonce_of(signed.subject)
+        if int(signed.message["nonce"]) < nonce:
+            raise RegistryError(
+                f"this signed {signed.action} was already used: {signed.subject}'s nonce is now {nonce}"
+            )
+        if signed.deadline < time.time():
+            raise RegistryError(f"this signed {signed.action} expired; sign it again")
         function, args = signed.function_call()
         return await self._call(spender, function, args, on_sent)
 

@@ -11,10 +11,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi.exceptions import EncodingError
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_utils.address import to_checksum_address
+from eth_utils.exceptions import ValidationError
 
 DOMAIN_NAME = "SCN Registry"
 DOMAIN_VERSION = "1"
@@ -80,7 +83,15 @@ class SignedAction:
         )
 
     def verify(self) -> None:
-        if self.recover() != to_checksum_address(self.subject):
+        """Check offline that the subject signed exactly this; a spender calls it before paying."""
+        try:
+            signer = self.recover()
+            subject = to_checksum_address(self.subject)
+        except (ValueError, TypeError, ValidationError, BadSignature, EncodingError) as error:
+            raise InvalidAuthorisation(
+                f"malformed signed {self.action}: bad signature or field ({error})"
+            ) from None
+        if signer != subject:
             raise InvalidAuthorisation(f"{self.action} is not signed by its subject {self.subject}")
 
     def to_json(self) -> str:

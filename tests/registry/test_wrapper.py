@@ -142,8 +142,12 @@ async def test_a_signed_action_works_once(
 ) -> None:
     signed = await registry.sign(accounts[14], "SetNode", {"domain": "http://localhost:9090"})
     await registry.submit(accounts[1], signed)
-    with pytest.raises(RegistryRevert, match=r"Invalid signature\."):
+    with pytest.raises(RegistryError, match=r"already used: .* nonce is now 1"):
         await registry.submit(accounts[1], signed)
+    # Past the wrapper's check, the contract refuses it too.
+    function, args = signed.function_call()
+    with pytest.raises(RegistryRevert, match=r"Invalid signature\."):
+        await registry._call(accounts[1], function, args, None)
 
 
 async def test_tampered_signed_action_is_caught_offline(
