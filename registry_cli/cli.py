@@ -26,6 +26,7 @@ from scn_node.registry import (
     RegistryContract,
     RegistryError,
     SignedAction,
+    TransactionReceipt,
 )
 from scn_node.registry.listings import REGISTRY_MODULES, REGISTRY_ROLES
 from scn_node.registry.networks import UnknownNetwork, network
@@ -72,6 +73,21 @@ class Session:
                 await registry.close()
 
         return asyncio.run(session())
+
+    def transact(
+        self,
+        label: str,
+        call: Callable[
+            [RegistryContract, LocalAccount, Any], Coroutine[Any, Any, TransactionReceipt]
+        ],
+        *,
+        signer_as: str,
+        **extra: Any,
+    ) -> None:
+        """Send one transaction signed by SIGNER, showing progress, then the receipt."""
+        signer = self.signer()
+        receipt = self.run(lambda r: call(r, signer, self.output.sent(label)))
+        self.output.receipt(label, receipt, **{signer_as: signer.address}, **extra)
 
 
 def _account(key: str | None, who: str, where: str) -> LocalAccount:
@@ -257,11 +273,12 @@ pass_session = click.make_pass_decorator(Session)
 @pass_session
 def set_node(session: Session, url: str) -> None:
     """List (or change) the signer's node at URL."""
-    signer = session.signer()
-    receipt = session.run(
-        lambda r: r.set_node(signer, url, on_sent=session.output.sent("set-node"))
+    session.transact(
+        "set-node",
+        lambda r, signer, sent: r.set_node(signer, url, on_sent=sent),
+        signer_as="operator",
+        url=url,
     )
-    session.output.receipt("set-node", receipt, operator=signer.address, url=url)
 
 
 @cli.command("get-node")
@@ -276,11 +293,11 @@ def get_node(session: Session, address: str) -> None:
 @pass_session
 def delete_node(session: Session) -> None:
     """Remove the signer's node from the registry."""
-    signer = session.signer()
-    receipt = session.run(
-        lambda r: r.delete_node(signer, on_sent=session.output.sent("delete-node"))
+    session.transact(
+        "delete-node",
+        lambda r, signer, sent: r.delete_node(signer, on_sent=sent),
+        signer_as="operator",
     )
-    session.output.receipt("delete-node", receipt, operator=signer.address)
 
 
 @cli.command("list-nodes")
@@ -298,13 +315,11 @@ def list_nodes(session: Session) -> None:
 @pass_session
 def set_party(session: Session, party: PartyId, roles: list[Role], operator: str) -> None:
     """List (or update) the signer as an SCPI party using OPERATOR's node."""
-    signer = session.signer()
-    receipt = session.run(
-        lambda r: r.set_party(
-            signer, party, roles, operator, on_sent=session.output.sent("set-party")
-        )
+    session.transact(
+        "set-party",
+        lambda r, signer, sent: r.set_party(signer, party, roles, operator, on_sent=sent),
+        signer_as="party",
     )
-    session.output.receipt("set-party", receipt, party=signer.address)
 
 
 @cli.command("get-party")
@@ -329,27 +344,24 @@ def set_party_modules(
     session: Session, sender_interface: list[ModuleId], receiver_interface: list[ModuleId]
 ) -> None:
     """Declare the SCPI modules the signer's party implements."""
-    signer = session.signer()
-    receipt = session.run(
-        lambda r: r.set_party_modules(
-            signer,
-            sender_interface,
-            receiver_interface,
-            on_sent=session.output.sent("set-party-modules"),
-        )
+    session.transact(
+        "set-party-modules",
+        lambda r, signer, sent: r.set_party_modules(
+            signer, sender_interface, receiver_interface, on_sent=sent
+        ),
+        signer_as="party",
     )
-    session.output.receipt("set-party-modules", receipt, party=signer.address)
 
 
 @cli.command("delete-party")
 @pass_session
 def delete_party(session: Session) -> None:
     """Remove the signer's party from the registry."""
-    signer = session.signer()
-    receipt = session.run(
-        lambda r: r.delete_party(signer, on_sent=session.output.sent("delete-party"))
+    session.transact(
+        "delete-party",
+        lambda r, signer, sent: r.delete_party(signer, on_sent=sent),
+        signer_as="party",
     )
-    session.output.receipt("delete-party", receipt, party=signer.address)
 
 
 @cli.command("list-parties")
@@ -519,11 +531,12 @@ def admin() -> None:
 @pass_session
 def admin_delete_node(session: Session, operator: str) -> None:
     """Remove OPERATOR's node (owner only)."""
-    owner = session.signer()
-    receipt = session.run(
-        lambda r: r.admin_delete_node(owner, operator, on_sent=session.output.sent("admin"))
+    session.transact(
+        "admin delete-node",
+        lambda r, owner, sent: r.admin_delete_node(owner, operator, on_sent=sent),
+        signer_as="owner",
+        operator=operator,
     )
-    session.output.receipt("admin delete-node", receipt, operator=operator)
 
 
 @admin.command("delete-party")
@@ -531,11 +544,12 @@ def admin_delete_node(session: Session, operator: str) -> None:
 @pass_session
 def admin_delete_party(session: Session, party: PartyId) -> None:
     """Remove a party by CC PID (owner only)."""
-    owner = session.signer()
-    receipt = session.run(
-        lambda r: r.admin_delete_party(owner, party, on_sent=session.output.sent("admin"))
+    session.transact(
+        "admin delete-party",
+        lambda r, owner, sent: r.admin_delete_party(owner, party, on_sent=sent),
+        signer_as="owner",
+        party=str(party),
     )
-    session.output.receipt("admin delete-party", receipt, party=str(party))
 
 
 @admin.command("transfer-ownership")
@@ -543,22 +557,23 @@ def admin_delete_party(session: Session, party: PartyId) -> None:
 @pass_session
 def admin_transfer_ownership(session: Session, new_owner: str) -> None:
     """Offer ownership to NEW_OWNER, who must accept it."""
-    owner = session.signer()
-    receipt = session.run(
-        lambda r: r.transfer_ownership(owner, new_owner, on_sent=session.output.sent("admin"))
+    session.transact(
+        "admin transfer-ownership",
+        lambda r, owner, sent: r.transfer_ownership(owner, new_owner, on_sent=sent),
+        signer_as="owner",
+        pendingOwner=new_owner,
     )
-    session.output.receipt("admin transfer-ownership", receipt, pendingOwner=new_owner)
 
 
 @admin.command("accept-ownership")
 @pass_session
 def admin_accept_ownership(session: Session) -> None:
     """Accept ownership offered to the signer."""
-    account = session.signer()
-    receipt = session.run(
-        lambda r: r.accept_ownership(account, on_sent=session.output.sent("admin"))
+    session.transact(
+        "admin accept-ownership",
+        lambda r, account, sent: r.accept_ownership(account, on_sent=sent),
+        signer_as="owner",
     )
-    session.output.receipt("admin accept-ownership", receipt, owner=account.address)
 
 
 def main() -> None:
