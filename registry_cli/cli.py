@@ -28,7 +28,12 @@ from scn_node.registry import (
     SignedAction,
     TransactionReceipt,
 )
-from scn_node.registry.listings import REGISTRY_MODULES, REGISTRY_ROLES
+from scn_node.registry.listings import (
+    REGISTRY_MODULES,
+    REGISTRY_ROLES,
+    module_indices,
+    role_indices,
+)
 from scn_node.registry.networks import UnknownNetwork, network
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId, Role
 
@@ -163,15 +168,17 @@ def _choices(kind: str, allowed: tuple[Any, ...]) -> Callable[..., Any]:
     return convert
 
 
-credentials_option = click.option(
-    "-c",
-    "--credentials",
-    "party",
-    nargs=2,
-    metavar="CC PID",
-    callback=_party,
-    help="SCPI country code and party id, e.g. DE MSP",
-)
+def credentials_option(*, required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(
+        "-c",
+        "--credentials",
+        "party",
+        nargs=2,
+        required=required,
+        metavar="CC PID",
+        callback=_party,
+        help="SCPI country code and party id, e.g. DE MSP",
+    )
 
 
 def party_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -192,16 +199,7 @@ def party_options(command: Callable[..., Any]) -> Callable[..., Any]:
         metavar="ROLE [ROLE…]",
         help="CPO EMSP HUB NAP NSP OTHER SCSP",
     )(command)
-    return click.option(
-        "-c",
-        "--credentials",
-        "party",
-        nargs=2,
-        required=True,
-        metavar="CC PID",
-        callback=_party,
-        help="SCPI country code and party id, e.g. DE MSP",
-    )(command)
+    return credentials_option(required=True)(command)
 
 
 def module_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -323,7 +321,7 @@ def set_party(session: Session, party: PartyId, roles: list[Role], operator: str
 
 
 @cli.command("get-party")
-@credentials_option
+@credentials_option(required=False)
 @click.option("-a", "--address", callback=_address, help="the party's wallet address")
 @pass_session
 def get_party(session: Session, party: PartyId | None, address: str | None) -> None:
@@ -429,7 +427,7 @@ def sign_set_party(party: PartyId, roles: list[Role], operator: str) -> None:
         {
             "countryCode": party.country_code,
             "partyId": party.party_id,
-            "roles": [REGISTRY_ROLES.index(r) for r in sorted(roles, key=REGISTRY_ROLES.index)],
+            "roles": role_indices(roles),
             "operator": operator,
         },
     )
@@ -444,8 +442,8 @@ def sign_set_party_modules(
     _sign(
         "SetPartyModules",
         {
-            "sender": sorted(REGISTRY_MODULES.index(m) for m in sender_interface),
-            "receiver": sorted(REGISTRY_MODULES.index(m) for m in receiver_interface),
+            "sender": module_indices(sender_interface),
+            "receiver": module_indices(receiver_interface),
         },
     )
 
@@ -540,7 +538,7 @@ def admin_delete_node(session: Session, operator: str) -> None:
 
 
 @admin.command("delete-party")
-@click.option("-c", "--credentials", "party", nargs=2, required=True, callback=_party)
+@credentials_option(required=True)
 @pass_session
 def admin_delete_party(session: Session, party: PartyId) -> None:
     """Remove a party by CC PID (owner only)."""

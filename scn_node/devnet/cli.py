@@ -7,7 +7,6 @@ import os
 import shlex
 import subprocess
 import sys
-from typing import Any
 
 import click
 from web3 import AsyncHTTPProvider, AsyncWeb3
@@ -93,6 +92,25 @@ def up(chain_port: int, node_port: int, tour: bool, exit_when_done: bool) -> Non
         click.echo("stopped ganache")
 
 
+@cli.command()
+@click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="SCN_CHAIN_PORT")
+@click.option("--no-deploy", is_flag=True, help="leave the chain empty")
+def chain(port: int, no_deploy: bool) -> None:
+    """Start the local chain alone (ganache and the registry deploy); Ctrl-C stops it."""
+    with Ganache(port=port, log=sys.stderr) as ganache:
+        click.echo(
+            f"ganache on {ganache.rpc_url} (chain id {ganache.chain_id}), mnemonic: {MNEMONIC}"
+        )
+        if not no_deploy:
+            address, receipt = asyncio.run(deploy_registry(ganache.rpc_url))
+            click.echo(
+                f"registry {address}, owner {dev_account(0).address}, gas {receipt.gas_used}"
+            )
+        # Callers (and the e2e tests) read this line as the readiness signal.
+        click.echo("press Ctrl-C to stop")
+        wait_for_stop_signal()
+
+
 @cli.command("tour")
 @click.option("--rpc-url", default=f"http://localhost:{DEFAULT_PORT}", envvar="SCN_RPC_URL")
 @click.option("--registry", default=LOCAL_REGISTRY, envvar="SCN_REGISTRY_ADDRESS")
@@ -140,5 +158,5 @@ def run_tour(rpc_url: str, registry: str) -> None:
     click.secho("tour complete: every step checked", fg="green")
 
 
-def main(*args: Any) -> None:
-    cli(prog_name="scn-devnet")
+def main(args: list[str] | None = None) -> None:
+    cli(args, prog_name="scn-devnet")

@@ -214,7 +214,7 @@ class RegistryContract:
         *,
         on_sent: SentCallback | None = None,
     ) -> TransactionReceipt:
-        args = [*_credentials(party), role_indices(tuple(roles)), to_checksum_address(operator)]
+        args = [*_credentials(party), role_indices(roles), to_checksum_address(operator)]
         return await self._call(account, "setParty", args, on_sent)
 
     async def set_party_modules(
@@ -225,7 +225,7 @@ class RegistryContract:
         *,
         on_sent: SentCallback | None = None,
     ) -> TransactionReceipt:
-        args = [module_indices(tuple(sender)), module_indices(tuple(receiver))]
+        args = [module_indices(sender), module_indices(receiver)]
         return await self._call(account, "setPartyModules", args, on_sent)
 
     async def delete_party(
@@ -340,14 +340,15 @@ class RegistryContract:
     async def _transact(
         self, account: LocalAccount, call: Any, on_sent: SentCallback | None
     ) -> TransactionReceipt:
-        if await self.balance_of(account.address) == 0:
+        balance = await self.balance_of(account.address)
+        if balance == 0:
             # Checked first: some chains refuse even to estimate for an empty account.
             raise InsufficientFunds(f"{account.address} holds no ETH: fund the account first")
         gas = await self._estimate(call.estimate_gas({"from": account.address}))
         # Fees and nonce are set in _send; placeholders keep web3 from looking them up here.
         params = {"from": account.address, "gas": gas, "gasPrice": 0, "nonce": 0, "chainId": 0}
         tx = await self._read(call.build_transaction(params))
-        return await self._send(account, dict(tx), on_sent=on_sent)
+        return await self._send(account, dict(tx), balance=balance, on_sent=on_sent)
 
     async def _estimate(self, estimate: Awaitable[int]) -> int:
         """Estimate once, with a margin; a revert surfaces here with its reason, before any cost."""
@@ -355,13 +356,19 @@ class RegistryContract:
         return int(gas * GAS_MARGIN)
 
     async def _send(
-        self, account: LocalAccount, tx: dict[str, Any], *, on_sent: SentCallback | None = None
+        self,
+        account: LocalAccount,
+        tx: dict[str, Any],
+        *,
+        balance: int | None = None,
+        on_sent: SentCallback | None = None,
     ) -> TransactionReceipt:
         sender = account.address
         lock = self._send_locks.setdefault(sender, asyncio.Lock())
         async with lock:
             gas_price = await self._read(self.w3.eth.gas_price)
-            balance = await self.balance_of(sender)
+            if balance is None:
+                balance = await self.balance_of(sender)
             cost = int(tx["gas"]) * gas_price + int(tx.get("value", 0))
             if balance < cost:
                 raise InsufficientFunds(

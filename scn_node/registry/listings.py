@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scn_node.scpi.party import ModuleId, PartyId, Role
@@ -67,11 +68,11 @@ class TransactionReceipt:
     contract_address: str | None = None
 
 
-def role_indices(roles: list[Role] | tuple[Role, ...]) -> list[int]:
+def role_indices(roles: Sequence[Role]) -> list[int]:
     return sorted({REGISTRY_ROLES.index(r) for r in roles})
 
 
-def module_indices(modules: list[ModuleId] | tuple[ModuleId, ...]) -> list[int]:
+def module_indices(modules: Sequence[ModuleId]) -> list[int]:
     try:
         return sorted({REGISTRY_MODULES.index(m) for m in modules})
     except ValueError as error:

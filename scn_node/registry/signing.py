@@ -171,7 +171,7 @@ def _abi_value(kind: str, value: Any) -> Any:
         return str(value).encode("ascii")
     if kind == "uint8[]":
         return [int(v) for v in value]
-    if kind in ("uint256",):
+    if kind == "uint256":
         return int(value)
     if kind == "address":
         return to_checksum_address(value)
