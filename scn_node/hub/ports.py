@@ -1,0 +1,159 @@
+"""What the hub needs from the outside world, as Protocols, and the values they exchange.
+
+The adapters implement these: `store` (the directory of platforms), `registry` (the SCN
+Registry, cached) and `clients` (HTTP to parties).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from scn_node.scpi.authorization import TokenForm
+from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
+from scn_node.scpi.pagination import Page
+from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.versions import Endpoint, InterfaceRole
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRole:
+    role: Role
+    party: PartyId
+    business_details: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedRole:
+    """A party a TOKEN_A may register, in one role or (role None) in any."""
+
+    party: PartyId
+    role: Role | None = None
+
+    def permits(self, role: PartyRole) -> bool:
+        return self.party == role.party and self.role in (None, role.role)
+
+
+class TokenKind(StrEnum):
+    A = "CREDENTIALS_TOKEN_A"
+    C = "CREDENTIALS_TOKEN_C"
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """One SCPI connection: a backoffice with one or more roles."""
+
+    id: int
+    status: ConnectionStatus
+    roles: tuple[PartyRole, ...]
+    allowed_roles: tuple[AllowedRole, ...] | None  # what a TOKEN_A may register; None: any
+    token_b: str | None
+    token_form: TokenForm
+    versions_url: str | None
+    last_updated: datetime
+
+    def has_party(self, party: PartyId) -> bool:
+        return any(r.party == party for r in self.roles)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated request's platform, and how it authenticated."""
+
+    platform: Platform
+    kind: TokenKind
+    form: TokenForm
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a completed credentials handshake stores."""
+
+    token_b: str
+    token_form: TokenForm
+    versions_url: str
+    roles: tuple[PartyRole, ...]
+    endpoints: tuple[Endpoint, ...]
+    token_c: str
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """A party URL the node hides behind one of its own: only `caller` may use it, towards `target`."""
+
+    uid: str
+    caller: PartyId
+    target: PartyId
+    url: str
+    module: str
+    interface: InterfaceRole
+
+
+class Directory(Protocol):
+    """The node's own records of platforms, their roles and endpoints, and proxied URLs."""
+
+    async def authenticate(self, token: str) -> tuple[Platform, TokenKind] | None: ...
+
+    async def issue_token_a(
+        self, token: str, allowed_roles: Sequence[AllowedRole] | None
+    ) -> Platform: ...
+
+    async def register(self, platform_id: int, registration: Registration) -> Platform: ...
+
+    async def unregister(self, platform_id: int) -> None: ...
+
+    async def platform_of(self, party: PartyId) -> Platform | None:
+        """The platform that has (or last had) `party` among its roles, connected ones first."""
+        ...
+
+    async def endpoint(
+        self, platform_id: int, module: str, interface: InterfaceRole
+    ) -> str | None: ...
+
+    async def save_proxy(self, proxy: Proxy) -> None: ...
+
+    async def proxy(self, uid: str) -> Proxy | None: ...
+
+    async def client_infos(
+        self, page: Page, *, exclude_platform: int | None = None
+    ) -> tuple[list[ClientInfo], int]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ListedParty:
+    """A party as the SCN Registry lists it."""
+
+    party: PartyId
+    roles: tuple[Role, ...]
+    operator: str
+    node_url: str
+
+
+class Registry(Protocol):
+    async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None: ...
+
+    async def node_url(self, operator: str, *, fresh: bool = False) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class PartyResponse:
+    status: int
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+
+class PartyTransport(Protocol):
+    async def send(self, request: OutboundRequest) -> PartyResponse:
+        """Raises ReceiverTimeout or ConnectionProblem when the party cannot be reached."""
+        ...

@@ -1,0 +1,247 @@
+"""The credentials handshake (OCPI 2.2 credentials module), checked against the SCN Registry.
+
+A backoffice holding TOKEN_A posts its Credentials; the node fetches the party's versions and
+2.2 endpoints with TOKEN_B, checks that every role is listed in the registry with this node,
+and answers with TOKEN_C. Nothing is saved unless every step succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from scn_node.hub.ports import (
+    AllowedRole,
+    Caller,
+    Directory,
+    OutboundRequest,
+    PartyRole,
+    PartyTransport,
+    Platform,
+    Registration,
+    Registry,
+)
+from scn_node.scpi.authorization import TokenForm, authorization
+from scn_node.scpi.credentials import (
+    Credentials,
+    CredentialsRole,
+    parse_credentials,
+)
+from scn_node.scpi.errors import (
+    ConnectionProblem,
+    InvalidParameters,
+    MalformedJson,
+    ReceiverTimeout,
+    UnableToUseClientApi,
+)
+from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
+from scn_node.scpi.hubclientinfo import ConnectionStatus
+from scn_node.scpi.party import InvalidPartyId, PartyId, Role
+from scn_node.scpi.status import ScpiStatus
+from scn_node.scpi.versions import Endpoint, parse_details, pick_version
+
+
+def same_url(a: str, b: str) -> bool:
+    """URLs compared as a user means them: case-insensitive scheme and host, no trailing slash."""
+
+    def normal(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+        default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+        netloc = host if port in (None, default) else f"{host}:{port}"
+        return parts.scheme.lower(), netloc, parts.path.rstrip("/")
+
+    return normal(a) == normal(b)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeIdentity:
+    url: str
+    address: str
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.url}/scpi/versions"
+
+
+class _TokenRole(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    country_code: str
+    party_id: str
+    role: Role | None = None
+
+
+class Handshake:
+    def __init__(
+        self,
+        directory: Directory,
+        registry: Registry,
+        transport: PartyTransport,
+        node: NodeIdentity,
+        *,
+        new_token: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.directory = directory
+        self.registry = registry
+        self.transport = transport
+        self.node = node
+        self.new_token = new_token
+
+    async def issue_token_a(self, body: bytes) -> dict[str, str]:
+        """A single-use TOKEN_A, optionally restricted to the roles listed in `body`."""
+        allowed = _parse_token_roles(body)
+        for entry in allowed or ():
+            existing = await self.directory.platform_of(entry.party)
+            if existing is not None and existing.status is ConnectionStatus.CONNECTED:
+                raise InvalidParameters(f"{entry.party} is already connected to this node")
+        token = secrets.token_urlsafe(24)
+        await self.directory.issue_token_a(token, allowed)
+        return {"token": token, "versions": self.node.versions_url}
+
+    async def register(self, caller: Caller, body: bytes) -> str:
+        """Complete the handshake begun with TOKEN_A; returns the party's TOKEN_C."""
+        credentials = parse_credentials(body)
+        _check_allowed(caller.platform, credentials.roles)
+        await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
+        await self._check_registry(credentials.roles)
+        registration = await self._fetch(credentials, caller.form)
+        await self.directory.register(caller.platform.id, registration)
+        return registration.token_c
+
+    async def update(self, caller: Caller, body: bytes) -> str:
+        """Re-fetch a registered party's endpoints and rotate its tokens; returns the new TOKEN_C."""
+        credentials = parse_credentials(body)
+        await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
+        await self._check_registry(credentials.roles)
+        registration = await self._fetch(credentials, caller.platform.token_form)
+        await self.directory.register(caller.platform.id, registration)
+        return registration.token_c
+
+    async def unregister(self, caller: Caller) -> None:
+        await self.directory.unregister(caller.platform.id)
+
+    async def _check_not_connected_elsewhere(
+        self, platform: Platform, roles: Sequence[CredentialsRole]
+    ) -> None:
+        for role in roles:
+            other = await self.directory.platform_of(role.party)
+            if (
+                other is not None
+                and other.id != platform.id
+                and other.status is ConnectionStatus.CONNECTED
+            ):
+                raise InvalidParameters(
+                    f"{role.party} is already connected to this node on another connection"
+                )
+
+    async def _check_registry(self, roles: Sequence[CredentialsRole]) -> None:
+        """Every role must be listed in the registry with this node's operator and URL."""
+        own_url = await self.registry.node_url(self.node.address, fresh=True)
+        for role in roles:
+            listed = await self.registry.party(role.party, fresh=True)
+            if listed is None:
+                raise InvalidParameters(
+                    f"{role.party} is not listed in the SCN Registry; list it with "
+                    f"scn-registry set-party -c {role.country_code} {role.party_id} "
+                    f"-r {role.role} -o {self.node.address}"
+                )
+            if listed.operator.lower() != self.node.address.lower():
+                raise InvalidParameters(
+                    f"{role.party} is listed in the SCN Registry with the node operator "
+                    f"{listed.operator}, not this node's {self.node.address}"
+                )
+            if role.role not in listed.roles:
+                listed_roles = ", ".join(r.value for r in listed.roles) or "none"
+                raise InvalidParameters(
+                    f"{role.party} is listed in the SCN Registry with the roles {listed_roles}, "
+                    f"not {role.role}"
+                )
+            if own_url is None or not same_url(own_url, self.node.url):
+                raise InvalidParameters(
+                    f"This node's operator {self.node.address} is listed in the SCN Registry "
+                    f"with the URL {own_url or '(none)'}, not {self.node.url}"
+                )
+
+    async def _fetch(self, credentials: Credentials, form: TokenForm) -> Registration:
+        """The party's 2.2 endpoints, fetched with its TOKEN_B (OCPI 2.2 credentials, POST)."""
+        versions, form = await self._get(credentials.url, credentials.token, form)
+        version = pick_version(versions, credentials.url)
+        details, form = await self._get(version.url, credentials.token, form)
+        endpoints = parse_details(details, version.url).endpoints
+        return Registration(
+            token_b=credentials.token,
+            token_form=form,
+            versions_url=credentials.url,
+            roles=tuple(
+                PartyRole(r.role, r.party, r.business_details.model_dump(exclude_none=True))
+                for r in credentials.roles
+            ),
+            endpoints=tuple(Endpoint.model_validate(e.model_dump()) for e in endpoints),
+            token_c=self.new_token(),
+        )
+
+    async def _get(self, url: str, token: str, form: TokenForm) -> tuple[object, TokenForm]:
+        """GET an SCPI resource of the party, learning which token form it accepts."""
+        forms = [form, TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64]
+        for attempt in forms:
+            headers = {
+                "Authorization": authorization(token, attempt),
+                REQUEST_ID: str(uuid.uuid4()),
+                CORRELATION_ID: str(uuid.uuid4()),
+            }
+            try:
+                response = await self.transport.send(OutboundRequest("GET", url, headers))
+            except (ReceiverTimeout, ConnectionProblem) as error:
+                raise UnableToUseClientApi(f"Could not fetch {url}: {error.message}") from None
+            if response.status == 401 and attempt is forms[0]:
+                continue  # the party may expect the other token form
+            if response.status != 200:
+                raise UnableToUseClientApi(f"{url} answered HTTP {response.status}")
+            try:
+                envelope = json.loads(response.body)
+            except ValueError:
+                raise UnableToUseClientApi(f"{url} did not answer with JSON") from None
+            if not isinstance(envelope, dict) or envelope.get("status_code") != ScpiStatus.SUCCESS:
+                code = envelope.get("status_code") if isinstance(envelope, dict) else None
+                raise UnableToUseClientApi(f"{url} answered status_code {code}, not 1000")
+            return envelope.get("data"), attempt
+        raise UnableToUseClientApi(f"{url} refused TOKEN_B in both token forms")
+
+
+def _check_allowed(platform: Platform, roles: Sequence[CredentialsRole]) -> None:
+    if platform.allowed_roles is None:
+        return
+    for role in roles:
+        wanted = PartyRole(role.role, role.party)
+        if not any(allowed.permits(wanted) for allowed in platform.allowed_roles):
+            names = ", ".join(str(a.party) for a in platform.allowed_roles)
+            raise InvalidParameters(
+                f"This TOKEN_A is for {names}; it cannot register {role.party} {role.role}"
+            )
+
+
+def _parse_token_roles(body: bytes) -> list[AllowedRole] | None:
+    if not body.strip():
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise MalformedJson(f"Request body is not valid JSON: {error}") from None
+    if not isinstance(data, list):
+        raise InvalidParameters('The body must be a list of {"country_code", "party_id", "role"}')
+    roles: list[AllowedRole] = []
+    for item in data:
+        try:
+            entry = _TokenRole.model_validate(item)
+            party = PartyId.parse(entry.country_code, entry.party_id)
+        except (ValidationError, InvalidPartyId) as error:
+            raise InvalidParameters(f"Invalid role {item!r}: {error}") from None
+        roles.append(AllowedRole(party, entry.role))
+    return roles or None

@@ -1,0 +1,37 @@
+"""The SCPI response envelope (OCPI 2.2 transport_and_format, "Response format")."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from scn_node.scpi.status import ScpiStatus
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """UTC with millisecond precision and a Z, the form the spec's examples use."""
+    moment = moment or datetime.now(UTC)
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+def envelope(
+    data: Any = None,
+    status: ScpiStatus = ScpiStatus.SUCCESS,
+    message: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status_code": int(status)}
+    if message is not None:
+        body["status_message"] = message
+    if data is not None:
+        body["data"] = data
+    body["timestamp"] = timestamp(now)
+    return body
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,93 @@
+"""Message ids and routing headers (OCPI 2.2 transport_and_format, "Message Routing").
+
+SCPI renames OCPI's `OCPI-from-*`/`OCPI-to-*` headers to `SCPI-*`. The node accepts both
+families on the way in and sends both on the way out, so OCPI backoffices work unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from scn_node.scpi.errors import InvalidHeader
+from scn_node.scpi.party import InvalidPartyId, PartyId
+
+REQUEST_ID = "X-Request-ID"
+CORRELATION_ID = "X-Correlation-ID"
+FAMILIES = ("SCPI", "OCPI")
+FROM_COUNTRY_CODE = "from-country-code"
+FROM_PARTY_ID = "from-party-id"
+TO_COUNTRY_CODE = "to-country-code"
+TO_PARTY_ID = "to-party-id"
+_ID = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as message ids travel in headers
+
+
+def routing_header(family: str, name: str) -> str:
+    return f"{family}-{name}"
+
+
+def read_routing(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of a routing header in either family (`headers` must be case-insensitive)."""
+    for family in FAMILIES:
+        value = headers.get(routing_header(family, name))
+        if value is not None:
+            return value.strip()
+    return None
+
+
+def read_party(headers: Mapping[str, str], country_name: str, party_name: str) -> PartyId | None:
+    country_code = read_routing(headers, country_name)
+    party_id = read_routing(headers, party_name)
+    if country_code is None and party_id is None:
+        return None
+    if country_code is None or party_id is None:
+        missing = country_name if country_code is None else party_name
+        raise InvalidHeader(f"Missing header SCPI-{missing} (routing headers come in pairs)")
+    try:
+        return PartyId.parse(country_code, party_id)
+    except InvalidPartyId as error:
+        raise InvalidHeader(f"Invalid routing header: {error}") from None
+
+
+def read_message_id(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name)
+    if value is None or not value.strip():
+        raise InvalidHeader(f"Missing header {name}")
+    value = value.strip()
+    if not _ID.fullmatch(value):
+        raise InvalidHeader(f"Invalid header {name}: printable ASCII up to 255 characters")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingHeaders:
+    """The headers of a routed (functional module) request."""
+
+    request_id: str
+    correlation_id: str
+    sender: PartyId
+    receiver: PartyId
+
+    @classmethod
+    def parse(cls, headers: Mapping[str, str]) -> RoutingHeaders:
+        request_id = read_message_id(headers, REQUEST_ID)
+        correlation_id = read_message_id(headers, CORRELATION_ID)
+        sender = read_party(headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
+        if sender is None:
+            raise InvalidHeader("Missing header SCPI-from-country-code and SCPI-from-party-id")
+        receiver = read_party(headers, TO_COUNTRY_CODE, TO_PARTY_ID)
+        if receiver is None:
+            raise InvalidHeader("Missing header SCPI-to-country-code and SCPI-to-party-id")
+        return cls(request_id, correlation_id, sender, receiver)
+
+
+def routing_pair(sender: PartyId, receiver: PartyId) -> dict[str, str]:
+    """Both header families for a message from `sender` to `receiver`."""
+    headers: dict[str, str] = {}
+    for family in FAMILIES:
+        headers[routing_header(family, FROM_COUNTRY_CODE)] = sender.country_code
+        headers[routing_header(family, FROM_PARTY_ID)] = sender.party_id
+        headers[routing_header(family, TO_COUNTRY_CODE)] = receiver.country_code
+        headers[routing_header(family, TO_PARTY_ID)] = receiver.party_id
+    return headers

@@ -1,0 +1,133 @@
+"""The node's configuration: the only place the environment and config files are read.
+
+Each setting comes from `SCN_<NAME>` in the environment, else from the TOML config file
+(`--config` or `SCN_CONFIG`, keys in lower case), else from its default.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from scn_node.registry.networks import LOCAL_REGISTRY, LOCAL_RPC_URL
+
+_HEX_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SECRETS = frozenset({"private_key", "admin_api_key"})
+
+
+class SettingsError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    node_url: str = "http://localhost:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    private_key: str | None = None
+    admin_api_key: str | None = None
+    database_url: str = "sqlite+aiosqlite:///scn-node.db"
+    rpc_url: str = LOCAL_RPC_URL
+    registry_address: str = LOCAL_REGISTRY
+    party_timeout: float = 30.0  # seconds a receiver may take to answer a forwarded request
+    connect_timeout: float = 5.0
+    registry_timeout: float = 10.0
+    registry_cache_seconds: float = 60.0
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @classmethod
+    def load(cls, env: Mapping[str, str], config_file: str | Path | None = None) -> Settings:
+        values: dict[str, Any] = {}
+        config_file = config_file or env.get("SCN_CONFIG")
+        problems: list[str] = []
+        if config_file:
+            try:
+                values.update(tomllib.loads(Path(config_file).read_text()))
+            except (OSError, tomllib.TOMLDecodeError) as error:
+                raise SettingsError([f"config file {config_file}: {error}"]) from None
+        names = {f.name for f in fields(cls)}
+        problems += [f"config file: unknown setting {key!r}" for key in values if key not in names]
+        for name in names:
+            raw = env.get(f"SCN_{name.upper()}")
+            if raw is not None and raw != "":
+                values[name] = raw
+        settings: dict[str, Any] = {}
+        for field in fields(cls):
+            if field.name not in values:
+                continue
+            try:
+                settings[field.name] = _convert(field.name, field.type, values[field.name])
+            except ValueError as error:
+                problems.append(f"SCN_{field.name.upper()}: {error}")
+        if problems:
+            raise SettingsError(problems)
+        return cls(**settings)
+
+    def masked(self) -> dict[str, object]:
+        """Every setting, with secrets shown only as set or not set."""
+        shown: dict[str, object] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name in SECRETS:
+                value = "(set, hidden)" if value else "(not set)"
+            shown[f"SCN_{field.name.upper()}"] = value
+        return shown
+
+
+def _convert(name: str, kind: object, raw: object) -> object:
+    text = str(raw).strip()
+    if kind in ("int", int):
+        value = int(text)
+        if name == "port" and not 0 <= value <= 65535:
+            raise ValueError("must be a port number (0-65535)")
+        if value <= 0 and name != "port":
+            raise ValueError("must be positive")
+        return value
+    if kind in ("float", float):
+        number = float(text)
+        if number <= 0:
+            raise ValueError("must be positive")
+        return number
+    if name in ("node_url", "rpc_url"):
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", text):
+            raise ValueError(f"{text!r} is not an http(s) URL")
+        return text.rstrip("/")
+    if name == "private_key":
+        if not _HEX_KEY.fullmatch(text):
+            raise ValueError("must be 32 bytes of hex (64 hex digits, 0x optional)")
+        return text if text.startswith("0x") else "0x" + text
+    if name == "registry_address" and not _ADDRESS.fullmatch(text):
+        raise ValueError(f"{text!r} is not an address (0x and 40 hex digits)")
+    if name == "database_url":
+        return _database_url(text)
+    if name == "log_level":
+        if text.upper() not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return text.upper()
+    if name == "log_format" and text not in ("json", "text"):
+        raise ValueError("must be json or text")
+    return text
+
+
+def _database_url(url: str) -> str:
+    """Accept the plain spellings users know and pick the async drivers for them."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise ValueError("must be a sqlite:/// or postgresql:// URL")
+    return url

@@ -1,0 +1,291 @@
+"""SqlDirectory: the hub's Directory port over the node's tables."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import case, delete, func
+from sqlmodel import col, select
+
+from scn_node.hub.ports import (
+    AllowedRole,
+    PartyRole,
+    Platform,
+    Proxy,
+    Registration,
+    TokenKind,
+)
+from scn_node.scpi.authorization import TokenForm
+from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
+from scn_node.scpi.pagination import Page
+from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.versions import InterfaceRole
+from scn_node.store.database import Database
+from scn_node.store.tables import EndpointRow, PlatformRow, ProxyRow, RoleRow
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive values; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class SqlDirectory:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def authenticate(self, token: str) -> tuple[Platform, TokenKind] | None:
+        wanted = digest(token)
+        statement = (
+            select(PlatformRow, RoleRow)
+            .join(RoleRow, col(RoleRow.platform_id) == PlatformRow.id, isouter=True)
+            .where(
+                (col(PlatformRow.token_c_digest) == wanted)
+                | (col(PlatformRow.token_a_digest) == wanted)
+            )
+            .order_by(col(RoleRow.id))
+        )
+        async with self.database.sessions() as session:
+            rows = list((await session.exec(statement)).all())
+        if not rows:
+            return None
+        platform_row = rows[0][0]
+        # The lookup is by digest; the comparison that decides the kind is constant-time too.
+        is_c = hmac.compare_digest(platform_row.token_c_digest or "", wanted)
+        return _platform(platform_row, [r for _, r in rows if r is not None]), (
+            TokenKind.C if is_c else TokenKind.A
+        )
+
+    async def issue_token_a(
+        self, token: str, allowed_roles: Sequence[AllowedRole] | None
+    ) -> Platform:
+        now = _now()
+        allowed = (
+            None
+            if allowed_roles is None
+            else json.dumps(
+                [
+                    {
+                        "country_code": a.party.country_code,
+                        "party_id": a.party.party_id,
+                        "role": a.role.value if a.role else None,
+                    }
+                    for a in allowed_roles
+                ]
+            )
+        )
+        row = PlatformRow(
+            status=ConnectionStatus.PLANNED.value,
+            token_a_digest=digest(token),
+            token_form=TokenForm.PLAIN.value,
+            allowed_roles=allowed,
+            last_updated=now,
+            created_at=now,
+        )
+        async with self.database.sessions() as session:
+            session.add(row)
+            await session.commit()
+            await session.refresh(row)
+        return _platform(row, [])
+
+    async def register(self, platform_id: int, registration: Registration) -> Platform:
+        """Store a completed handshake in one transaction: all of it or nothing."""
+        async with self.database.sessions() as session, session.begin():
+            row = await session.get(PlatformRow, platform_id)
+            if row is None:
+                raise LookupError(f"platform {platform_id} does not exist")
+            row.status = ConnectionStatus.CONNECTED.value
+            row.token_a_digest = None
+            row.token_c_digest = digest(registration.token_c)
+            row.token_b = registration.token_b
+            row.token_form = registration.token_form.value
+            row.versions_url = registration.versions_url
+            row.last_updated = _now()
+            session.add(row)
+            await session.exec(delete(RoleRow).where(col(RoleRow.platform_id) == platform_id))
+            await session.exec(
+                delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
+            )
+            roles = [
+                RoleRow(
+                    platform_id=platform_id,
+                    role=r.role.value,
+                    country_code=r.party.country_code,
+                    party_id=r.party.party_id,
+                    business_details=json.dumps(dict(r.business_details)),
+                )
+                for r in registration.roles
+            ]
+            session.add_all(roles)
+            session.add_all(
+                EndpointRow(
+                    platform_id=platform_id,
+                    identifier=e.identifier,
+                    role=e.role.value,
+                    url=e.url,
+                )
+                for e in registration.endpoints
+            )
+        return _platform(row, roles)
+
+    async def unregister(self, platform_id: int) -> None:
+        """Forget the tokens and endpoints; the roles stay, so others see SUSPENDED."""
+        async with self.database.sessions() as session, session.begin():
+            row = await session.get(PlatformRow, platform_id)
+            if row is None:
+                return
+            row.status = ConnectionStatus.SUSPENDED.value
+            row.token_a_digest = row.token_c_digest = row.token_b = None
+            row.last_updated = _now()
+            session.add(row)
+            await session.exec(
+                delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
+            )
+
+    async def platform_of(self, party: PartyId) -> Platform | None:
+        connected_first = case(
+            (col(PlatformRow.status) == ConnectionStatus.CONNECTED.value, 0), else_=1
+        )
+        best = (
+            select(PlatformRow.id)
+            .join(RoleRow, col(RoleRow.platform_id) == PlatformRow.id)
+            .where(RoleRow.country_code == party.country_code, RoleRow.party_id == party.party_id)
+            .order_by(connected_first, col(PlatformRow.id).desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = (
+            select(PlatformRow, RoleRow)
+            .join(RoleRow, col(RoleRow.platform_id) == PlatformRow.id)
+            .where(col(PlatformRow.id) == best)
+            .order_by(col(RoleRow.id))
+        )
+        async with self.database.sessions() as session:
+            rows = list((await session.exec(statement)).all())
+        if not rows:
+            return None
+        return _platform(rows[0][0], [r for _, r in rows])
+
+    async def endpoint(self, platform_id: int, module: str, interface: InterfaceRole) -> str | None:
+        statement = (
+            select(EndpointRow.url)
+            .where(
+                EndpointRow.platform_id == platform_id,
+                EndpointRow.identifier == module,
+                EndpointRow.role == interface.value,
+            )
+            .order_by(col(EndpointRow.id))
+            .limit(1)
+        )
+        async with self.database.sessions() as session:
+            return (await session.exec(statement)).first()
+
+    async def save_proxy(self, proxy: Proxy) -> None:
+        async with self.database.sessions() as session:
+            session.add(
+                ProxyRow(
+                    uid=proxy.uid,
+                    caller_country_code=proxy.caller.country_code,
+                    caller_party_id=proxy.caller.party_id,
+                    target_country_code=proxy.target.country_code,
+                    target_party_id=proxy.target.party_id,
+                    url=proxy.url,
+                    module=proxy.module,
+                    interface=proxy.interface.value,
+                    created_at=_now(),
+                )
+            )
+            await session.commit()
+
+    async def proxy(self, uid: str) -> Proxy | None:
+        async with self.database.sessions() as session:
+            row = await session.get(ProxyRow, uid)
+        if row is None:
+            return None
+        return Proxy(
+            uid=row.uid,
+            caller=PartyId(row.caller_country_code, row.caller_party_id),
+            target=PartyId(row.target_country_code, row.target_party_id),
+            url=row.url,
+            module=row.module,
+            interface=InterfaceRole(row.interface),
+        )
+
+    async def client_infos(
+        self, page: Page, *, exclude_platform: int | None = None
+    ) -> tuple[list[ClientInfo], int]:
+        conditions = []
+        if page.date_from is not None:
+            conditions.append(col(PlatformRow.last_updated) >= page.date_from)
+        if page.date_to is not None:
+            conditions.append(col(PlatformRow.last_updated) < page.date_to)
+        if exclude_platform is not None:
+            conditions.append(col(PlatformRow.id) != exclude_platform)
+        joined = select(PlatformRow, RoleRow).join(
+            RoleRow, col(RoleRow.platform_id) == PlatformRow.id
+        )
+        count = (
+            select(func.count())
+            .select_from(RoleRow)
+            .join(PlatformRow, col(RoleRow.platform_id) == PlatformRow.id)
+            .where(*conditions)
+        )
+        statement = (
+            joined.where(*conditions)
+            .order_by(col(PlatformRow.last_updated), col(RoleRow.id))
+            .offset(page.offset)
+            .limit(page.limit)
+        )
+        async with self.database.sessions() as session:
+            total = (await session.exec(count)).one()
+            rows = list((await session.exec(statement)).all())
+        infos = [
+            ClientInfo(
+                PartyId(role.country_code, role.party_id),
+                Role(role.role),
+                ConnectionStatus(platform.status),
+                _utc(platform.last_updated),
+            )
+            for platform, role in rows
+        ]
+        return infos, int(total)
+
+
+def _platform(row: PlatformRow, roles: Sequence[RoleRow]) -> Platform:
+    assert row.id is not None
+    allowed = None
+    if row.allowed_roles is not None:
+        allowed = tuple(
+            AllowedRole(
+                PartyId(a["country_code"], a["party_id"]), Role(a["role"]) if a["role"] else None
+            )
+            for a in json.loads(row.allowed_roles)
+        )
+    return Platform(
+        id=row.id,
+        status=ConnectionStatus(row.status),
+        roles=tuple(
+            PartyRole(
+                Role(r.role),
+                PartyId(r.country_code, r.party_id),
+                json.loads(r.business_details),
+            )
+            for r in roles
+        ),
+        allowed_roles=allowed,
+        token_b=row.token_b,
+        token_form=TokenForm(row.token_form),
+        versions_url=row.versions_url,
+        last_updated=_utc(row.last_updated),
+    )

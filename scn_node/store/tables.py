@@ -1,0 +1,61 @@
+"""The node's tables. Rows never leave `store`; the directory converts them to hub values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+
+class PlatformRow(SQLModel, table=True):
+    __tablename__ = "platforms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: str
+    # Tokens A and C are kept only as SHA-256 digests: a copy of the database lets no one in.
+    token_a_digest: str | None = Field(default=None, unique=True, index=True)
+    token_c_digest: str | None = Field(default=None, unique=True, index=True)
+    token_b: str | None = None  # the node must present it to the party, so it is kept as is
+    token_form: str
+    versions_url: str | None = Field(default=None, sa_column=Column(Text))
+    allowed_roles: str | None = Field(default=None, sa_column=Column(Text))  # JSON list
+    last_updated: datetime
+    created_at: datetime
+
+
+class RoleRow(SQLModel, table=True):
+    __tablename__ = "roles"
+    __table_args__ = (Index("ix_roles_party", "country_code", "party_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="platforms.id", index=True)
+    role: str
+    country_code: str
+    party_id: str
+    business_details: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
+
+
+class EndpointRow(SQLModel, table=True):
+    __tablename__ = "endpoints"
+    __table_args__ = (Index("ix_endpoints_lookup", "platform_id", "identifier", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="platforms.id")
+    identifier: str
+    role: str
+    url: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ProxyRow(SQLModel, table=True):
+    __tablename__ = "proxies"
+
+    uid: str = Field(primary_key=True)
+    caller_country_code: str
+    caller_party_id: str
+    target_country_code: str
+    target_party_id: str
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    module: str
+    interface: str
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""aiohttp adapter: HTTP in, SCPI envelopes out."""

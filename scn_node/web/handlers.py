@@ -1,0 +1,230 @@
+"""Request handlers: translate HTTP to hub calls and hub results to SCPI responses."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from scn_node.hub.message import ScpiRequest
+from scn_node.hub.ports import Caller, TokenKind
+from scn_node.scpi.authorization import presented_tokens
+from scn_node.scpi.credentials import node_credentials
+from scn_node.scpi.envelope import envelope
+from scn_node.scpi.errors import RegistrationState, ResourceNotFound, Unauthorized
+from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.pagination import Page, link_header
+from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
+from scn_node.scpi.versions import (
+    VERSION,
+    InterfaceRole,
+    configuration_path,
+    details_path,
+    node_endpoints,
+    versions_path,
+)
+from scn_node.web.middlewares import json_response
+from scn_node.web.state import STATE, NodeState
+
+HUB_CLIENT_INFO_PAGE = 100
+
+
+def _state(request: web.Request) -> NodeState:
+    return request.app[STATE]
+
+
+def _prefix(request: web.Request) -> str:
+    """The dialect the caller used: scpi, or ocpi for backoffices written for OCN."""
+    return request.path.split("/", 2)[1]
+
+
+async def _caller(request: web.Request, *kinds: TokenKind) -> Caller:
+    directory = _state(request).directory
+    for token in presented_tokens(request.headers.get("Authorization")):
+        found = await directory.authenticate(token.value)
+        if found is None:
+            continue
+        platform, kind = found
+        if kind not in kinds:
+            if kind is TokenKind.A:
+                raise Unauthorized("CREDENTIALS_TOKEN_A is only valid for versions and credentials")
+            break
+        return Caller(platform, kind, token.form)
+    raise Unauthorized("Unknown credentials token")
+
+
+async def _body(request: web.Request) -> bytes:
+    return await request.read() if request.can_read_body else b""
+
+
+# ---------------------------------------------------------------- node endpoints
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.Response(text="OK")
+
+
+async def node_info(request: web.Request) -> web.Response:
+    node = _state(request).node
+    return json_response({"url": node.url, "address": node.address.lower()})
+
+
+async def node_of_party(request: web.Request) -> web.Response:
+    try:
+        party = PartyId.parse(request.match_info["country_code"], request.match_info["party_id"])
+    except InvalidPartyId as error:
+        raise ResourceNotFound(str(error)) from None
+    listed = await _state(request).registry.party(party)
+    if listed is None or not listed.node_url:
+        raise ResourceNotFound(f"{party} is not listed in the SCN Registry")
+    return json_response({"url": listed.node_url, "address": listed.operator.lower()})
+
+
+# ---------------------------------------------------------------- admin
+
+
+def _check_admin(request: web.Request) -> None:
+    key = _state(request).settings.admin_api_key
+    if key is None:
+        raise Unauthorized("The admin API is disabled: the node has no SCN_ADMIN_API_KEY")
+    presented = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(presented.encode(), f"Token {key}".encode()):
+        raise Unauthorized("Admin API: Authorization must be 'Token <admin API key>'")
+
+
+async def generate_registration_token(request: web.Request) -> web.Response:
+    _check_admin(request)
+    issued = await _state(request).handshake.issue_token_a(await _body(request))
+    return json_response(dict(issued))
+
+
+async def connection_status(request: web.Request) -> web.Response:
+    _check_admin(request)
+    try:
+        party = PartyId.parse(request.match_info["country_code"], request.match_info["party_id"])
+    except InvalidPartyId as error:
+        raise ResourceNotFound(str(error)) from None
+    platform = await _state(request).directory.platform_of(party)
+    if platform is None:
+        raise ResourceNotFound(f"{party} has never connected to this node")
+    return json_response(
+        {
+            "country_code": party.country_code,
+            "party_id": party.party_id,
+            "status": platform.status.value,
+            "roles": [r.role.value for r in platform.roles if r.party == party],
+            "last_updated": envelope(now=platform.last_updated)["timestamp"],
+        }
+    )
+
+
+# ---------------------------------------------------------------- versions and credentials
+
+
+async def versions(request: web.Request) -> web.Response:
+    await _caller(request, TokenKind.A, TokenKind.C)
+    url = _state(request).node.url + details_path(_prefix(request))
+    return json_response(envelope([{"version": VERSION, "url": url}]))
+
+
+async def version_details(request: web.Request) -> web.Response:
+    await _caller(request, TokenKind.A, TokenKind.C)
+    endpoints = node_endpoints(_state(request).node.url, _prefix(request))
+    data = {"version": VERSION, "endpoints": [e.model_dump(mode="json") for e in endpoints]}
+    return json_response(envelope(data))
+
+
+def _credentials_reply(request: web.Request, token: str) -> web.Response:
+    versions_url = _state(request).node.url + versions_path(_prefix(request))
+    return json_response(envelope(node_credentials(token, versions_url)))
+
+
+async def credentials(request: web.Request) -> web.Response:
+    state = _state(request)
+    caller = await _caller(request, TokenKind.A, TokenKind.C)
+    registered = caller.kind is TokenKind.C
+    presented = presented_tokens(request.headers.get("Authorization"))
+    if request.method == "POST":
+        if registered:
+            raise RegistrationState("Already registered; use PUT to update your credentials")
+        token_c = await state.handshake.register(caller, await _body(request))
+        return _credentials_reply(request, token_c)
+    if not registered:
+        raise RegistrationState("Not registered yet; POST your credentials with TOKEN_A first")
+    if request.method == "GET":
+        token = next(t.value for t in presented if t.form is caller.form)
+        return _credentials_reply(request, token)
+    if request.method == "PUT":
+        token_c = await state.handshake.update(caller, await _body(request))
+        return _credentials_reply(request, token_c)
+    await state.handshake.unregister(caller)
+    return json_response(envelope())
+
+
+async def hub_client_info(request: web.Request) -> web.Response:
+    state = _state(request)
+    await _caller(request, TokenKind.C)
+    page = Page.parse(request.query, max_limit=HUB_CLIENT_INFO_PAGE)
+    infos, total = await state.directory.client_infos(page)
+    response = json_response(envelope([info.to_json() for info in infos]))
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Limit"] = str(HUB_CLIENT_INFO_PAGE)
+    if page.offset + len(infos) < total:
+        path = configuration_path(_prefix(request), ModuleId.HUB_CLIENT_INFO)
+        next_url = f"{state.node.url}{path}?{page.next_query(request.query)}"
+        response.headers["Link"] = link_header(next_url)
+    return response
+
+
+# ---------------------------------------------------------------- routed modules
+
+
+def _raw_tail(request: web.Request, mount: str) -> str:
+    raw_path = request.raw_path.split("?", 1)[0]
+    return raw_path[len(mount) :]
+
+
+async def _routed(
+    request: web.Request, module: str, interface: str, mount: str, custom: bool
+) -> web.Response:
+    caller = await _caller(request, TokenKind.C)
+    scpi_request = ScpiRequest(
+        method=request.method,
+        module=module,
+        interface=InterfaceRole(interface.upper()),
+        headers=RoutingHeaders.parse(request.headers),
+        tail=_raw_tail(request, mount),
+        query=request.rel_url.raw_query_string,
+        body=await _body(request),
+        custom=custom,
+    )
+    reply = await _state(request).forwarder.forward(scpi_request, caller)
+    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+
+
+async def module(request: web.Request) -> web.Response:
+    info = request.match_info
+    mount = f"/{_prefix(request)}/{info['interface']}/{VERSION}/{info['module']}"
+    return await _routed(request, info["module"], info["interface"], mount, custom=False)
+
+
+async def custom_module(request: web.Request) -> web.Response:
+    info = request.match_info
+    mount = f"/{_prefix(request)}/custom/{info['interface']}/{info['module']}"
+    return await _routed(request, info["module"], info["interface"], mount, custom=True)
+
+
+async def proxy(request: web.Request) -> web.Response:
+    caller = await _caller(request, TokenKind.C)
+    scpi_request = ScpiRequest(
+        method=request.method,
+        module="",
+        interface=InterfaceRole.SENDER,
+        headers=RoutingHeaders.parse(request.headers),
+        query=request.rel_url.raw_query_string,
+        body=await _body(request),
+    )
+    reply = await _state(request).forwarder.forward_proxied(
+        request.match_info["uid"], scpi_request, caller
+    )
+    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))

@@ -1,0 +1,86 @@
+"""The one place errors become SCPI envelopes, and where each request is logged."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from scn_node.log import request_ids
+from scn_node.scpi.envelope import encode, envelope
+from scn_node.scpi.errors import BodyTooLarge, ResourceNotFound, ScpiError
+from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
+from scn_node.scpi.status import ScpiStatus
+from scn_node.web.state import STATE
+
+log = logging.getLogger("scn_node.requests")
+
+
+def error_response(error: ScpiError) -> web.Response:
+    return json_response(envelope(status=error.status, message=error.message), error.http_status)
+
+
+def json_response(body: dict[str, object], status: int = 200) -> web.Response:
+    return web.Response(status=status, body=encode(body), content_type="application/json")
+
+
+@web.middleware
+async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request_id = request.headers.get(REQUEST_ID) or str(uuid.uuid4())
+    correlation_id = request.headers.get(CORRELATION_ID) or request_id
+    token = request_ids.set((request_id, correlation_id))
+    started = time.perf_counter()
+    try:
+        try:
+            response = await handler(request)
+        except ScpiError as error:
+            response = error_response(error)
+        except web.HTTPRequestEntityTooLarge:
+            limit = request.app[STATE].settings.max_body_bytes
+            response = error_response(
+                BodyTooLarge(f"Request body is larger than the limit of {limit} bytes")
+            )
+        except web.HTTPNotFound:
+            response = error_response(ResourceNotFound(f"No endpoint at {request.path}"))
+        except web.HTTPMethodNotAllowed as error:
+            response = json_response(
+                envelope(
+                    status=ScpiStatus.CLIENT_ERROR,
+                    message=f"{request.method} is not allowed here; allowed: "
+                    + ", ".join(sorted(error.allowed_methods)),
+                ),
+                405,
+            )
+        except web.HTTPException as error:
+            response = json_response(
+                envelope(status=ScpiStatus.CLIENT_ERROR, message=error.reason), error.status
+            )
+        except Exception:
+            log.exception("unexpected error")
+            response = json_response(
+                envelope(
+                    status=ScpiStatus.SERVER_ERROR,
+                    message=f"Internal error; the node's log has it under X-Request-ID {request_id}",
+                ),
+                500,
+            )
+        response.headers.setdefault(REQUEST_ID, request_id)
+        response.headers.setdefault(CORRELATION_ID, correlation_id)
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return response
+    finally:
+        request_ids.reset(token)

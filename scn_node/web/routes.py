@@ -1,0 +1,66 @@
+"""The node's whole HTTP surface in one table, under both dialects (/scpi and /ocpi)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from scn_node.scpi.party import ModuleId
+from scn_node.scpi.versions import (
+    FUNCTIONAL_MODULES,
+    VERSION,
+    configuration_path,
+    details_path,
+    versions_path,
+)
+from scn_node.web import handlers
+
+DIALECTS = ("scpi", "ocpi")
+NODE_PREFIXES = ("scn", "ocn")  # the node's own endpoints, with OCN's spelling too
+_MODULES = "|".join(FUNCTIONAL_MODULES)
+_TAIL = "{tail:(?:/.*)?}"
+_ANY = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def routes() -> list[web.RouteDef]:
+    table = [web.get("/health", handlers.health)]
+    for prefix in NODE_PREFIXES:
+        table += [
+            web.get(f"/{prefix}/registry/node-info", handlers.node_info),
+            web.get(
+                f"/{prefix}/registry/node/{{country_code}}/{{party_id}}", handlers.node_of_party
+            ),
+        ]
+    table += [
+        web.post("/admin/generate-registration-token", handlers.generate_registration_token),
+        web.get("/admin/generate-registration-token", handlers.generate_registration_token),
+        web.get("/admin/connection-status/{country_code}/{party_id}", handlers.connection_status),
+    ]
+    for p in DIALECTS:
+        credentials = configuration_path(p, ModuleId.CREDENTIALS)
+        table += [
+            web.get(versions_path(p), handlers.versions),
+            web.get(details_path(p), handlers.version_details),
+            *(
+                web.route(m, credentials, handlers.credentials)
+                for m in ("GET", "POST", "PUT", "DELETE")
+            ),
+            web.get(configuration_path(p, ModuleId.HUB_CLIENT_INFO), handlers.hub_client_info),
+            *(web.route(m, f"/{p}/{VERSION}/proxy/{{uid}}", handlers.proxy) for m in _ANY),
+            *(
+                web.route(
+                    m,
+                    f"/{p}/{{interface:sender|receiver}}/{VERSION}/{{module:{_MODULES}}}{_TAIL}",
+                    handlers.module,
+                )
+                for m in _ANY
+            ),
+            *(
+                web.route(
+                    m,
+                    f"/{p}/custom/{{interface:sender|receiver}}/{{module:[A-Za-z0-9_.-]+}}{_TAIL}",
+                    handlers.custom_module,
+                )
+                for m in _ANY
+            ),
+        ]
+    return table

@@ -1,0 +1,25 @@
+"""What handlers share, under one AppKey; built in the app's cleanup context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from scn_node.hub.forwarder import Forwarder
+from scn_node.hub.ports import Directory, Registry
+from scn_node.hub.registration import Handshake, NodeIdentity
+from scn_node.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class NodeState:
+    settings: Settings
+    node: NodeIdentity
+    directory: Directory
+    registry: Registry
+    forwarder: Forwarder
+    handshake: Handshake
+
+
+STATE = web.AppKey("state", NodeState)

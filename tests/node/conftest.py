@@ -1,0 +1,239 @@
+"""A node on a loopback port, real FakeParty backoffices, and the registry in-process.
+
+Every test that uses `network` runs twice: on SQLite and on a throwaway PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+from eth_account.signers.local import LocalAccount
+
+from scn_node.app import create_app
+from scn_node.registry import RegistryContract
+from scn_node.scpi.party import PartyId, Role
+from scn_node.settings import Settings
+from tests.node.parties import FakeParty
+from tests.postgres import PostgresServer, server_binaries
+
+ADMIN_KEY = "test-admin-key"
+NODE_ACCOUNT = 14
+PARTY_ACCOUNTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    bin_dir = server_binaries()
+    if bin_dir is None:
+        pytest.fail(
+            "PostgreSQL server binaries not found (install postgresql-15 or set SCN_PG_BIN); "
+            "the node suite runs on PostgreSQL too"
+        )
+    server = PostgresServer.start(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'node.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.new_database()
+
+
+@dataclass
+class Node:
+    settings: Settings
+    runner: web.AppRunner
+    client: httpx.AsyncClient
+
+    @property
+    def url(self) -> str:
+        return self.settings.node_url
+
+    async def stop(self) -> None:
+        await self.client.aclose()
+        await self.runner.cleanup()
+
+
+@dataclass
+class Network:
+    """One node, the parties connected to it, and helpers to talk to the node as they do."""
+
+    registry: RegistryContract
+    accounts: list[LocalAccount]
+    database_url: str
+    node: Node | None = None
+    parties: list[FakeParty] = field(default_factory=list)
+    _next_account: int = 0
+    _port: int = 0
+
+    @property
+    def node_account(self) -> LocalAccount:
+        return self.accounts[NODE_ACCOUNT]
+
+    @property
+    def url(self) -> str:
+        assert self.node is not None
+        return self.node.url
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        assert self.node is not None
+        return self.node.client
+
+    async def start_node(self, **overrides: Any) -> Node:
+        """Start (or restart, on the same port and database) the node."""
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self._port))
+        self._port = sock.getsockname()[1]
+        settings = replace(
+            Settings(
+                node_url=f"http://127.0.0.1:{self._port}",
+                private_key="0x" + bytes(self.node_account.key).hex(),
+                admin_api_key=ADMIN_KEY,
+                database_url=self.database_url,
+                party_timeout=5.0,
+            ),
+            **overrides,
+        )
+        listing = await self.registry.get_node(self.node_account.address)
+        if listing is None or listing.url != settings.node_url:
+            await self.registry.set_node(self.node_account, settings.node_url)
+        runner = web.AppRunner(create_app(settings, contract=self.registry), access_log=None)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        client = httpx.AsyncClient(base_url=settings.node_url, timeout=30)
+        self.node = Node(settings, runner, client)
+        return self.node
+
+    async def stop_node(self) -> None:
+        if self.node is not None:
+            await self.node.stop()
+            self.node = None
+
+    def new_account(self) -> LocalAccount:
+        account = self.accounts[PARTY_ACCOUNTS[self._next_account]]
+        self._next_account += 1
+        return account
+
+    async def start_party(
+        self, country_code: str, party_id: str, role: Role = Role.CPO, **kwargs: Any
+    ) -> FakeParty:
+        party = FakeParty(
+            PartyId(country_code, party_id), role, f"token-b-{uuid.uuid4()}", **kwargs
+        )
+        await party.start()
+        self.parties.append(party)
+        return party
+
+    async def list_party(
+        self, party: FakeParty, *, operator: str | None = None, roles: list[Role] | None = None
+    ) -> None:
+        await self.registry.set_party(
+            self.new_account(),
+            party.party,
+            roles or [party.role],
+            operator or self.node_account.address,
+        )
+
+    async def token_a(self, roles: list[dict[str, str]] | None = None) -> str:
+        response = await self.client.post(
+            "/admin/generate-registration-token",
+            headers={"Authorization": f"Token {ADMIN_KEY}"},
+            json=roles,
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["token"])
+
+    async def post_credentials(
+        self, party: FakeParty, token_a: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        token = token_a
+        if party.base64_tokens:
+            import base64
+
+            token = base64.b64encode(token_a.encode()).decode()
+        return await self.client.post(
+            "/scpi/2.2/credentials",
+            headers={"Authorization": f"Token {token}"},
+            content=json.dumps(body or party.credentials()),
+        )
+
+    async def connect(
+        self, country_code: str, party_id: str, role: Role = Role.CPO, **kwargs: Any
+    ) -> FakeParty:
+        """A party started, listed in the registry and registered: ready to send and receive."""
+        party = await self.start_party(country_code, party_id, role, **kwargs)
+        await self.list_party(party)
+        response = await self.post_credentials(party, await self.token_a())
+        assert response.status_code == 200, response.text
+        assert response.json()["status_code"] == 1000, response.text
+        party.token_c = response.json()["data"]["token"]
+        return party
+
+    def headers(
+        self,
+        sender: FakeParty,
+        receiver: FakeParty | PartyId,
+        *,
+        family: str = "SCPI",
+        request_id: str = "req-1",
+        correlation_id: str = "corr-1",
+    ) -> dict[str, str]:
+        to = receiver.party if isinstance(receiver, FakeParty) else receiver
+        return {
+            "Authorization": sender.authorization(),
+            "X-Request-ID": request_id,
+            "X-Correlation-ID": correlation_id,
+            f"{family}-from-country-code": sender.party.country_code,
+            f"{family}-from-party-id": sender.party.party_id,
+            f"{family}-to-country-code": to.country_code,
+            f"{family}-to-party-id": to.party_id,
+        }
+
+    async def send(
+        self,
+        sender: FakeParty,
+        method: str,
+        path: str,
+        *,
+        to: FakeParty | PartyId,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = self.headers(sender, to)
+        all_headers.update(headers or {})
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        return await self.client.request(method, path, headers=all_headers, content=body)
+
+    async def close(self) -> None:
+        await self.stop_node()
+        for party in self.parties:
+            await party.stop()
+
+
+@pytest.fixture
+async def network(
+    registry: RegistryContract, accounts: list[LocalAccount], database_url: str
+) -> AsyncIterator[Network]:
+    net = Network(registry, accounts, database_url)
+    await net.start_node()
+    try:
+        yield net
+    finally:
+        await net.close()

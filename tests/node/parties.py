@@ -1,0 +1,163 @@
+"""FakeParty: a real SCPI backoffice on a loopback port that records what it receives."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from scn_node.scpi.party import PartyId, Role
+
+Responder = Callable[[web.Request, "Received"], Awaitable[web.StreamResponse]]
+ALL_MODULES = ("cdrs", "chargingprofiles", "commands", "locations", "sessions", "tariffs", "tokens")
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str  # raw, as it arrived
+    query: str  # raw
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def ok(data: Any = None, status_code: int = 1000) -> dict[str, Any]:
+    body: dict[str, Any] = {"status_code": status_code, "timestamp": "2026-11-23T10:00:00Z"}
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+@dataclass
+class FakeParty:
+    """One backoffice with one role, serving versions, version details and module endpoints.
+
+    Module endpoints live at `{base}/scpi/{role}/2.2/{module}/{sender|receiver}`; every request
+    to them is recorded in `received` and answered by the responder set with `on()`, else
+    with an echo of what arrived.
+    """
+
+    party: PartyId
+    role: Role
+    token_b: str
+    modules: tuple[str, ...] = ALL_MODULES
+    base64_tokens: bool = False  # expect TOKEN_B Base64-encoded, as OCPI 2.2.1 parties do
+    versions: list[str] = field(default_factory=lambda: ["2.2"])
+    received: list[Received] = field(default_factory=list)
+    custom_modules: tuple[str, ...] = ()
+    token_c: str = ""
+    _responders: list[tuple[str, str, Responder]] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    base_url: str = ""
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.base_url}/scpi/versions"
+
+    def endpoint(self, module: str, interface: str) -> str:
+        return f"{self.base_url}/scpi/{self.role.value.lower()}/2.2/{module}/{interface.lower()}"
+
+    def endpoint_path(self, module: str, interface: str) -> str:
+        return self.endpoint(module, interface)[len(self.base_url) :]
+
+    def on(self, method: str, path_prefix: str, responder: Responder) -> None:
+        """Answer `method` requests whose path starts with `path_prefix` with `responder`."""
+        self._responders.insert(0, (method, path_prefix, responder))
+
+    def credentials(self, token: str | None = None) -> dict[str, Any]:
+        return {
+            "token": token or self.token_b,
+            "url": self.versions_url,
+            "roles": [
+                {
+                    "role": self.role.value,
+                    "business_details": {"name": f"Test {self.party}"},
+                    "party_id": self.party.party_id,
+                    "country_code": self.party.country_code,
+                }
+            ],
+        }
+
+    def authorization(self) -> str:
+        """How this party presents its TOKEN_C to the node."""
+        token = self.token_c
+        if self.base64_tokens:
+            token = base64.b64encode(token.encode()).decode()
+        return f"Token {token}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        site = web.SockSite(self._runner, sock)
+        await site.start()
+        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _authorised(self, request: web.Request) -> bool:
+        expected = self.token_b
+        if self.base64_tokens:
+            expected = base64.b64encode(expected.encode()).decode()
+        return request.headers.get("Authorization") == f"Token {expected}"
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        raw_path = request.raw_path.split("?", 1)[0]
+        received = Received(
+            request.method,
+            raw_path,
+            request.rel_url.raw_query_string,
+            dict(request.headers),
+            await request.read(),
+        )
+        self.received.append(received)
+        if not self._authorised(request):
+            return web.json_response(ok(status_code=2000), status=401)
+        for method, prefix, responder in self._responders:
+            if method in (request.method, "*") and raw_path.startswith(prefix):
+                return await responder(request, received)
+        if raw_path == "/scpi/versions":
+            details = f"{self.base_url}/scpi/2.2"
+            return web.json_response(ok([{"version": v, "url": details} for v in self.versions]))
+        if raw_path == "/scpi/2.2":
+            return web.json_response(ok({"version": "2.2", "endpoints": self._endpoints()}))
+        return web.json_response(
+            ok({"method": request.method, "path": raw_path, "query": received.query})
+        )
+
+    def _endpoints(self) -> list[dict[str, str]]:
+        endpoints = [
+            {
+                "identifier": "credentials",
+                "role": "SENDER",
+                "url": f"{self.base_url}/scpi/2.2/credentials",
+            }
+        ]
+        for module in (*self.modules, *self.custom_modules):
+            for interface in ("SENDER", "RECEIVER"):
+                endpoints.append(
+                    {
+                        "identifier": module,
+                        "role": interface,
+                        "url": self.endpoint(module, interface),
+                    }
+                )
+        return endpoints
+
+    def module_requests(self) -> list[Received]:
+        """What arrived at module endpoints (not the handshake's versions calls)."""
+        return [r for r in self.received if not r.path.startswith(("/scpi/versions", "/scpi/2.2"))]
