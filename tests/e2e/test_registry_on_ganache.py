@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,52 +12,12 @@ import pytest
 
 from scn_node.devnet.chain import Ganache, dev_account, free_port
 from scn_node.registry.networks import LOCAL_REGISTRY
+from tests.e2e.conftest import key, scn_registry
 
 pytestmark = pytest.mark.ganache
 
-ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL_SIGNER = "0x49b2e2b48cfc25fda1d1cbdb2197b83902142c6da502dcf1871c628ea524f11b"
 TUTORIAL_NODE = "0x9bc1169ca09555bf2721a5c9ec6d69c8073bfeb4"
-
-
-@pytest.fixture
-def chain() -> Iterator[Ganache]:
-    """The README's chain script, without its deploy: the tests deploy with the CLI."""
-    port = free_port()
-    script = subprocess.Popen(
-        [sys.executable, str(ROOT / "ganache" / "start.py"), "--port", str(port), "--no-deploy"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert script.stdout is not None
-        # The script prints this line once ganache answers RPC calls.
-        for line in script.stdout:
-            if "press Ctrl-C to stop" in line:
-                break
-        assert script.poll() is None, "ganache/start.py exited early"
-        yield Ganache(port=port)
-    finally:
-        script.send_signal(signal.SIGINT)
-        code = script.wait(timeout=30)
-        script.stdout.close()  # type: ignore[union-attr]
-        assert code == 0
-
-
-def key(index: int) -> str:
-    return "0x" + dev_account(index).key.hex().removeprefix("0x")
-
-
-def scn_registry(chain: Ganache, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "registry_cli", *args],
-        env={**os.environ, "SCN_RPC_URL": chain.rpc_url, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def rpc(chain: Ganache, method: str, *params: object) -> object:
