@@ -14,6 +14,15 @@ request_ids: ContextVar[tuple[str | None, str | None]] = ContextVar(
     "request_ids", default=(None, None)
 )
 # Fields callers may attach with `extra=`; anything else on a record stays out of the log.
+QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "aiosqlite",
+    "sqlalchemy",
+    "asyncpg",
+    "web3",
+    "aiohttp.access",
+)
 _FIELDS = ("method", "path", "status", "duration_ms", "sender", "receiver", "module")
 
 
@@ -55,5 +64,6 @@ def configure(level: str, form: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs full URLs of every call
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the node logs its own
+    # Their debug output carries headers and SQL parameters, i.e. tokens: never below WARNING.
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)

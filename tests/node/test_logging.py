@@ -1,0 +1,67 @@
+"""The node's log: JSON lines with the message ids, and never a token or key."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from scn_node.log import QUIET_LOGGERS, JsonFormatter, configure, request_ids
+from scn_node.scpi.party import Role
+from tests.node.conftest import ADMIN_KEY, Network
+
+
+def test_json_lines_carry_the_request_and_correlation_ids() -> None:
+    token = request_ids.set(("req-9", "corr-9"))
+    try:
+        record = logging.LogRecord(
+            "scn_node.requests", logging.INFO, "", 0, "GET %s", ("/x",), None
+        )
+        record.status = 200
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_ids.reset(token)
+    assert line["message"] == "GET /x"
+    assert (line["request_id"], line["correlation_id"], line["status"]) == ("req-9", "corr-9", 200)
+    assert line["level"] == "INFO" and line["time"].endswith("+00:00")
+
+
+async def test_no_token_or_key_reaches_the_log(
+    network: Network, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="scn_node")
+    cpo = await network.connect("DE", "CPO", Role.CPO)
+    emsp = await network.connect("DE", "MSP", Role.EMSP)
+    await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    await network.client.get("/scpi/versions", headers={"Authorization": "Token wrong-token"})
+    assert network.node is not None
+    secrets = [
+        cpo.token_b,
+        cpo.token_c,
+        emsp.token_b,
+        emsp.token_c,
+        ADMIN_KEY,
+        str(network.node.settings.private_key)[2:],
+        "wrong-token",
+    ]
+    formatter = JsonFormatter()
+    text = "\n".join(formatter.format(r) for r in caplog.records)
+    assert "/scpi/sender/2.2/locations" in text  # the request was logged
+    for secret in secrets:
+        assert secret not in text
+
+
+def test_configure_keeps_chatty_libraries_at_warning_even_in_debug() -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure("DEBUG", "json")
+        assert root.level == logging.DEBUG
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+        for name in QUIET_LOGGERS:
+            assert logging.getLogger(name).level == logging.WARNING
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])

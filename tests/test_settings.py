@@ -1,0 +1,98 @@
+"""Node configuration: SCN_* variables, a TOML file, validation, and `scn-node config`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scn_node.cli import cli
+from scn_node.settings import Settings, SettingsError
+
+KEY = "0x" + "ab" * 32
+
+
+def test_defaults_are_the_local_network() -> None:
+    settings = Settings.load({})
+    assert settings.node_url == "http://localhost:8080"
+    assert settings.rpc_url == "http://localhost:8544"
+    assert settings.registry_address == "0x345cA3e014Aaf5dcA488057592ee47305D9B3e10"
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text('node_url = "https://file.example.com/"\nport = 9000\nlog_format = "text"\n')
+    settings = Settings.load({"SCN_PORT": "9100"}, config)
+    assert settings.node_url == "https://file.example.com"  # trailing slash dropped
+    assert (settings.port, settings.log_format) == (9100, "text")
+    assert Settings.load({"SCN_CONFIG": str(config)}).port == 9000
+
+
+def test_plain_database_urls_get_the_async_drivers() -> None:
+    assert Settings.load({"SCN_DATABASE_URL": "postgresql://u@h/db"}).database_url == (
+        "postgresql+asyncpg://u@h/db"
+    )
+    assert Settings.load({"SCN_DATABASE_URL": "sqlite:///x.db"}).database_url == (
+        "sqlite+aiosqlite:///x.db"
+    )
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text("colour = 'blue'\n")
+    with pytest.raises(SettingsError) as raised:
+        Settings.load(
+            {
+                "SCN_NODE_URL": "localhost:8080",
+                "SCN_PORT": "70000",
+                "SCN_PRIVATE_KEY": "0x12",
+                "SCN_REGISTRY_ADDRESS": "0x1",
+                "SCN_PARTY_TIMEOUT": "-1",
+                "SCN_DATABASE_URL": "mysql://x",
+                "SCN_LOG_LEVEL": "LOUD",
+            },
+            config,
+        )
+    problems = "\n".join(raised.value.problems)
+    for fragment in (
+        "unknown setting 'colour'",
+        "SCN_NODE_URL",
+        "SCN_PORT: must be a port number",
+        "SCN_PRIVATE_KEY: must be 32 bytes of hex",
+        "SCN_REGISTRY_ADDRESS",
+        "SCN_PARTY_TIMEOUT: must be positive",
+        "SCN_DATABASE_URL",
+        "SCN_LOG_LEVEL",
+    ):
+        assert fragment in problems
+
+
+def test_config_command_masks_secrets() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["config", "--json"],
+        env={"SCN_PRIVATE_KEY": KEY, "SCN_ADMIN_API_KEY": "very-secret", "SCN_PORT": "8081"},
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["SCN_PORT"] == 8081
+    assert shown["SCN_PRIVATE_KEY"] == "(set, hidden)"
+    assert shown["SCN_ADMIN_API_KEY"] == "(set, hidden)"
+    assert "very-secret" not in result.output and "ab" * 32 not in result.output
+
+
+def test_config_command_shows_unset_secrets_and_a_table() -> None:
+    result = CliRunner().invoke(
+        cli, ["config"], env={"SCN_PRIVATE_KEY": "", "SCN_ADMIN_API_KEY": ""}
+    )
+    assert result.exit_code == 0
+    assert "SCN_PRIVATE_KEY" in result.output and "(not set)" in result.output
+
+
+def test_config_command_exits_2_on_bad_settings() -> None:
+    result = CliRunner().invoke(cli, ["config"], env={"SCN_PORT": "x"})
+    assert result.exit_code == 2
+    assert "configuration: SCN_PORT" in result.output
