@@ -60,7 +60,9 @@ def create_app(
                 node=node,
                 directory=directory,
                 registry=cached,
-                forwarder=Forwarder(directory, cached, transport, node_url=node.url),
+                forwarder=Forwarder(
+                    directory, cached, transport, node_url=node.url, node_address=node.address
+                ),
                 handshake=Handshake(directory, cached, transport, node),
             )
             yield

@@ -56,6 +56,7 @@ class Forwarder:
         transport: PartyTransport,
         *,
         node_url: str,
+        node_address: str,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -63,6 +64,7 @@ class Forwarder:
         self.registry = registry
         self.transport = transport
         self.node_url = node_url
+        self.node_address = node_address
         self.new_request_id = new_request_id
         self.new_proxy_uid = new_proxy_uid
 
@@ -75,6 +77,7 @@ class Forwarder:
             request.headers.receiver,
             request.module,
             request.interface,
+            self.node_address,
         )
         request = await self._hide_response_url(request)
         url = route.url.rstrip("/") + request.tail
@@ -91,7 +94,9 @@ class Forwarder:
             raise ResourceNotFound(
                 f"No proxied resource {uid} from {headers.sender} to {headers.receiver}"
             )
-        platform = await connected_platform(self.directory, self.registry, proxy.target)
+        platform = await connected_platform(
+            self.directory, self.registry, proxy.target, self.node_address
+        )
         request = ScpiRequest(
             method=request.method,
             module=proxy.module,

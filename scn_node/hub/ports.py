@@ -66,6 +66,7 @@ class Caller:
     platform: Platform
     kind: TokenKind
     form: TokenForm
+    token: str = field(repr=False)  # as presented; the store checks it is still valid on writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,11 @@ class Directory(Protocol):
         self, token: str, allowed_roles: Sequence[AllowedRole] | None
     ) -> Platform: ...
 
-    async def register(self, platform_id: int, registration: Registration) -> Platform: ...
+    async def register(
+        self, platform_id: int, token: str, registration: Registration
+    ) -> Platform | None:
+        """Store a handshake if `token` (TOKEN_A or TOKEN_C) is still the platform's; else None."""
+        ...
 
     async def unregister(self, platform_id: int) -> None: ...
 
@@ -117,9 +122,9 @@ class Directory(Protocol):
 
     async def proxy(self, uid: str) -> Proxy | None: ...
 
-    async def client_infos(
-        self, page: Page, *, exclude_platform: int | None = None
-    ) -> tuple[list[ClientInfo], int]: ...
+    async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
+        """Every role on this node, oldest change first, and how many there are in all."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from scn_node.scpi.errors import (
     MalformedJson,
     ReceiverTimeout,
     UnableToUseClientApi,
+    Unauthorized,
 )
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
 from scn_node.scpi.hubclientinfo import ConnectionStatus
@@ -112,8 +113,7 @@ class Handshake:
         await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
         await self._check_registry(credentials.roles)
         registration = await self._fetch(credentials, caller.form)
-        await self.directory.register(caller.platform.id, registration)
-        return registration.token_c
+        return await self._store(caller, registration)
 
     async def update(self, caller: Caller, body: bytes) -> str:
         """Re-fetch a registered party's endpoints and rotate its tokens; returns the new TOKEN_C."""
@@ -121,7 +121,12 @@ class Handshake:
         await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
         await self._check_registry(credentials.roles)
         registration = await self._fetch(credentials, caller.platform.token_form)
-        await self.directory.register(caller.platform.id, registration)
+        return await self._store(caller, registration)
+
+    async def _store(self, caller: Caller, registration: Registration) -> str:
+        # A concurrent handshake with the same token may have won while this one fetched.
+        if await self.directory.register(caller.platform.id, caller.token, registration) is None:
+            raise Unauthorized("Unknown credentials token")
         return registration.token_c
 
     async def unregister(self, caller: Caller) -> None:

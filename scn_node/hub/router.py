@@ -24,7 +24,7 @@ class LocalRoute:
 
 
 async def connected_platform(
-    directory: Directory, registry: Registry, receiver: PartyId
+    directory: Directory, registry: Registry, receiver: PartyId, node_address: str
 ) -> Platform:
     """The connected platform of `receiver`, or the hub error that says why there is none."""
     if receiver == NODE_PARTY:
@@ -36,6 +36,10 @@ async def connected_platform(
         listed = await registry.party(receiver)
         if listed is None or not listed.node_url:
             raise UnknownReceiver(f"Unknown receiver {receiver}: not connected here, not listed")
+        if listed.operator.lower() == node_address.lower():
+            raise ConnectionProblem(
+                f"Receiver {receiver} is listed with this node but has not connected yet"
+            )
         raise UnknownReceiver(
             f"Unknown receiver {receiver}: it is listed at the node {listed.node_url}, "
             "and this node does not route to other nodes yet"
@@ -51,8 +55,9 @@ async def locate(
     receiver: PartyId,
     module: str,
     interface: InterfaceRole,
+    node_address: str,
 ) -> LocalRoute:
-    platform = await connected_platform(directory, registry, receiver)
+    platform = await connected_platform(directory, registry, receiver, node_address)
     url = await directory.endpoint(platform.id, module, interface)
     if url is None:
         raise ReceiverModuleMissing(f"Receiver {receiver} has no {module} {interface} endpoint")

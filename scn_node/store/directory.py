@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import case, delete, func
+from sqlalchemy import case, delete, func, update
 from sqlmodel import col, select
 
 from scn_node.hub.ports import (
@@ -99,24 +99,47 @@ class SqlDirectory:
             await session.refresh(row)
         return _platform(row, [])
 
-    async def register(self, platform_id: int, registration: Registration) -> Platform:
+    async def register(
+        self, platform_id: int, token: str, registration: Registration
+    ) -> Platform | None:
         """Store a completed handshake in one transaction: all of it or nothing."""
+        presented = digest(token)
         async with self.database.sessions() as session, session.begin():
-            row = await session.get(PlatformRow, platform_id)
-            if row is None:
-                raise LookupError(f"platform {platform_id} does not exist")
-            row.status = ConnectionStatus.CONNECTED.value
-            row.token_a_digest = None
-            row.token_c_digest = digest(registration.token_c)
-            row.token_b = registration.token_b
-            row.token_form = registration.token_form.value
-            row.versions_url = registration.versions_url
-            row.last_updated = _now()
-            session.add(row)
+            claimed = await session.exec(
+                update(PlatformRow)
+                .where(
+                    col(PlatformRow.id) == platform_id,
+                    (col(PlatformRow.token_a_digest) == presented)
+                    | (col(PlatformRow.token_c_digest) == presented),
+                )
+                .values(
+                    status=ConnectionStatus.CONNECTED.value,
+                    token_a_digest=None,
+                    token_c_digest=digest(registration.token_c),
+                    token_b=registration.token_b,
+                    token_form=registration.token_form.value,
+                    versions_url=registration.versions_url,
+                    last_updated=_now(),
+                )
+            )
+            if claimed.rowcount != 1:
+                return None  # the token was spent meanwhile: nothing is written
             await session.exec(delete(RoleRow).where(col(RoleRow.platform_id) == platform_id))
             await session.exec(
                 delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
             )
+            # A party that left (SUSPENDED) and comes back on a new connection is listed once.
+            for role in registration.roles:
+                stale = select(PlatformRow.id).where(
+                    col(PlatformRow.status) != ConnectionStatus.CONNECTED.value
+                )
+                await session.exec(
+                    delete(RoleRow).where(
+                        col(RoleRow.country_code) == role.party.country_code,
+                        col(RoleRow.party_id) == role.party.party_id,
+                        col(RoleRow.platform_id).in_(stale),
+                    )
+                )
             roles = [
                 RoleRow(
                     platform_id=platform_id,
@@ -137,6 +160,8 @@ class SqlDirectory:
                 )
                 for e in registration.endpoints
             )
+            row = await session.get(PlatformRow, platform_id)
+            assert row is not None
         return _platform(row, roles)
 
     async def unregister(self, platform_id: int) -> None:
@@ -222,16 +247,12 @@ class SqlDirectory:
             interface=InterfaceRole(row.interface),
         )
 
-    async def client_infos(
-        self, page: Page, *, exclude_platform: int | None = None
-    ) -> tuple[list[ClientInfo], int]:
+    async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
         conditions = []
         if page.date_from is not None:
             conditions.append(col(PlatformRow.last_updated) >= page.date_from)
         if page.date_to is not None:
             conditions.append(col(PlatformRow.last_updated) < page.date_to)
-        if exclude_platform is not None:
-            conditions.append(col(PlatformRow.id) != exclude_platform)
         joined = select(PlatformRow, RoleRow).join(
             RoleRow, col(RoleRow.platform_id) == PlatformRow.id
         )

@@ -49,7 +49,7 @@ async def _caller(request: web.Request, *kinds: TokenKind) -> Caller:
             if kind is TokenKind.A:
                 raise Unauthorized("CREDENTIALS_TOKEN_A is only valid for versions and credentials")
             break
-        return Caller(platform, kind, token.form)
+        return Caller(platform, kind, token.form, token.value)
     raise Unauthorized("Unknown credentials token")
 
 
