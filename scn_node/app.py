@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from aiohttp import web
@@ -53,6 +54,7 @@ def create_app(
         try:
             node = NodeIdentity(settings.node_url, node_address(settings))
             directory = SqlDirectory(database)
+            await directory.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             cached = CachedRegistry(registry, ttl=settings.registry_cache_seconds)
             transport = HttpPartyTransport(client)
             app[STATE] = NodeState(

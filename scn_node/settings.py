@@ -42,6 +42,7 @@ class Settings:
     registry_timeout: float = 10.0
     registry_cache_seconds: float = 60.0
     max_body_bytes: int = 1_048_576
+    proxy_days: int = 30  # node URLs standing for party URLs (pages, CDRs, results) expire
     log_level: str = "INFO"
     log_format: str = "json"
 

@@ -44,7 +44,7 @@ class Page:
             parse_datetime(date_from, "date_from") if date_from else None,
             parse_datetime(date_to, "date_to") if date_to else None,
             integer("offset", 0),
-            min(integer("limit", max_limit), max_limit),
+            max(1, min(integer("limit", max_limit), max_limit)),  # 0 would never end
         )
 
     def next_query(self, original: Mapping[str, str]) -> str:

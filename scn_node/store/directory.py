@@ -233,6 +233,13 @@ class SqlDirectory:
             )
             await session.commit()
 
+    async def purge_proxies(self, older_than: datetime) -> int:
+        async with self.database.sessions() as session, session.begin():
+            result = await session.exec(
+                delete(ProxyRow).where(col(ProxyRow.created_at) < older_than)
+            )
+        return int(result.rowcount)
+
     async def proxy(self, uid: str) -> Proxy | None:
         async with self.database.sessions() as session:
             row = await session.get(ProxyRow, uid)
