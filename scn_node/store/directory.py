@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import case, delete, func, update
 from sqlmodel import col, select
@@ -42,11 +44,38 @@ def _utc(moment: datetime) -> datetime:
 
 
 class SqlDirectory:
-    def __init__(self, database: Database) -> None:
+    """Reads on the forward path are kept in memory for `cache_seconds`, and every write here
+    drops them, so a routed request usually costs no database round trip. The bound covers
+    writes by another process sharing the database."""
+
+    def __init__(self, database: Database, *, cache_seconds: float = 5.0) -> None:
         self.database = database
+        self.cache_seconds = cache_seconds
+        self._cache: dict[tuple[object, ...], tuple[float, Any]] = {}
+
+    def _cached(self, key: tuple[object, ...]) -> Any:
+        entry = self._cache.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def _remember(self, key: tuple[object, ...], value: object) -> None:
+        if value is not None:  # misses are not kept: unknown tokens must not fill memory
+            self._cache[key] = (time.monotonic() + self.cache_seconds, value)
+
+    def _forget(self) -> None:
+        self._cache.clear()
 
     async def authenticate(self, token: str) -> tuple[Platform, TokenKind] | None:
         wanted = digest(token)
+        cached: tuple[Platform, TokenKind] | None = self._cached(("token", wanted))
+        if cached is not None:
+            return cached
+        found = await self._authenticate(wanted)
+        self._remember(("token", wanted), found)
+        return found
+
+    async def _authenticate(self, wanted: str) -> tuple[Platform, TokenKind] | None:
         statement = (
             select(PlatformRow, RoleRow)
             .join(RoleRow, col(RoleRow.platform_id) == PlatformRow.id, isouter=True)
@@ -70,6 +99,7 @@ class SqlDirectory:
     async def issue_token_a(
         self, token: str, allowed_roles: Sequence[AllowedRole] | None
     ) -> Platform:
+        self._forget()
         now = _now()
         allowed = (
             None
@@ -103,6 +133,7 @@ class SqlDirectory:
         self, platform_id: int, token: str, registration: Registration
     ) -> Platform | None:
         """Store a completed handshake in one transaction: all of it or nothing."""
+        self._forget()
         presented = digest(token)
         async with self.database.sessions() as session, session.begin():
             claimed = await session.exec(
@@ -166,6 +197,7 @@ class SqlDirectory:
 
     async def unregister(self, platform_id: int) -> None:
         """Forget the tokens and endpoints; the roles stay, so others see SUSPENDED."""
+        self._forget()
         async with self.database.sessions() as session, session.begin():
             row = await session.get(PlatformRow, platform_id)
             if row is None:
@@ -179,6 +211,14 @@ class SqlDirectory:
             )
 
     async def platform_of(self, party: PartyId) -> Platform | None:
+        cached: Platform | None = self._cached(("party", party))
+        if cached is not None:
+            return cached
+        found = await self._platform_of(party)
+        self._remember(("party", party), found)
+        return found
+
+    async def _platform_of(self, party: PartyId) -> Platform | None:
         connected_first = case(
             (col(PlatformRow.status) == ConnectionStatus.CONNECTED.value, 0), else_=1
         )
@@ -203,6 +243,17 @@ class SqlDirectory:
         return _platform(rows[0][0], [r for _, r in rows])
 
     async def endpoint(self, platform_id: int, module: str, interface: InterfaceRole) -> str | None:
+        key = ("endpoint", platform_id, module, interface)
+        cached: str | None = self._cached(key)
+        if cached is not None:
+            return cached
+        url = await self._endpoint(platform_id, module, interface)
+        self._remember(key, url)
+        return url
+
+    async def _endpoint(
+        self, platform_id: int, module: str, interface: InterfaceRole
+    ) -> str | None:
         statement = (
             select(EndpointRow.url)
             .where(
