@@ -143,7 +143,6 @@ async def credentials(request: web.Request) -> web.Response:
     state = _state(request)
     caller = await _caller(request, TokenKind.A, TokenKind.C)
     registered = caller.kind is TokenKind.C
-    presented = presented_tokens(request.headers.get("Authorization"))
     if request.method == "POST":
         if registered:
             raise RegistrationState("Already registered; use PUT to update your credentials")
@@ -152,8 +151,7 @@ async def credentials(request: web.Request) -> web.Response:
     if not registered:
         raise RegistrationState("Not registered yet; POST your credentials with TOKEN_A first")
     if request.method == "GET":
-        token = next(t.value for t in presented if t.form is caller.form)
-        return _credentials_reply(request, token)
+        return _credentials_reply(request, caller.token)
     if request.method == "PUT":
         token_c = await state.handshake.update(caller, await _body(request))
         return _credentials_reply(request, token_c)
