@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -39,24 +41,38 @@ def create_app(
     Resources open when the app starts and close when it stops. A `contract` or `http_client`
     passed in belongs to the caller and is left open.
     """
+    # py_ecc (imported by eth-account) raises the recursion limit to 100000; at that depth a
+    # deeply nested JSON body overflows the C stack inside json.loads before RecursionError.
+    sys.setrecursionlimit(min(sys.getrecursionlimit(), 1000))
     app = web.Application(middlewares=[scpi_errors], client_max_size=settings.max_body_bytes)
     app.add_routes(routes())
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        database = Database(settings.database_url)
-        await database.create_tables()
-        registry = contract or await RegistryContract.connect(
-            settings.rpc_url, settings.registry_address, rpc_timeout=settings.registry_timeout
-        )
-        client = http_client or new_client(
-            timeout=settings.party_timeout, connect_timeout=settings.connect_timeout
-        )
-        try:
+        async with AsyncExitStack() as stack:
+            database = Database(settings.database_url)
+            stack.push_async_callback(database.close)
+            await database.create_tables()
+            registry = contract
+            if registry is None:
+                registry = await RegistryContract.connect(
+                    settings.rpc_url,
+                    settings.registry_address,
+                    rpc_timeout=settings.registry_timeout,
+                )
+                stack.push_async_callback(registry.close)
+            client = http_client
+            if client is None:
+                client = new_client(
+                    timeout=settings.party_timeout, connect_timeout=settings.connect_timeout
+                )
+                stack.push_async_callback(client.aclose)
             node = NodeIdentity(settings.node_url, node_address(settings))
-            directory = SqlDirectory(database)
+            directory = SqlDirectory(database, proxy_days=settings.proxy_days)
             await directory.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             cached = CachedRegistry(registry, ttl=settings.registry_cache_seconds)
-            transport = HttpPartyTransport(client)
+            transport = HttpPartyTransport(
+                client, deadline=settings.party_timeout, allow_private=settings.calls_private_urls
+            )
             app[STATE] = NodeState(
                 settings=settings,
                 node=node,
@@ -68,12 +84,6 @@ def create_app(
                 handshake=Handshake(directory, cached, transport, node),
             )
             yield
-        finally:
-            if http_client is None:
-                await client.aclose()
-            if contract is None:
-                await registry.close()
-            await database.close()
 
     app.cleanup_ctx.append(resources)
     return app

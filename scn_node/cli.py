@@ -68,7 +68,7 @@ async def _serve(settings: Settings) -> int:
 
     from scn_node.app import create_app, node_address
     from scn_node.registry import RegistryContract, RegistryError
-    from scn_node.startup import registry_problems
+    from scn_node.startup import database_problems, registry_problems
 
     if settings.private_key is None:
         click.echo("scn-node: SCN_PRIVATE_KEY is not set; the node needs its wallet key", err=True)
@@ -87,6 +87,7 @@ async def _serve(settings: Settings) -> int:
         return 2
     try:
         problems = await registry_problems(contract, address, settings.node_url)
+        problems += await database_problems(settings)
         if problems:
             for problem in problems:
                 click.echo(f"scn-node: {problem}", err=True)
@@ -106,7 +107,7 @@ async def _serve(settings: Settings) -> int:
                 f"SCN node {settings.node_url} (wallet {address}) is listening on "
                 f"{settings.host}:{settings.port}; press Ctrl-C to stop"
             )
-            log.info("node started", extra={"path": settings.node_url})
+            log.info("node %s started", settings.node_url)
             await _stop_signal()
             click.echo("scn-node: stopping")
         finally:

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 request_ids: ContextVar[tuple[str | None, str | None]] = ContextVar(
     "request_ids", default=(None, None)
 )
-# Fields callers may attach with `extra=`; anything else on a record stays out of the log.
 QUIET_LOGGERS = (
     "httpx",
     "httpcore",
@@ -23,7 +22,8 @@ QUIET_LOGGERS = (
     "web3",
     "aiohttp.access",
 )
-_FIELDS = ("method", "path", "status", "duration_ms", "sender", "receiver", "module")
+# Fields callers may attach with `extra=`; anything else on a record stays out of the log.
+_FIELDS = ("method", "path", "status", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):

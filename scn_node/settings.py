@@ -6,12 +6,14 @@ Each setting comes from `SCN_<NAME>` in the environment, else from the TOML conf
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from scn_node.registry.networks import LOCAL_REGISTRY, LOCAL_RPC_URL
 
@@ -43,6 +45,7 @@ class Settings:
     registry_cache_seconds: float = 60.0
     max_body_bytes: int = 1_048_576
     proxy_days: int = 30  # node URLs standing for party URLs (pages, CDRs, results) expire
+    allow_private_urls: bool | None = None  # None: allowed when the node itself is local
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -74,19 +77,58 @@ class Settings:
             raise SettingsError(problems)
         return cls(**settings)
 
+    @property
+    def calls_private_urls(self) -> bool:
+        """Whether the node calls parties at loopback and private addresses (a local network)."""
+        if self.allow_private_urls is not None:
+            return self.allow_private_urls
+        host = urlsplit(self.node_url).hostname or ""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host == "localhost" or host.endswith(".localhost")
+        return address.is_loopback or address.is_private
+
     def masked(self) -> dict[str, object]:
-        """Every setting, with secrets shown only as set or not set."""
+        """Every setting, with secrets shown only as set or not set, and URLs without passwords."""
         shown: dict[str, object] = {}
         for field in fields(self):
             value = getattr(self, field.name)
             if field.name in SECRETS:
                 value = "(set, hidden)" if value else "(not set)"
+            elif field.name in ("database_url", "rpc_url"):
+                value = _without_credentials(value)
             shown[f"SCN_{field.name.upper()}"] = value
         return shown
 
 
+def _without_credentials(url: str) -> str:
+    """A URL with its password, and any path or query that may carry an API key, hidden."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc and not parts.scheme.startswith("http"):
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':')[0]}:***@{host}" if ":" in user else netloc
+    path = parts.path
+    if parts.scheme.startswith("http") and (path.strip("/") or parts.query):
+        path, query = "/***", ""
+    else:
+        query = parts.query
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
 def _convert(name: str, kind: object, raw: object) -> object:
     text = str(raw).strip()
+    if kind == "bool | None":
+        if isinstance(raw, bool):
+            return raw
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("must be true or false")
     if kind in ("int", int):
         value = int(text)
         if name == "port" and not 0 <= value <= 65535:

@@ -1,8 +1,9 @@
-"""Fixtures shared across the suite: the tutorial accounts and an in-process registry."""
+"""Fixtures shared across the suite: the tutorial accounts, an in-process registry, databases."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from web3 import AsyncWeb3
 from scn_node.devnet.chain import dev_account
 from scn_node.registry import RegistryContract
 from tests.chain import new_tester, tester_web3
+from tests.postgres import PostgresServer, server_binaries
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +40,26 @@ async def registry(
     """A fresh registry deployed by account 0 at the local network's address."""
     contract, _ = await RegistryContract.deploy(w3, accounts[0], at_nonce=2)
     yield contract
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the session, from the machine's server binaries."""
+    bin_dir = server_binaries()
+    if bin_dir is None:
+        pytest.fail(
+            "PostgreSQL server binaries not found (install postgresql-15 or set SCN_PG_BIN); "
+            "the node and store suites run on PostgreSQL too"
+        )
+    server = PostgresServer.start(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that uses a database runs twice: on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'node.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.new_database()

@@ -6,13 +6,13 @@ receiver cannot call, send, and relay the answer with the node's URLs in place o
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from collections.abc import Callable
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from scn_node.hub.message import ScpiReply, ScpiRequest
+from scn_node.hub.modules import ModuleRules, Where, rules_for
 from scn_node.hub.ports import (
     Caller,
     Directory,
@@ -23,23 +23,17 @@ from scn_node.hub.ports import (
     Proxy,
     Registry,
 )
-from scn_node.hub.rewrites import (
-    OWNER_IN_PATH,
-    RESPONSE_URL,
-    RESPONSE_URLS,
-    Where,
-    replace_member,
-    replace_query_parameter,
-)
+from scn_node.hub.rewrites import RESPONSE_URL, replace_member, replace_query_parameter
 from scn_node.hub.router import connected_platform, locate
 from scn_node.scpi.authorization import authorization
+from scn_node.scpi.envelope import decode
 from scn_node.scpi.errors import (
+    ConnectionProblem,
     InvalidParameters,
-    MalformedJson,
     ResourceNotFound,
     SenderNotAllowed,
 )
-from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, routing_pair
+from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders, routing_pair
 from scn_node.scpi.pagination import link_header, next_link
 from scn_node.scpi.party import InvalidPartyId, PartyId
 from scn_node.scpi.versions import InterfaceRole, proxy_path
@@ -69,8 +63,9 @@ class Forwarder:
         self.new_proxy_uid = new_proxy_uid
 
     async def forward(self, request: ScpiRequest, caller: Caller) -> ScpiReply:
-        self._check_sender(request, caller)
-        self._check_body(request)
+        rules = rules_for(request.module, request.interface, custom=request.custom)
+        self._check_sender(request.headers, caller)
+        self._check_request(request, rules)
         route = await locate(
             self.directory,
             self.registry,
@@ -79,64 +74,60 @@ class Forwarder:
             request.interface,
             self.node_address,
         )
-        request = await self._hide_response_url(request)
+        request = await self._hide_response_url(request, rules)
         url = route.url.rstrip("/") + request.tail
         response = await self._send(route.platform, request, url)
         return await self._relay(response, request, url)
 
-    async def forward_proxied(self, uid: str, request: ScpiRequest, caller: Caller) -> ScpiReply:
-        """A call to a node URL that stands for a party URL (a page, a CDR, a response_url)."""
-        self._check_sender(request, caller)
-        self._check_body(request)
+    async def forward_proxied(
+        self, uid: str, method: str, headers: RoutingHeaders, body: bytes, caller: Caller
+    ) -> ScpiReply:
+        """A call to a node URL that stands for a party URL (a page, a CDR, a response_url).
+
+        The party URL is called as stored: a query on the node URL is not passed on.
+        """
+        self._check_sender(headers, caller)
         proxy = await self.directory.proxy(uid)
-        headers = request.headers
         if proxy is None or (proxy.caller, proxy.target) != (headers.sender, headers.receiver):
             raise ResourceNotFound(
                 f"No proxied resource {uid} from {headers.sender} to {headers.receiver}"
             )
+        request = ScpiRequest(method, proxy.module, proxy.interface, headers, body=body)
+        self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
         platform = await connected_platform(
             self.directory, self.registry, proxy.target, self.node_address
-        )
-        request = ScpiRequest(
-            method=request.method,
-            module=proxy.module,
-            interface=proxy.interface,
-            headers=request.headers,
-            body=request.body,
         )
         response = await self._send(platform, request, proxy.url)
         return await self._relay(response, request, proxy.url)
 
-    def _check_sender(self, request: ScpiRequest, caller: Caller) -> None:
-        sender = request.headers.sender
-        if not caller.platform.has_party(sender):
-            raise SenderNotAllowed(f"SCPI-from-* names {sender}, which is not one of your roles")
-        if (request.module, request.interface) in OWNER_IN_PATH and not request.custom:
+    def _check_sender(self, headers: RoutingHeaders, caller: Caller) -> None:
+        if not caller.platform.has_party(headers.sender):
+            raise SenderNotAllowed(
+                f"SCPI-from-* names {headers.sender}, which is not one of your roles"
+            )
+
+    def _check_request(self, request: ScpiRequest, rules: ModuleRules) -> None:
+        segments = [unquote(s) for s in request.tail.split("/")]
+        if any(s in (".", "..") for s in segments):
+            # The receiver (or the HTTP client) would resolve them: a path out of the endpoint.
+            raise InvalidParameters("The path may not contain '.' or '..' segments")
+        if rules.owner_in_path:
             owner = _owner_in_path(request.tail)
-            if owner is not None and owner != sender:
+            if owner is not None and owner != request.headers.sender:
                 raise SenderNotAllowed(
-                    f"The URL names {owner} as the object's owner, but SCPI-from-* is {sender}"
+                    f"The URL names {owner} as the object's owner, "
+                    f"but SCPI-from-* is {request.headers.sender}"
                 )
+        if rules.json_body and request.body.strip():
+            decode(request.body)
 
-    def _check_body(self, request: ScpiRequest) -> None:
-        if request.custom or not request.body.strip():
-            return  # custom modules may agree on any body (OCN's tests send plain strings)
-        try:
-            json.loads(request.body)
-        except ValueError as error:
-            raise MalformedJson(f"Request body is not valid JSON: {error}") from None
-
-    async def _hide_response_url(self, request: ScpiRequest) -> ScpiRequest:
+    async def _hide_response_url(self, request: ScpiRequest, rules: ModuleRules) -> ScpiRequest:
         """Give the receiver a node URL for the asynchronous result, remembering the real one.
 
         The mapping is saved before the request goes out: receivers may post the result
         before they answer the request itself.
         """
-        where = (
-            None
-            if request.custom
-            else RESPONSE_URLS.get((request.module, request.interface, request.method))
-        )
+        where = rules.response_url.get(request.method)
         if where is None:
             return request
         uid = self.new_proxy_uid()
@@ -159,10 +150,10 @@ class Forwarder:
             )
         )
         return ScpiRequest(
-            method=request.method,
-            module=request.module,
-            interface=request.interface,
-            headers=request.headers,
+            request.method,
+            request.module,
+            request.interface,
+            request.headers,
             tail=request.tail,
             query=query,
             body=body,
@@ -181,9 +172,16 @@ class Forwarder:
             outbound["Content-Type"] = "application/json"
         if request.query:
             url = f"{url}{'&' if '?' in url else '?'}{request.query}"
-        return await self.transport.send(
+        response = await self.transport.send(
             OutboundRequest(request.method, url, outbound, request.body)
         )
+        if response.status == 401:
+            # The receiver refused the node's TOKEN_B, not the sender's TOKEN_C: say so.
+            raise ConnectionProblem(
+                f"Receiver {headers.receiver} refused the node's credentials (HTTP 401); "
+                "it needs to update its connection with this node"
+            )
+        return response
 
     async def _relay(self, response: PartyResponse, request: ScpiRequest, url: str) -> ScpiReply:
         headers = request.headers
@@ -223,7 +221,7 @@ def _owner_in_path(tail: str) -> PartyId | None:
     if len(segments) < 2:
         return None
     try:
-        return PartyId.parse(segments[0], segments[1])
+        return PartyId.parse(unquote(segments[0]), unquote(segments[1]))
     except InvalidPartyId:
         raise InvalidParameters(
             f"The URL must name the object's owner as /{{country_code}}/{{party_id}}/…, "

@@ -7,14 +7,11 @@ and answers with TOKEN_C. Nothing is saved unless every step succeeds.
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from scn_node.hub.ports import (
     AllowedRole,
@@ -29,10 +26,13 @@ from scn_node.hub.ports import (
 )
 from scn_node.scpi.authorization import TokenForm, authorization
 from scn_node.scpi.credentials import (
+    NODE_PARTY,
     Credentials,
     CredentialsRole,
     parse_credentials,
+    parse_token_roles,
 )
+from scn_node.scpi.envelope import decode
 from scn_node.scpi.errors import (
     ConnectionProblem,
     InvalidParameters,
@@ -43,9 +43,8 @@ from scn_node.scpi.errors import (
 )
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
 from scn_node.scpi.hubclientinfo import ConnectionStatus
-from scn_node.scpi.party import InvalidPartyId, PartyId, Role
 from scn_node.scpi.status import ScpiStatus
-from scn_node.scpi.versions import Endpoint, parse_details, pick_version
+from scn_node.scpi.versions import parse_details, pick_version, versions_path
 
 
 def same_url(a: str, b: str) -> bool:
@@ -69,14 +68,7 @@ class NodeIdentity:
 
     @property
     def versions_url(self) -> str:
-        return f"{self.url}/scpi/versions"
-
-
-class _TokenRole(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    country_code: str
-    party_id: str
-    role: Role | None = None
+        return self.url + versions_path("scpi")
 
 
 class Handshake:
@@ -97,7 +89,8 @@ class Handshake:
 
     async def issue_token_a(self, body: bytes) -> dict[str, str]:
         """A single-use TOKEN_A, optionally restricted to the roles listed in `body`."""
-        allowed = _parse_token_roles(body)
+        listed = parse_token_roles(body)
+        allowed = None if listed is None else [AllowedRole(p, r) for p, r in listed]
         for entry in allowed or ():
             existing = await self.directory.platform_of(entry.party)
             if existing is not None and existing.status is ConnectionStatus.CONNECTED:
@@ -109,7 +102,7 @@ class Handshake:
     async def register(self, caller: Caller, body: bytes) -> str:
         """Complete the handshake begun with TOKEN_A; returns the party's TOKEN_C."""
         credentials = parse_credentials(body)
-        _check_allowed(caller.platform, credentials.roles)
+        _check_roles(caller.platform, credentials.roles)
         await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
         await self._check_registry(credentials.roles)
         registration = await self._fetch(credentials, caller.form)
@@ -118,6 +111,7 @@ class Handshake:
     async def update(self, caller: Caller, body: bytes) -> str:
         """Re-fetch a registered party's endpoints and rotate its tokens; returns the new TOKEN_C."""
         credentials = parse_credentials(body)
+        _check_roles(caller.platform, credentials.roles)
         await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
         await self._check_registry(credentials.roles)
         registration = await self._fetch(credentials, caller.platform.token_form)
@@ -149,6 +143,11 @@ class Handshake:
     async def _check_registry(self, roles: Sequence[CredentialsRole]) -> None:
         """Every role must be listed in the registry with this node's operator and URL."""
         own_url = await self.registry.node_url(self.node.address, fresh=True)
+        if own_url is None or not same_url(own_url, self.node.url):
+            raise InvalidParameters(
+                f"This node's operator {self.node.address} is listed in the SCN Registry "
+                f"with the URL {own_url or '(none)'}, not {self.node.url}"
+            )
         for role in roles:
             listed = await self.registry.party(role.party, fresh=True)
             if listed is None:
@@ -168,11 +167,6 @@ class Handshake:
                     f"{role.party} is listed in the SCN Registry with the roles {listed_roles}, "
                     f"not {role.role}"
                 )
-            if own_url is None or not same_url(own_url, self.node.url):
-                raise InvalidParameters(
-                    f"This node's operator {self.node.address} is listed in the SCN Registry "
-                    f"with the URL {own_url or '(none)'}, not {self.node.url}"
-                )
 
     async def _fetch(self, credentials: Credentials, form: TokenForm) -> Registration:
         """The party's 2.2 endpoints, fetched with its TOKEN_B (OCPI 2.2 credentials, POST)."""
@@ -188,14 +182,14 @@ class Handshake:
                 PartyRole(r.role, r.party, r.business_details.model_dump(exclude_none=True))
                 for r in credentials.roles
             ),
-            endpoints=tuple(Endpoint.model_validate(e.model_dump()) for e in endpoints),
+            endpoints=tuple(endpoints),
             token_c=self.new_token(),
         )
 
     async def _get(self, url: str, token: str, form: TokenForm) -> tuple[object, TokenForm]:
         """GET an SCPI resource of the party, learning which token form it accepts."""
-        forms = [form, TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64]
-        for attempt in forms:
+        other = TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64
+        for attempt in (form, other):
             headers = {
                 "Authorization": authorization(token, attempt),
                 REQUEST_ID: str(uuid.uuid4()),
@@ -205,22 +199,26 @@ class Handshake:
                 response = await self.transport.send(OutboundRequest("GET", url, headers))
             except (ReceiverTimeout, ConnectionProblem) as error:
                 raise UnableToUseClientApi(f"Could not fetch {url}: {error.message}") from None
-            if response.status == 401 and attempt is forms[0]:
+            if response.status == 401 and attempt is form:
                 continue  # the party may expect the other token form
             if response.status != 200:
                 raise UnableToUseClientApi(f"{url} answered HTTP {response.status}")
             try:
-                envelope = json.loads(response.body)
-            except ValueError:
+                envelope = decode(response.body)
+            except MalformedJson:
                 raise UnableToUseClientApi(f"{url} did not answer with JSON") from None
             if not isinstance(envelope, dict) or envelope.get("status_code") != ScpiStatus.SUCCESS:
                 code = envelope.get("status_code") if isinstance(envelope, dict) else None
                 raise UnableToUseClientApi(f"{url} answered status_code {code}, not 1000")
             return envelope.get("data"), attempt
-        raise UnableToUseClientApi(f"{url} refused TOKEN_B in both token forms")
+        raise AssertionError("unreachable: the second form's 401 is not retried")
 
 
-def _check_allowed(platform: Platform, roles: Sequence[CredentialsRole]) -> None:
+def _check_roles(platform: Platform, roles: Sequence[CredentialsRole]) -> None:
+    """No party may speak as the node; a restricted TOKEN_A registers only its roles."""
+    for role in roles:
+        if role.party == NODE_PARTY:
+            raise InvalidParameters(f"{NODE_PARTY} is this node's own identity")
     if platform.allowed_roles is None:
         return
     for role in roles:
@@ -230,23 +228,3 @@ def _check_allowed(platform: Platform, roles: Sequence[CredentialsRole]) -> None
             raise InvalidParameters(
                 f"This TOKEN_A is for {names}; it cannot register {role.party} {role.role}"
             )
-
-
-def _parse_token_roles(body: bytes) -> list[AllowedRole] | None:
-    if not body.strip():
-        return None
-    try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise MalformedJson(f"Request body is not valid JSON: {error}") from None
-    if not isinstance(data, list):
-        raise InvalidParameters('The body must be a list of {"country_code", "party_id", "role"}')
-    roles: list[AllowedRole] = []
-    for item in data:
-        try:
-            entry = _TokenRole.model_validate(item)
-            party = PartyId.parse(entry.country_code, entry.party_id)
-        except (ValidationError, InvalidPartyId) as error:
-            raise InvalidParameters(f"Invalid role {item!r}: {error}") from None
-        roles.append(AllowedRole(party, entry.role))
-    return roles or None

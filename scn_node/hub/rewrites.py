@@ -1,45 +1,17 @@
-"""Module-specific behaviour as data, and the byte-preserving edits it calls for.
+"""Byte-preserving edits of a request: one JSON member, or one query parameter.
 
-Parties only ever talk to the node, so URLs that point at another party are replaced by node
-URLs: `response_url` where the table below says, and `Link`/`Location` on every reply.
+Parties only ever talk to the node, so a `response_url` that points at another party is replaced
+by a node URL (where `modules.RULES` says), without re-serialising anything else.
 """
 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from urllib.parse import quote, unquote_plus
 
 from scn_node.scpi.errors import InvalidParameters
-from scn_node.scpi.party import ModuleId
-from scn_node.scpi.versions import InterfaceRole
-
-
-class Where(StrEnum):
-    BODY = "body"
-    QUERY = "query"
-
 
 RESPONSE_URL = "response_url"
-
-# Where a request carries the sender's `response_url` for an asynchronous result.
-RESPONSE_URLS: dict[tuple[str, InterfaceRole, str], Where] = {
-    (ModuleId.COMMANDS, InterfaceRole.RECEIVER, "POST"): Where.BODY,
-    (ModuleId.CHARGING_PROFILES, InterfaceRole.RECEIVER, "PUT"): Where.BODY,
-    (ModuleId.CHARGING_PROFILES, InterfaceRole.RECEIVER, "GET"): Where.QUERY,
-    (ModuleId.CHARGING_PROFILES, InterfaceRole.RECEIVER, "DELETE"): Where.QUERY,
-}
-
-# Client Owned Objects: the URL names the owner as /{country_code}/{party_id}/…, and only the
-# owner may send them.
-OWNER_IN_PATH: frozenset[tuple[str, InterfaceRole]] = frozenset(
-    {
-        (ModuleId.LOCATIONS, InterfaceRole.RECEIVER),
-        (ModuleId.SESSIONS, InterfaceRole.RECEIVER),
-        (ModuleId.TARIFFS, InterfaceRole.RECEIVER),
-        (ModuleId.TOKENS, InterfaceRole.RECEIVER),
-    }
-)
 
 
 def replace_member(body: bytes, key: str, value: str) -> tuple[bytes, str]:

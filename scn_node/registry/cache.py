@@ -6,10 +6,12 @@ handshake asks for fresh ones.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from scn_node.hub.ports import ListedParty
 from scn_node.registry.contract import RegistryContract
@@ -22,17 +24,26 @@ T = TypeVar("T")
 
 
 class CachedRegistry:
+    """At most `max_entries` answers, least recently used dropped first. A miss ("not listed")
+    is kept for `miss_ttl` only, so a party that has just listed itself is found soon; lookups
+    of the same key that arrive together share one chain call."""
+
     def __init__(
         self,
         contract: RegistryContract,
         *,
         ttl: float = 60.0,
+        miss_ttl: float = 10.0,
+        max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.contract = contract
         self.ttl = ttl
+        self.miss_ttl = min(miss_ttl, ttl)
+        self.max_entries = max_entries
         self.clock = clock
-        self._entries: dict[object, tuple[float, object]] = {}
+        self._entries: OrderedDict[object, tuple[float, object]] = OrderedDict()
+        self._reading: dict[object, asyncio.Future[Any]] = {}
 
     async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None:
         async def read() -> ListedParty | None:
@@ -51,14 +62,30 @@ class CachedRegistry:
         return await self._cached(("node", operator.lower()), read, fresh)
 
     async def _cached(self, key: object, read: Callable[[], Awaitable[T]], fresh: bool) -> T:
-        now = self.clock()
         entry = self._entries.get(key)
-        if entry is not None and not fresh and entry[0] > now:
+        if entry is not None and not fresh and entry[0] > self.clock():
+            self._entries.move_to_end(key)
             return entry[1]  # type: ignore[return-value]
+        pending = self._reading.get(key)
+        if pending is not None and not fresh:
+            result: T = await asyncio.shield(pending)
+            return result
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._reading[key] = future
         try:
             value = await read()
         except RegistryError as error:
             log.warning("SCN Registry read failed: %s", error)
-            raise HubError(f"The SCN Registry cannot be read right now: {error}") from None
-        self._entries[key] = (now + self.ttl, value)
+            failure = HubError(f"The SCN Registry cannot be read right now: {error}")
+            future.set_exception(failure)
+            future.exception()  # retrieved here, so an unshared failure is not reported
+            raise failure from None
+        finally:
+            if self._reading.get(key) is future:
+                del self._reading[key]
+        future.set_result(value)
+        self._entries[key] = (self.clock() + (self.ttl if value else self.miss_ttl), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
         return value

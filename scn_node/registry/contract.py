@@ -415,6 +415,10 @@ class RegistryContract:
             raise RegistryUnavailable(
                 f"the registry's RPC endpoint does not answer: {error}"
             ) from None
+        except Web3Exception as error:  # e.g. a JSON-RPC error: rate limits, unknown block
+            raise RegistryUnavailable(
+                f"the registry's RPC endpoint answered with an error: {error}"
+            ) from None
 
 
 def _credentials(party: PartyId) -> tuple[bytes, bytes]:

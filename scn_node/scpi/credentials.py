@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from scn_node.scpi.errors import InvalidParameters, MalformedJson
+from scn_node.scpi.envelope import decode
+from scn_node.scpi.errors import InvalidParameters
 from scn_node.scpi.party import InvalidPartyId, PartyId, Role
 
 NODE_PARTY = PartyId("DE", "SCN")
@@ -78,10 +78,7 @@ class Credentials(BaseModel):
 
 
 def parse_credentials(body: bytes) -> Credentials:
-    try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise MalformedJson(f"Request body is not valid JSON: {error}") from None
+    data = decode(body)
     try:
         return Credentials.model_validate(data)
     except ValidationError as error:
@@ -105,3 +102,27 @@ def node_credentials(token: str, versions_url: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+class _TokenRole(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    country_code: str
+    party_id: str
+    role: Role | None = None
+
+
+def parse_token_roles(body: bytes) -> list[tuple[PartyId, Role | None]] | None:
+    """The admin API's optional list of roles a TOKEN_A may register (None: no restriction)."""
+    if not body.strip():
+        return None
+    data = decode(body)
+    if not isinstance(data, list):
+        raise InvalidParameters('The body must be a list of {"country_code", "party_id", "role"}')
+    roles: list[tuple[PartyId, Role | None]] = []
+    for item in data:
+        try:
+            entry = _TokenRole.model_validate(item)
+            roles.append((PartyId.parse(entry.country_code, entry.party_id), entry.role))
+        except (ValidationError, InvalidPartyId) as error:
+            raise InvalidParameters(f"Invalid role {item!r}: {error}") from None
+    return roles or None

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from scn_node.scpi.errors import MalformedJson
 from scn_node.scpi.status import ScpiStatus
 
 
@@ -35,3 +36,12 @@ def envelope(
 
 def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode(body: bytes) -> Any:
+    """Parse a JSON body from a party; anything that is not JSON is MalformedJson."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise MalformedJson(f"Request body is not valid JSON: {detail}") from None

@@ -12,6 +12,8 @@ decides an error's HTTP status.
   + BodyTooLarge                    413  2901  the body is over the configured limit
   + SenderNotAllowed                403  2902  SCPI-from-* (or an owner in the URL) is not the caller
   + ResourceNotFound                404  2000  no such endpoint or proxied resource
+  + MethodNotAllowed                405  2000  the endpoint exists but not for this method
+  + InternalError                   500  3000  a fault in the node itself (logged, never shown)
   + UnableToUseClientApi            200  3001  the party's versions endpoints failed us
   + UnsupportedVersion              200  3002  the party offers no SCPI 2.2
   + NoMatchingEndpoints             200  3003  the party's version details are unusable
@@ -76,6 +78,16 @@ class SenderNotAllowed(ScpiError):
 class ResourceNotFound(ScpiError):
     http_status = 404
     status = ScpiStatus.CLIENT_ERROR
+
+
+class MethodNotAllowed(ScpiError):
+    http_status = 405
+    status = ScpiStatus.CLIENT_ERROR
+
+
+class InternalError(ScpiError):
+    http_status = 500
+    status = ScpiStatus.SERVER_ERROR
 
 
 class UnableToUseClientApi(ScpiError):

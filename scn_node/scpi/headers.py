@@ -29,11 +29,14 @@ def routing_header(family: str, name: str) -> str:
 
 def read_routing(headers: Mapping[str, str], name: str) -> str | None:
     """The value of a routing header in either family (`headers` must be case-insensitive)."""
-    for family in FAMILIES:
-        value = headers.get(routing_header(family, name))
-        if value is not None:
-            return value.strip()
-    return None
+    values = {
+        value.strip().upper()  # CiString: case does not make a difference
+        for family in FAMILIES
+        if (value := headers.get(routing_header(family, name))) is not None
+    }
+    if len(values) > 1:
+        raise InvalidHeader(f"SCPI-{name} and OCPI-{name} disagree")
+    return values.pop() if values else None
 
 
 def read_party(headers: Mapping[str, str], country_name: str, party_name: str) -> PartyId | None:

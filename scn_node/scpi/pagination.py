@@ -12,13 +12,19 @@ from scn_node.scpi.errors import InvalidParameters
 
 # DateTime as the spec allows it: UTC, optional fraction, optional Z.
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?")
-_NEXT = re.compile(r"<([^>]*)>\s*;[^,]*\brel\s*=\s*\"?next\"?", re.IGNORECASE)
+_LINK = re.compile(r"<([^>]*)>([^<]*)")
+_REL = re.compile(r";\s*rel\s*=\s*(?:\"([^\"]*)\"|([^\s;,]+))", re.IGNORECASE)
+_MAX_OFFSET = 10**9
 
 
 def parse_datetime(value: str, name: str) -> datetime:
+    problem = f"{name} must be an SCPI DateTime such as 2020-01-15T09:56:56Z"
     if not _DATETIME.fullmatch(value):
-        raise InvalidParameters(f"{name} must be an SCPI DateTime such as 2020-01-15T09:56:56Z")
-    return datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=UTC)
+        raise InvalidParameters(problem)
+    try:
+        return datetime.fromisoformat(value.rstrip("Z")).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidParameters(problem) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +40,8 @@ class Page:
             raw = query.get(name)
             if raw is None or raw == "":
                 return default
-            if not raw.isdigit():
-                raise InvalidParameters(f"{name} must be a non-negative integer")
+            if not re.fullmatch(r"[0-9]{1,10}", raw) or int(raw) > _MAX_OFFSET:
+                raise InvalidParameters(f"{name} must be an integer from 0 to {_MAX_OFFSET}")
             return int(raw)
 
         date_from = query.get("date_from")
@@ -57,10 +63,11 @@ class Page:
 
 def next_link(link_header: str | None) -> str | None:
     """The target of the `rel="next"` link, if the header has one."""
-    if not link_header:
-        return None
-    match = _NEXT.search(link_header)
-    return match.group(1).strip() if match else None
+    for target, params in _LINK.findall(link_header or ""):
+        for quoted, bare in _REL.findall(params):
+            if "next" in (quoted or bare).lower().split():
+                return str(target).strip()
+    return None
 
 
 def link_header(url: str) -> str:

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from scn_node.scpi.errors import NoMatchingEndpoints, UnsupportedVersion
+from scn_node.scpi.errors import NoMatchingEndpoints, UnableToUseClientApi, UnsupportedVersion
 from scn_node.scpi.party import ModuleId
 
 VERSION = "2.2"
@@ -19,6 +19,10 @@ FUNCTIONAL_MODULES: tuple[ModuleId, ...] = (
     ModuleId.TARIFFS,
     ModuleId.TOKENS,
 )
+
+
+# Identifiers a party's custom module may not use: the node serves these itself.
+STANDARD_IDENTIFIERS = frozenset({*(m.value for m in ModuleId), "versions"})
 
 
 class InterfaceRole(StrEnum):
@@ -63,7 +67,7 @@ def pick_version(data: object, versions_url: str) -> Version:
     except ValidationError:
         versions = None
     if versions is None:
-        raise NoMatchingEndpoints(f"{versions_url} did not return a list of versions")
+        raise UnableToUseClientApi(f"{versions_url} did not return a list of versions")
     for version in versions:
         if version.version == VERSION:
             return version
@@ -72,19 +76,28 @@ def pick_version(data: object, versions_url: str) -> Version:
 
 
 def parse_details(data: object, details_url: str) -> VersionDetails:
-    try:
-        details = VersionDetails.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise NoMatchingEndpoints(
-            f"{details_url} returned unusable version details ({where}: {first['msg']})"
-        ) from None
-    if details.version != VERSION:
+    """A party's 2.2 endpoints. A malformed custom endpoint is left out; a standard one fails."""
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
+        raise NoMatchingEndpoints(f"{details_url} returned no list of endpoints")
+    if data.get("version") != VERSION:
         raise UnsupportedVersion(
-            f"{details_url} describes version {details.version}, not {VERSION}"
+            f"{details_url} describes version {data.get('version')}, not {VERSION}"
         )
-    return details
+    endpoints: list[Endpoint] = []
+    for entry in data["endpoints"]:
+        try:
+            endpoints.append(Endpoint.model_validate(entry))
+        except ValidationError as error:
+            identifier = entry.get("identifier") if isinstance(entry, dict) else None
+            if identifier in STANDARD_IDENTIFIERS:
+                first = error.errors()[0]
+                raise NoMatchingEndpoints(
+                    f"{details_url} lists an unusable {identifier} endpoint "
+                    f"({'.'.join(str(p) for p in first['loc'])}: {first['msg']})"
+                ) from None
+    if not endpoints:
+        raise NoMatchingEndpoints(f"{details_url} lists no usable endpoints")
+    return VersionDetails(version=VERSION, endpoints=endpoints)
 
 
 # The node's HTTP layout. Routes and advertised URLs both come from here, so they cannot drift.

@@ -4,28 +4,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scn_node.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from scn_node.store import tables
+from scn_node.store.tables import ACTIVE_PARTY_ROLE
 
 
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        # hide_parameters: an error (and its log line) never carries a token or other value.
+        # No pool_pre_ping: a connection that died in the pool fails one call, which the
+        # directory reports as HubError, and SQLAlchemy then discards the pool's connections.
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def create_tables(self) -> None:
         async with self.engine.begin() as connection:
+            await connection.run_sync(_add_roles_active)
             await connection.run_sync(SQLModel.metadata.create_all)
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _add_roles_active(connection: Connection) -> None:
+    """Upgrade a database made before roles had `active`: a role is active while its platform
+    is CONNECTED. create_all then leaves the existing table alone, so the index is made here."""
+    inspector = inspect(connection)
+    if not inspector.has_table(tables.RoleRow.__tablename__):
+        return
+    if any(c["name"] == "active" for c in inspector.get_columns(tables.RoleRow.__tablename__)):
+        return
+    connection.execute(text("ALTER TABLE roles ADD COLUMN active BOOLEAN NOT NULL DEFAULT FALSE"))
+    connection.execute(
+        text(
+            "UPDATE roles SET active = TRUE WHERE platform_id IN "
+            "(SELECT id FROM platforms WHERE status = 'CONNECTED')"
+        )
+    )
+    ACTIVE_PARTY_ROLE.create(connection, checkfirst=True)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, update
+from sqlalchemy import and_, case, delete, func, or_, update
+from sqlalchemy import exc as sa_exc
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scn_node.hub.ports import (
     AllowedRole,
@@ -22,12 +26,26 @@ from scn_node.hub.ports import (
     TokenKind,
 )
 from scn_node.scpi.authorization import TokenForm
+from scn_node.scpi.errors import HubError, InvalidParameters
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.versions import InterfaceRole
 from scn_node.store.database import Database
 from scn_node.store.tables import EndpointRow, PlatformRow, ProxyRow, RoleRow
+
+_log = logging.getLogger(__name__)
+
+# What a database that is down, unreachable or out of connections raises: SQLAlchemy's wrapped
+# driver errors (OperationalError, InterfaceError, ...), its pool timeout, and what a driver
+# raises unwrapped while connecting (refused, unreachable, timed out). IntegrityError is a
+# DBAPIError too, but it is an answer, not an outage: it is let through.
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    OSError,
+    TimeoutError,
+)
 
 
 def digest(token: str) -> str:
@@ -46,12 +64,25 @@ def _utc(moment: datetime) -> datetime:
 class SqlDirectory:
     """Reads on the forward path are kept in memory for `cache_seconds`, and every write here
     drops them, so a routed request usually costs no database round trip. The bound covers
-    writes by another process sharing the database."""
+    writes by another process sharing the database.
 
-    def __init__(self, database: Database, *, cache_seconds: float = 5.0) -> None:
+    A write drops the cache before it starts and again once it has committed, and bumps a
+    generation counter each time: a read that began before (or during) a write finds the
+    generation changed when its answer comes back and does not keep that answer.
+
+    Proxies are served for `proxy_days` after they were made.
+
+    A database that fails (down, unreachable, out of connections) is reported as HubError;
+    the original error is logged, without SQL parameters."""
+
+    def __init__(
+        self, database: Database, *, cache_seconds: float = 5.0, proxy_days: int = 30
+    ) -> None:
         self.database = database
         self.cache_seconds = cache_seconds
+        self.proxy_days = proxy_days
         self._cache: dict[tuple[object, ...], tuple[float, Any]] = {}
+        self._generation = 0
 
     def _cached(self, key: tuple[object, ...]) -> Any:
         entry = self._cache.get(key)
@@ -59,20 +90,54 @@ class SqlDirectory:
             return None
         return entry[1]
 
-    def _remember(self, key: tuple[object, ...], value: object) -> None:
-        if value is not None:  # misses are not kept: unknown tokens must not fill memory
-            self._cache[key] = (time.monotonic() + self.cache_seconds, value)
+    def _remember(self, key: tuple[object, ...], value: object, generation: int) -> None:
+        """Keep `value`, read when the generation was `generation`, unless a write began since."""
+        if value is None:  # misses are not kept: unknown tokens must not fill memory
+            return
+        if generation != self._generation:  # a write ran meanwhile: the value may be stale
+            return
+        self._cache[key] = (time.monotonic() + self.cache_seconds, value)
 
     def _forget(self) -> None:
+        self._generation += 1
         self._cache.clear()
+
+    @asynccontextmanager
+    async def _session(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session (in a transaction, committed on leaving, if asked); a database failure,
+        wherever it happens, becomes HubError. IntegrityError is raised as is."""
+        try:
+            async with self.database.sessions() as session:
+                if transaction:
+                    async with session.begin():
+                        yield session
+                else:
+                    yield session
+        except sa_exc.IntegrityError:
+            raise
+        except _UNAVAILABLE as error:
+            # With hide_parameters the message holds the statement but none of its values.
+            _log.warning("Database call failed: %s: %s", type(error).__name__, error)
+            raise HubError("The node's database is unavailable") from None
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction, with the cache dropped before it and after it has ended."""
+        self._forget()
+        try:
+            async with self._session(transaction=True) as session:
+                yield session
+        finally:
+            self._forget()
 
     async def authenticate(self, token: str) -> tuple[Platform, TokenKind] | None:
         wanted = digest(token)
         cached: tuple[Platform, TokenKind] | None = self._cached(("token", wanted))
         if cached is not None:
             return cached
+        generation = self._generation
         found = await self._authenticate(wanted)
-        self._remember(("token", wanted), found)
+        self._remember(("token", wanted), found, generation)
         return found
 
     async def _authenticate(self, wanted: str) -> tuple[Platform, TokenKind] | None:
@@ -85,12 +150,13 @@ class SqlDirectory:
             )
             .order_by(col(RoleRow.id))
         )
-        async with self.database.sessions() as session:
+        async with self._session() as session:
             rows = list((await session.exec(statement)).all())
         if not rows:
             return None
         platform_row = rows[0][0]
-        # The lookup is by digest; the comparison that decides the kind is constant-time too.
+        # The lookup is by digest, so its timing tells nothing about the token; this only says
+        # which of the row's two digests matched (compare_digest is no more than good habit).
         is_c = hmac.compare_digest(platform_row.token_c_digest or "", wanted)
         return _platform(platform_row, [r for _, r in rows if r is not None]), (
             TokenKind.C if is_c else TokenKind.A
@@ -99,7 +165,6 @@ class SqlDirectory:
     async def issue_token_a(
         self, token: str, allowed_roles: Sequence[AllowedRole] | None
     ) -> Platform:
-        self._forget()
         now = _now()
         allowed = (
             None
@@ -123,82 +188,112 @@ class SqlDirectory:
             last_updated=now,
             created_at=now,
         )
-        async with self.database.sessions() as session:
+        async with self._writing() as session:
             session.add(row)
-            await session.commit()
-            await session.refresh(row)
+            await session.flush()  # assigns row.id
         return _platform(row, [])
 
     async def register(
         self, platform_id: int, token: str, registration: Registration
     ) -> Platform | None:
-        """Store a completed handshake in one transaction: all of it or nothing."""
-        self._forget()
+        """Store a completed handshake in one transaction: all of it or nothing.
+
+        Raises InvalidParameters, saving nothing, if one of the parties is connected on
+        another platform (checked here, and by the unique index on active roles)."""
         presented = digest(token)
-        async with self.database.sessions() as session, session.begin():
-            claimed = await session.exec(
-                update(PlatformRow)
-                .where(
-                    col(PlatformRow.id) == platform_id,
-                    (col(PlatformRow.token_a_digest) == presented)
-                    | (col(PlatformRow.token_c_digest) == presented),
+        parties = list(dict.fromkeys(r.party for r in registration.roles))
+        try:
+            async with self._writing() as session:
+                claimed = await session.exec(
+                    update(PlatformRow)
+                    .where(
+                        col(PlatformRow.id) == platform_id,
+                        (col(PlatformRow.token_a_digest) == presented)
+                        | (col(PlatformRow.token_c_digest) == presented),
+                    )
+                    .values(
+                        status=ConnectionStatus.CONNECTED.value,
+                        token_a_digest=None,
+                        token_c_digest=digest(registration.token_c),
+                        token_b=registration.token_b,
+                        token_form=registration.token_form.value,
+                        versions_url=registration.versions_url,
+                        last_updated=_now(),
+                    )
                 )
-                .values(
-                    status=ConnectionStatus.CONNECTED.value,
-                    token_a_digest=None,
-                    token_c_digest=digest(registration.token_c),
-                    token_b=registration.token_b,
-                    token_form=registration.token_form.value,
-                    versions_url=registration.versions_url,
-                    last_updated=_now(),
+                if claimed.rowcount != 1:
+                    return None  # the token was spent meanwhile: nothing is written
+                await self._lock_parties(session, parties)
+                taken = await _connected_elsewhere(session, platform_id, parties)
+                if taken is not None:
+                    raise InvalidParameters(
+                        f"{taken} is already connected to this node on another connection"
+                    )
+                await session.exec(delete(RoleRow).where(col(RoleRow.platform_id) == platform_id))
+                await session.exec(
+                    delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
                 )
-            )
-            if claimed.rowcount != 1:
-                return None  # the token was spent meanwhile: nothing is written
-            await session.exec(delete(RoleRow).where(col(RoleRow.platform_id) == platform_id))
-            await session.exec(
-                delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
-            )
-            # A party that left (SUSPENDED) and comes back on a new connection is listed once.
-            for role in registration.roles:
+                # A party that left (SUSPENDED) and comes back on a new connection is listed once.
                 stale = select(PlatformRow.id).where(
                     col(PlatformRow.status) != ConnectionStatus.CONNECTED.value
                 )
-                await session.exec(
-                    delete(RoleRow).where(
-                        col(RoleRow.country_code) == role.party.country_code,
-                        col(RoleRow.party_id) == role.party.party_id,
-                        col(RoleRow.platform_id).in_(stale),
+                for party in parties:
+                    await session.exec(
+                        delete(RoleRow).where(
+                            col(RoleRow.country_code) == party.country_code,
+                            col(RoleRow.party_id) == party.party_id,
+                            col(RoleRow.platform_id).in_(stale),
+                        )
                     )
+                roles = [
+                    RoleRow(
+                        platform_id=platform_id,
+                        role=r.role.value,
+                        country_code=r.party.country_code,
+                        party_id=r.party.party_id,
+                        business_details=json.dumps(dict(r.business_details)),
+                        active=True,
+                    )
+                    for r in registration.roles
+                ]
+                session.add_all(roles)
+                session.add_all(
+                    EndpointRow(
+                        platform_id=platform_id,
+                        identifier=e.identifier,
+                        role=e.role.value,
+                        url=e.url,
+                    )
+                    for e in registration.endpoints
                 )
-            roles = [
-                RoleRow(
-                    platform_id=platform_id,
-                    role=r.role.value,
-                    country_code=r.party.country_code,
-                    party_id=r.party.party_id,
-                    business_details=json.dumps(dict(r.business_details)),
-                )
-                for r in registration.roles
-            ]
-            session.add_all(roles)
-            session.add_all(
-                EndpointRow(
-                    platform_id=platform_id,
-                    identifier=e.identifier,
-                    role=e.role.value,
-                    url=e.url,
-                )
-                for e in registration.endpoints
-            )
-            row = await session.get(PlatformRow, platform_id)
-            assert row is not None
+                await session.flush()  # the unique index on active roles speaks here
+                row = await session.get(PlatformRow, platform_id)
+                assert row is not None
+        except sa_exc.IntegrityError:
+            # Another transaction connected one of the parties after the check above looked.
+            if not parties:
+                raise
+            async with self._session() as session:
+                taken = await _connected_elsewhere(session, platform_id, parties)
+            raise InvalidParameters(
+                f"{taken or parties[0]} is already connected to this node on another connection"
+            ) from None
         return _platform(row, roles)
 
+    async def _lock_parties(self, session: AsyncSession, parties: Sequence[PartyId]) -> None:
+        """On PostgreSQL, queue registrations of the same party until this transaction ends, so
+        the check for a connection elsewhere sees what the one before committed. The unique
+        index alone would not stop the same party connecting in two different roles at once.
+        SQLite needs nothing: it runs one write transaction at a time."""
+        if self.database.engine.dialect.name != "postgresql":
+            return
+        keys = sorted({_lock_key(p) for p in parties})  # one order everywhere: no deadlock
+        for key in keys:
+            await session.exec(select(func.pg_advisory_xact_lock(key)))
+
     async def unregister(self, platform_id: int) -> None:
-        """Forget the tokens and endpoints; the roles stay, so others see SUSPENDED."""
-        self._forget()
-        async with self.database.sessions() as session, session.begin():
+        """Forget the tokens and endpoints; the roles stay, inactive, so others see SUSPENDED."""
+        async with self._writing() as session:
             row = await session.get(PlatformRow, platform_id)
             if row is None:
                 return
@@ -207,6 +302,9 @@ class SqlDirectory:
             row.last_updated = _now()
             session.add(row)
             await session.exec(
+                update(RoleRow).where(col(RoleRow.platform_id) == platform_id).values(active=False)
+            )
+            await session.exec(
                 delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
             )
 
@@ -214,8 +312,9 @@ class SqlDirectory:
         cached: Platform | None = self._cached(("party", party))
         if cached is not None:
             return cached
+        generation = self._generation
         found = await self._platform_of(party)
-        self._remember(("party", party), found)
+        self._remember(("party", party), found, generation)
         return found
 
     async def _platform_of(self, party: PartyId) -> Platform | None:
@@ -236,7 +335,7 @@ class SqlDirectory:
             .where(col(PlatformRow.id) == best)
             .order_by(col(RoleRow.id))
         )
-        async with self.database.sessions() as session:
+        async with self._session() as session:
             rows = list((await session.exec(statement)).all())
         if not rows:
             return None
@@ -247,8 +346,9 @@ class SqlDirectory:
         cached: str | None = self._cached(key)
         if cached is not None:
             return cached
+        generation = self._generation
         url = await self._endpoint(platform_id, module, interface)
-        self._remember(key, url)
+        self._remember(key, url, generation)
         return url
 
     async def _endpoint(
@@ -264,11 +364,11 @@ class SqlDirectory:
             .order_by(col(EndpointRow.id))
             .limit(1)
         )
-        async with self.database.sessions() as session:
+        async with self._session() as session:
             return (await session.exec(statement)).first()
 
     async def save_proxy(self, proxy: Proxy) -> None:
-        async with self.database.sessions() as session:
+        async with self._session(transaction=True) as session:
             session.add(
                 ProxyRow(
                     uid=proxy.uid,
@@ -282,19 +382,19 @@ class SqlDirectory:
                     created_at=_now(),
                 )
             )
-            await session.commit()
 
     async def purge_proxies(self, older_than: datetime) -> int:
-        async with self.database.sessions() as session, session.begin():
+        async with self._session(transaction=True) as session:
             result = await session.exec(
                 delete(ProxyRow).where(col(ProxyRow.created_at) < older_than)
             )
         return int(result.rowcount)
 
     async def proxy(self, uid: str) -> Proxy | None:
-        async with self.database.sessions() as session:
+        """The proxy `uid`, unless it is unknown or more than `proxy_days` old."""
+        async with self._session() as session:
             row = await session.get(ProxyRow, uid)
-        if row is None:
+        if row is None or _utc(row.created_at) < _now() - timedelta(days=self.proxy_days):
             return None
         return Proxy(
             uid=row.uid,
@@ -326,7 +426,7 @@ class SqlDirectory:
             .offset(page.offset)
             .limit(page.limit)
         )
-        async with self.database.sessions() as session:
+        async with self._session() as session:
             total = (await session.exec(count)).one()
             rows = list((await session.exec(statement)).all())
         infos = [
@@ -339,6 +439,40 @@ class SqlDirectory:
             for platform, role in rows
         ]
         return infos, int(total)
+
+
+async def _connected_elsewhere(
+    session: AsyncSession, platform_id: int, parties: Sequence[PartyId]
+) -> PartyId | None:
+    """One of `parties` that has an active role on a platform other than `platform_id`."""
+    if not parties:
+        return None
+    statement = (
+        select(RoleRow.country_code, RoleRow.party_id)
+        .where(
+            col(RoleRow.active),
+            col(RoleRow.platform_id) != platform_id,
+            or_(
+                *(
+                    and_(
+                        col(RoleRow.country_code) == p.country_code,
+                        col(RoleRow.party_id) == p.party_id,
+                    )
+                    for p in parties
+                )
+            ),
+        )
+        .order_by(col(RoleRow.id))
+        .limit(1)
+    )
+    found = (await session.exec(statement)).first()
+    return None if found is None else PartyId(found[0], found[1])
+
+
+def _lock_key(party: PartyId) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory locks."""
+    name = f"scn-node party {party.country_code}*{party.party_id}".encode()
+    return int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
 
 
 def _platform(row: PlatformRow, roles: Sequence[RoleRow]) -> Platform:

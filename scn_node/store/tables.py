@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -24,9 +24,22 @@ class PlatformRow(SQLModel, table=True):
     created_at: datetime
 
 
+# A party holds a role on one connected platform at a time; the roles of platforms that left
+# (SUSPENDED) stay, inactive, so others still see the party.
+ACTIVE_PARTY_ROLE = Index(
+    "uq_roles_active_party_role",
+    "country_code",
+    "party_id",
+    "role",
+    unique=True,
+    sqlite_where=text("active"),
+    postgresql_where=text("active"),
+)
+
+
 class RoleRow(SQLModel, table=True):
     __tablename__ = "roles"
-    __table_args__ = (Index("ix_roles_party", "country_code", "party_id"),)
+    __table_args__ = (Index("ix_roles_party", "country_code", "party_id"), ACTIVE_PARTY_ROLE)
 
     id: int | None = Field(default=None, primary_key=True)
     platform_id: int = Field(foreign_key="platforms.id", index=True)
@@ -34,6 +47,7 @@ class RoleRow(SQLModel, table=True):
     country_code: str
     party_id: str
     business_details: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
+    active: bool = True  # while the platform is CONNECTED
 
 
 class EndpointRow(SQLModel, table=True):

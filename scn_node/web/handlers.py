@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hmac
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.ports import Caller, TokenKind
 from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
-from scn_node.scpi.envelope import envelope
-from scn_node.scpi.errors import RegistrationState, ResourceNotFound, Unauthorized
+from scn_node.scpi.envelope import envelope, timestamp
+from scn_node.scpi.errors import MalformedJson, RegistrationState, ResourceNotFound, Unauthorized
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.pagination import Page, link_header
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
@@ -54,7 +54,12 @@ async def _caller(request: web.Request, *kinds: TokenKind) -> Caller:
 
 
 async def _body(request: web.Request) -> bytes:
-    return await request.read() if request.can_read_body else b""
+    if not request.can_read_body:
+        return b""
+    try:
+        return await request.read()
+    except (web.RequestPayloadError, ClientPayloadError) as error:
+        raise MalformedJson(f"The request body could not be read: {error}") from None
 
 
 # ---------------------------------------------------------------- node endpoints
@@ -113,7 +118,7 @@ async def connection_status(request: web.Request) -> web.Response:
             "party_id": party.party_id,
             "status": platform.status.value,
             "roles": [r.role.value for r in platform.roles if r.party == party],
-            "last_updated": envelope(now=platform.last_updated)["timestamp"],
+            "last_updated": timestamp(platform.last_updated),
         }
     )
 
@@ -177,21 +182,20 @@ async def hub_client_info(request: web.Request) -> web.Response:
 # ---------------------------------------------------------------- routed modules
 
 
-def _raw_tail(request: web.Request, mount: str) -> str:
-    raw_path = request.raw_path.split("?", 1)[0]
-    return raw_path[len(mount) :]
+def _raw_tail(request: web.Request) -> str:
+    """The raw path below /{prefix}/{…}/{…}/{module}: every route here mounts four segments deep."""
+    parts = request.rel_url.raw_path.split("/", 5)
+    return "/" + parts[5] if len(parts) > 5 else ""
 
 
-async def _routed(
-    request: web.Request, module: str, interface: str, mount: str, custom: bool
-) -> web.Response:
+async def _routed(request: web.Request, module: str, interface: str, custom: bool) -> web.Response:
     caller = await _caller(request, TokenKind.C)
     scpi_request = ScpiRequest(
         method=request.method,
         module=module,
         interface=InterfaceRole(interface.upper()),
         headers=RoutingHeaders.parse(request.headers),
-        tail=_raw_tail(request, mount),
+        tail=_raw_tail(request),
         query=request.rel_url.raw_query_string,
         body=await _body(request),
         custom=custom,
@@ -202,27 +206,21 @@ async def _routed(
 
 async def module(request: web.Request) -> web.Response:
     info = request.match_info
-    mount = f"/{_prefix(request)}/{info['interface']}/{VERSION}/{info['module']}"
-    return await _routed(request, info["module"], info["interface"], mount, custom=False)
+    return await _routed(request, info["module"], info["interface"], custom=False)
 
 
 async def custom_module(request: web.Request) -> web.Response:
     info = request.match_info
-    mount = f"/{_prefix(request)}/custom/{info['interface']}/{info['module']}"
-    return await _routed(request, info["module"], info["interface"], mount, custom=True)
+    return await _routed(request, info["module"], info["interface"], custom=True)
 
 
 async def proxy(request: web.Request) -> web.Response:
     caller = await _caller(request, TokenKind.C)
-    scpi_request = ScpiRequest(
-        method=request.method,
-        module="",
-        interface=InterfaceRole.SENDER,
-        headers=RoutingHeaders.parse(request.headers),
-        query=request.rel_url.raw_query_string,
-        body=await _body(request),
-    )
     reply = await _state(request).forwarder.forward_proxied(
-        request.match_info["uid"], scpi_request, caller
+        request.match_info["uid"],
+        request.method,
+        RoutingHeaders.parse(request.headers),
+        await _body(request),
+        caller,
     )
     return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))

@@ -11,8 +11,23 @@ from aiohttp.typedefs import Handler
 
 from scn_node.log import request_ids
 from scn_node.scpi.envelope import encode, envelope
-from scn_node.scpi.errors import BodyTooLarge, ResourceNotFound, ScpiError
-from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
+from scn_node.scpi.errors import (
+    BodyTooLarge,
+    InternalError,
+    MethodNotAllowed,
+    ResourceNotFound,
+    ScpiError,
+)
+from scn_node.scpi.headers import (
+    CORRELATION_ID,
+    FROM_COUNTRY_CODE,
+    FROM_PARTY_ID,
+    REQUEST_ID,
+    TO_COUNTRY_CODE,
+    TO_PARTY_ID,
+    read_party,
+    routing_pair,
+)
 from scn_node.scpi.status import ScpiStatus
 from scn_node.web.state import STATE
 
@@ -46,13 +61,9 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         except web.HTTPNotFound:
             response = error_response(ResourceNotFound(f"No endpoint at {request.path}"))
         except web.HTTPMethodNotAllowed as error:
-            response = json_response(
-                envelope(
-                    status=ScpiStatus.CLIENT_ERROR,
-                    message=f"{request.method} is not allowed here; allowed: "
-                    + ", ".join(sorted(error.allowed_methods)),
-                ),
-                405,
+            allowed = ", ".join(sorted(error.allowed_methods))
+            response = error_response(
+                MethodNotAllowed(f"{request.method} is not allowed here; allowed: {allowed}")
             )
         except web.HTTPException as error:
             response = json_response(
@@ -60,15 +71,14 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             )
         except Exception:
             log.exception("unexpected error")
-            response = json_response(
-                envelope(
-                    status=ScpiStatus.SERVER_ERROR,
-                    message=f"Internal error; the node's log has it under X-Request-ID {request_id}",
-                ),
-                500,
+            response = error_response(
+                InternalError(
+                    f"Internal error; the node's log has it under X-Request-ID {request_id}"
+                )
             )
         response.headers.setdefault(REQUEST_ID, request_id)
         response.headers.setdefault(CORRELATION_ID, correlation_id)
+        _answer_routing(request, response)
         log.info(
             "%s %s %s",
             request.method,
@@ -84,3 +94,15 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return response
     finally:
         request_ids.reset(token)
+
+
+def _answer_routing(request: web.Request, response: web.StreamResponse) -> None:
+    """The node's own answers to routed requests carry the routing headers swapped, too."""
+    try:
+        sender = read_party(request.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
+        receiver = read_party(request.headers, TO_COUNTRY_CODE, TO_PARTY_ID)
+    except ScpiError:
+        return
+    if sender is not None and receiver is not None:
+        for name, value in routing_pair(receiver, sender).items():
+            response.headers.setdefault(name, value)

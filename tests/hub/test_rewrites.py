@@ -6,13 +6,9 @@ import json
 
 import pytest
 
+from scn_node.hub.modules import CUSTOM, RULES, Where, rules_for
 from scn_node.hub.registration import same_url
-from scn_node.hub.rewrites import (
-    RESPONSE_URLS,
-    Where,
-    replace_member,
-    replace_query_parameter,
-)
+from scn_node.hub.rewrites import replace_member, replace_query_parameter
 from scn_node.scpi.errors import InvalidParameters
 from scn_node.scpi.versions import InterfaceRole
 
@@ -52,12 +48,18 @@ def test_query_rewrite_keeps_other_parameters_in_order() -> None:
 
 
 def test_the_table_names_commands_and_every_chargingprofiles_receiver_call() -> None:
-    assert RESPONSE_URLS[("commands", InterfaceRole.RECEIVER, "POST")] is Where.BODY
-    assert {m for (mod, _, m) in RESPONSE_URLS if mod == "chargingprofiles"} == {
-        "GET",
-        "PUT",
-        "DELETE",
-    }
+    assert RULES[("commands", InterfaceRole.RECEIVER)].response_url == {"POST": Where.BODY}
+    profiles = RULES[("chargingprofiles", InterfaceRole.RECEIVER)].response_url
+    assert set(profiles) == {"GET", "PUT", "DELETE"}
+    assert rules_for("locations", InterfaceRole.SENDER, custom=False).response_url == {}
+    assert rules_for("tokens", InterfaceRole.RECEIVER, custom=False).owner_in_path
+
+
+@pytest.mark.parametrize("identifier", ["credentials", "hubclientinfo", "locations", "Versions"])
+def test_custom_modules_may_not_use_a_standard_identifier(identifier: str) -> None:
+    with pytest.raises(InvalidParameters, match="standard module"):
+        rules_for(identifier, InterfaceRole.RECEIVER, custom=True)
+    assert rules_for("lite-locations", InterfaceRole.SENDER, custom=True) is CUSTOM
 
 
 @pytest.mark.parametrize(

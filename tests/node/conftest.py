@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,32 +22,10 @@ from scn_node.registry import RegistryContract
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings
 from tests.node.parties import FakeParty
-from tests.postgres import PostgresServer, server_binaries
 
 ADMIN_KEY = "test-admin-key"
 NODE_ACCOUNT = 14
 PARTY_ACCOUNTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19]
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    bin_dir = server_binaries()
-    if bin_dir is None:
-        pytest.fail(
-            "PostgreSQL server binaries not found (install postgresql-15 or set SCN_PG_BIN); "
-            "the node suite runs on PostgreSQL too"
-        )
-    server = PostgresServer.start(bin_dir)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'node.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return await server.new_database()
 
 
 @dataclass

@@ -74,3 +74,47 @@ async def test_an_unreadable_registry_is_a_hub_error(monkeypatch: Any) -> None:
     contract.down = True
     with pytest.raises(HubError, match="SCN Registry cannot be read"):
         await cached(contract, clock).party(PARTY)
+
+
+async def test_a_miss_is_kept_briefly_so_a_new_listing_is_found_soon() -> None:
+    contract, clock = CountingContract(), Clock()
+    registry = cached(contract, clock)
+    assert await registry.party(PartyId("NL", "XXX")) is None
+    clock.now = 11  # past the 10 s miss TTL, well within the 60 s TTL
+    await registry.party(PartyId("NL", "XXX"))
+    assert contract.calls == 2
+
+
+async def test_the_cache_is_bounded_least_recently_used_first() -> None:
+    contract, clock = CountingContract(), Clock()
+    registry = CachedRegistry(contract, ttl=60, max_entries=3, clock=clock)  # type: ignore[arg-type]
+    for party_id in ("AAA", "BBB", "CCC"):
+        await registry.party(PartyId("NL", party_id))
+    await registry.party(PartyId("NL", "AAA"))  # refresh AAA
+    await registry.party(PartyId("NL", "DDD"))  # evicts BBB
+    assert len(registry._entries) == 3
+    calls = contract.calls
+    await registry.party(PartyId("NL", "AAA"))
+    assert contract.calls == calls
+    await registry.party(PartyId("NL", "BBB"))
+    assert contract.calls == calls + 1
+
+
+async def test_lookups_arriving_together_share_one_chain_call() -> None:
+    import asyncio
+
+    contract, clock = CountingContract(), Clock()
+    gate = asyncio.Event()
+    original = contract.get_party
+
+    async def slow(party: PartyId) -> PartyListing | None:
+        await gate.wait()
+        return await original(party)
+
+    contract.get_party = slow  # type: ignore[method-assign]
+    registry = cached(contract, clock)
+    lookups = [asyncio.create_task(registry.party(PARTY)) for _ in range(20)]
+    await asyncio.sleep(0)  # let every lookup reach the cache (not a readiness wait)
+    gate.set()
+    results = await asyncio.gather(*lookups)
+    assert contract.calls == 1 and all(r is not None for r in results)

@@ -187,7 +187,7 @@ def test_version_2_2_is_picked_and_its_absence_is_3002() -> None:
     assert pick_version(data, "v").url == "http://a/22"
     with pytest.raises(errors.UnsupportedVersion):
         pick_version(data[:1], "v")
-    with pytest.raises(errors.NoMatchingEndpoints):
+    with pytest.raises(errors.UnableToUseClientApi):
         pick_version({"not": "a list"}, "v")
 
 
@@ -199,6 +199,36 @@ def test_version_details_must_list_endpoints() -> None:
     assert parse_details(good, "d").endpoints[0].role is InterfaceRole.SENDER
     with pytest.raises(errors.NoMatchingEndpoints):
         parse_details({"version": "2.2"}, "d")
+    with pytest.raises(errors.NoMatchingEndpoints, match="no usable endpoints"):
+        parse_details({"version": "2.2", "endpoints": []}, "d")
+    with pytest.raises(errors.NoMatchingEndpoints, match="unusable locations endpoint"):
+        parse_details(
+            {"version": "2.2", "endpoints": [{"identifier": "locations", "role": "X", "url": "u"}]},
+            "d",
+        )
+    # A malformed custom endpoint is left out instead of failing the whole handshake.
+    mixed = {"version": "2.2", "endpoints": [*good["endpoints"], {"identifier": "my-mod"}]}
+    assert [e.identifier for e in parse_details(mixed, "d").endpoints] == ["x"]
+
+
+def test_json_nested_too_deeply_is_malformed_not_a_crash() -> None:
+    import sys
+
+    from scn_node.scpi.envelope import decode
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # what create_app sets: py_ecc raises it to 100000
+    try:
+        with pytest.raises(errors.MalformedJson, match="nested too deeply"):
+            decode(b"[" * 200_000 + b"]" * 200_000)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_conflicting_header_families_are_rejected() -> None:
+    with pytest.raises(errors.InvalidHeader, match="disagree"):
+        RoutingHeaders.parse(headers(**{"OCPI-to-party-id": "XXX"}))
+    assert RoutingHeaders.parse(headers(**{"OCPI-to-party-id": "cpo"})).receiver.party_id == "CPO"
 
 
 def test_the_node_advertises_two_configuration_and_fourteen_module_endpoints() -> None:
@@ -218,7 +248,14 @@ def test_pages_parse_and_cap_the_limit() -> None:
     assert (page.offset, page.limit) == (5, 100)
     assert page.date_from == datetime(2020, 1, 1, tzinfo=UTC)
     assert "offset=105" in page.next_query({"date_from": "x", "offset": "5"})
-    for bad in ({"offset": "-1"}, {"limit": "ten"}, {"date_to": "yesterday"}):
+    for bad in (
+        {"offset": "-1"},
+        {"limit": "ten"},
+        {"date_to": "yesterday"},
+        {"date_from": "2020-13-01T00:00:00Z"},
+        {"offset": "²"},
+        {"offset": "99999999999999999999"},
+    ):
         with pytest.raises(errors.InvalidParameters):
             Page.parse(bad, max_limit=10)
 
@@ -229,6 +266,9 @@ def test_pages_parse_and_cap_the_limit() -> None:
         ('<https://a/x?offset=2>; rel="next"', "https://a/x?offset=2"),
         ('<https://a/p>; rel="prev", <https://a/n>; rel="next"', "https://a/n"),
         ("<https://a/n>; rel=next", "https://a/n"),
+        ('<https://a/n>; rel="prev next"', "https://a/n"),
+        ('<https://a/p>; rel="nextpage"', None),
+        ('<https://a/x?a=1,2>; rel="next"', "https://a/x?a=1,2"),
         ('<https://a/p>; rel="prev"', None),
         (None, None),
     ],

@@ -1,0 +1,164 @@
+"""Hostile and broken input: each gets a clear SCPI answer, reaches no one, and the node lives on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from scn_node.scpi.party import Role
+from tests.node.conftest import Network
+from tests.node.parties import FakeParty, Received
+
+
+def status(response: object) -> tuple[int, int]:
+    body = response.json()  # type: ignore[attr-defined]
+    return response.status_code, body["status_code"]  # type: ignore[attr-defined]
+
+
+async def pair(network: Network) -> tuple[FakeParty, FakeParty]:
+    cpo = await network.connect("DE", "CPO", Role.CPO, custom_modules=("lite-locations",))
+    emsp = await network.connect("DE", "MSP", Role.EMSP)
+    return cpo, emsp
+
+
+async def raw_request(network: Network, method: str, target: str, headers: dict[str, str]) -> bytes:
+    """Send a request line exactly as given: HTTP clients would resolve the dot segments."""
+    url = urlsplit(network.url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {url.netloc}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+async def test_deeply_nested_json_is_400_and_the_node_survives(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    body = b"[" * 200_000 + b"]" * 200_000
+    response = await network.send(
+        emsp, "PUT", "/scpi/receiver/2.2/tariffs/DE/MSP/T1", to=cpo, body=body
+    )
+    assert status(response) == (400, 2001)
+    assert "nested too deeply" in response.json()["status_message"]
+    assert (await network.client.get("/health")).text == "OK"
+    assert cpo.module_requests() == []
+
+
+async def test_the_custom_path_cannot_reach_standard_endpoints(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    evil = json.dumps({"token": "evil", "url": "http://attacker.example/versions", "roles": []})
+    for method, path in (
+        ("PUT", "/scpi/custom/sender/credentials"),
+        ("GET", "/scpi/custom/sender/credentials"),
+        ("PUT", "/scpi/custom/receiver/hubclientinfo/DE/MSP"),
+        ("PUT", "/scpi/custom/receiver/locations/NL/CPO/LOC1"),
+        ("POST", "/scpi/custom/receiver/commands/START_SESSION"),
+    ):
+        response = await network.send(emsp, method, path, to=cpo, body=evil)
+        assert status(response) == (200, 2001), path
+        assert "standard module" in response.json()["status_message"]
+    assert cpo.module_requests() == []
+
+
+async def test_dot_segments_cannot_escape_the_endpoint_or_the_owner_check(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    headers = network.headers(cpo, emsp)
+    for target in (
+        "/scpi/receiver/2.2/locations/DE/CPO/../../NL/XXX/LOC1",
+        "/scpi/sender/2.2/cdrs/../../../../2.2",
+        "/scpi/sender/2.2/cdrs/%2e%2e/x",
+    ):
+        answer = await raw_request(network, "GET", target, headers)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert b'"status_code":2001' in answer and b"segments" in answer
+    assert emsp.module_requests() == []
+
+
+async def test_an_encoded_module_name_keeps_the_tail_intact(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    answer = await raw_request(
+        network, "GET", "/scpi/sender/2.2/location%73/LOC1", network.headers(emsp, cpo)
+    )
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert (
+        cpo.module_requests()[-1].path
+        == urlsplit(cpo.endpoint("locations", "SENDER")).path + "/LOC1"
+    )
+
+
+async def test_put_credentials_keeps_the_token_a_restriction(network: Network) -> None:
+    cpo = await network.start_party("DE", "CPO")
+    await network.list_party(cpo)
+    other = await network.start_party("NL", "XYZ")
+    await network.list_party(other, operator=network.node_account.address)
+    token_a = await network.token_a([{"country_code": "DE", "party_id": "CPO"}])
+    cpo.token_c = (await network.post_credentials(cpo, token_a)).json()["data"]["token"]
+    widened = cpo.credentials()
+    widened["roles"].append({**widened["roles"][0], "party_id": "XYZ", "country_code": "NL"})
+    response = await network.client.put(
+        "/scpi/2.2/credentials", headers={"Authorization": cpo.authorization()}, json=widened
+    )
+    assert status(response) == (200, 2001)
+    assert "cannot register NL XYZ" in response.json()["status_message"]
+
+
+async def test_nobody_registers_as_the_node_itself(network: Network) -> None:
+    party = await network.start_party("DE", "SCN")
+    await network.list_party(party)
+    response = await network.post_credentials(party, await network.token_a())
+    assert status(response) == (200, 2001)
+    assert "this node's own identity" in response.json()["status_message"]
+
+
+async def test_a_receiver_refusing_the_node_token_is_4003_not_401(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    cpo.token_b = "changed-by-the-cpo"  # the CPO no longer accepts what the node holds
+    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert status(response) == (200, 4003)
+    assert "refused the node's credentials" in response.json()["status_message"]
+
+
+async def test_the_nodes_own_errors_carry_the_routing_headers_swapped(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    await cpo.stop()
+    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert status(response) == (200, 4003)
+    assert response.headers["SCPI-from-party-id"] == "CPO"
+    assert response.headers["SCPI-to-party-id"] == "MSP"
+    assert response.headers["OCPI-to-country-code"] == "DE"
+
+
+async def test_bad_hubclientinfo_parameters_are_2001(network: Network) -> None:
+    _, emsp = await pair(network)
+    for query in ("date_from=2020-13-01T00:00:00Z", "offset=%C2%B2", "offset=99999999999999999999"):
+        response = await network.client.get(
+            f"/scpi/2.2/hubclientinfo?{query}", headers={"Authorization": emsp.authorization()}
+        )
+        assert status(response) == (200, 2001), query
+
+
+async def test_a_body_that_cannot_be_read_is_400(network: Network) -> None:
+    cpo, emsp = await pair(network)
+    headers = {**network.headers(emsp, cpo), "Content-Encoding": "gzip"}
+    response = await network.client.put(
+        "/scpi/receiver/2.2/tariffs/DE/MSP/T1", headers=headers, content=b"not gzip"
+    )
+    assert status(response) == (400, 2001)
+
+
+async def test_a_gzip_answer_that_is_not_gzip_is_a_hub_error(network: Network) -> None:
+    cpo, emsp = await pair(network)
+
+    async def broken(request: web.Request, received: Received) -> web.Response:
+        return web.Response(body=b"plain", headers={"Content-Encoding": "gzip"})
+
+    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), broken)
+    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert response.status_code == 200
+    assert response.json()["status_code"] in (4000, 4003)
