@@ -96,3 +96,38 @@ def test_config_command_exits_2_on_bad_settings() -> None:
     result = CliRunner().invoke(cli, ["config"], env={"SCN_PORT": "x"})
     assert result.exit_code == 2
     assert "configuration: SCN_PORT" in result.output
+
+
+def test_config_hides_passwords_and_rpc_keys_in_urls() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["config", "--json"],
+        env={
+            "SCN_DATABASE_URL": "postgresql://scn:S3cretPw@db:5432/scn",
+            "SCN_RPC_URL": "https://mainnet.example.io/v3/api-key-123",
+        },
+    )
+    shown = json.loads(result.output)
+    assert shown["SCN_DATABASE_URL"] == "postgresql+asyncpg://scn:***@db:5432/scn"
+    assert shown["SCN_RPC_URL"] == "https://mainnet.example.io/***"
+    assert "S3cretPw" not in result.output and "api-key-123" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("node_url", "setting", "calls_private"),
+    [
+        ("http://localhost:8080", None, True),
+        ("http://127.0.0.1:8080", None, True),
+        ("http://10.1.2.3", None, True),
+        ("https://node.example.com", None, False),
+        ("https://node.example.com", "true", True),
+        ("http://localhost:8080", "false", False),
+    ],
+)
+def test_private_party_urls_are_called_only_by_local_nodes(
+    node_url: str, setting: str | None, calls_private: bool
+) -> None:
+    env = {"SCN_NODE_URL": node_url}
+    if setting is not None:
+        env["SCN_ALLOW_PRIVATE_URLS"] = setting
+    assert Settings.load(env).calls_private_urls is calls_private

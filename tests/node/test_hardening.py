@@ -162,3 +162,14 @@ async def test_a_gzip_answer_that_is_not_gzip_is_a_hub_error(network: Network) -
     response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
     assert response.status_code == 200
     assert response.json()["status_code"] in (4000, 4003)
+
+
+async def test_a_public_node_does_not_call_parties_at_private_addresses(network: Network) -> None:
+    await network.stop_node()
+    await network.start_node(allow_private_urls=False)
+    party = await network.start_party("DE", "CPO")
+    await network.list_party(party)
+    response = await network.post_credentials(party, await network.token_a())
+    assert status(response) == (200, 2001)
+    assert "does not call private addresses (127.0.0.1)" in response.json()["status_message"]
+    assert party.received == []
