@@ -16,6 +16,7 @@ from scn_node.hub.forwarder import Forwarder
 from scn_node.hub.registration import Handshake, NodeIdentity
 from scn_node.registry.cache import CachedRegistry
 from scn_node.registry.contract import RegistryContract
+from scn_node.registry.wallet import NodeWallet
 from scn_node.settings import Settings
 from scn_node.store import Database, SqlDirectory
 from scn_node.web.middlewares import scpi_errors
@@ -66,7 +67,8 @@ def create_app(
                     timeout=settings.party_timeout, connect_timeout=settings.connect_timeout
                 )
                 stack.push_async_callback(client.aclose)
-            node = NodeIdentity(settings.node_url, node_address(settings))
+            wallet = NodeWallet(str(settings.private_key))
+            node = NodeIdentity(settings.node_url, wallet.address)
             directory = SqlDirectory(database, proxy_days=settings.proxy_days)
             await directory.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             cached = CachedRegistry(registry, ttl=settings.registry_cache_seconds)
@@ -78,9 +80,7 @@ def create_app(
                 node=node,
                 directory=directory,
                 registry=cached,
-                forwarder=Forwarder(
-                    directory, cached, transport, node_url=node.url, node_address=node.address
-                ),
+                forwarder=Forwarder(directory, cached, transport, node_url=node.url, wallet=wallet),
                 handshake=Handshake(directory, cached, transport, node),
             )
             yield

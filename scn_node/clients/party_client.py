@@ -1,8 +1,9 @@
 """HttpPartyTransport: the hub's PartyTransport over one shared, pooled httpx.AsyncClient.
 
 Whatever goes wrong on the way out becomes an SCPI error (ReceiverTimeout, ConnectionProblem,
-HubError or InvalidParameters); no httpx exception reaches the hub. Error messages name the
-kind of failure only: never the URL's query or a header value (they may carry tokens).
+HubError or InvalidParameters); no httpx exception reaches the hub. Timeout and connection
+messages are predicates ("could not be reached (ConnectError)") that the hub puts after the
+name of the hop. They name the kind of failure only: never the URL's query or a header value.
 """
 
 from __future__ import annotations
@@ -68,22 +69,22 @@ class HttpPartyTransport:
                     await self._refuse_private(url)
                 return await self._exchange(request, url)
         except TimeoutError:
-            raise ReceiverTimeout("The receiver did not answer in time") from None
+            raise ReceiverTimeout("did not answer in time") from None
         except httpx.ConnectTimeout:
-            raise ConnectionProblem("The receiver could not be reached (connect timeout)") from None
+            raise ConnectionProblem("could not be reached (connect timeout)") from None
         except httpx.TimeoutException:
-            raise ReceiverTimeout("The receiver did not answer in time") from None
+            raise ReceiverTimeout("did not answer in time") from None
         except (httpx.TransportError, httpx.InvalidURL) as error:
             raise ConnectionProblem(
-                f"The receiver could not be reached ({type(error).__name__})"
+                f"could not be reached ({type(error).__name__})"
             ) from None
         except httpx.HTTPError as error:  # DecodingError, TooManyRedirects, ...
             raise ConnectionProblem(
-                f"The receiver's answer could not be read ({type(error).__name__})"
+                f"answered, but the answer could not be read ({type(error).__name__})"
             ) from None
         except UnicodeEncodeError:  # httpx sends header names and values as ASCII only
             raise ConnectionProblem(
-                "The request could not be sent to the receiver (a header is not ASCII)"
+                "could not be sent the request (a header is not ASCII)"
             ) from None
 
     async def _exchange(self, request: OutboundRequest, url: httpx.URL) -> PartyResponse:

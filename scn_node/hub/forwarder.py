@@ -1,7 +1,10 @@
-"""The one forward path for every functional and custom module.
+"""The one forward path for every functional and custom module, on this node and across nodes.
 
 `Forwarder.forward` reads as the protocol: check the sender, find the receiver, hide URLs the
-receiver cannot call, send, and relay the answer with the node's URLs in place of the party's.
+receiver cannot call, send (to the party, or signed to the node it is on), and relay the answer
+with this node's URLs in place of anyone else's. `Forwarder.receive` is the same path for a
+message a peer node brings. Every node a message crosses puts its own URLs in, so a party only
+ever calls its own node, and a node only ever calls its own parties' URLs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from urllib.parse import unquote, urljoin
 
 from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import ModuleRules, Where, rules_for
+from scn_node.hub.network import MESSAGE_PATH, SIGNATURE_HEADER, NodeMessage, ReplayGuard
 from scn_node.hub.ports import (
     Caller,
     Directory,
@@ -22,14 +26,18 @@ from scn_node.hub.ports import (
     Platform,
     Proxy,
     Registry,
+    Wallet,
 )
 from scn_node.hub.rewrites import RESPONSE_URL, replace_member, replace_query_parameter
-from scn_node.hub.router import connected_platform, locate
+from scn_node.hub.router import LocalParty, RemoteParty, find, local_platform
 from scn_node.scpi.authorization import authorization
 from scn_node.scpi.envelope import decode
 from scn_node.scpi.errors import (
     ConnectionProblem,
+    InvalidNodeSignature,
     InvalidParameters,
+    ReceiverModuleMissing,
+    ReceiverTimeout,
     ResourceNotFound,
     SenderNotAllowed,
 )
@@ -37,6 +45,8 @@ from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders, ro
 from scn_node.scpi.pagination import link_header, next_link
 from scn_node.scpi.party import InvalidPartyId, PartyId
 from scn_node.scpi.versions import InterfaceRole, proxy_path
+
+Route = LocalParty | RemoteParty
 
 # Reply headers a receiver sets that matter to the sender; Link and Location are rewritten.
 _RELAYED = {"content-type": "Content-Type", "x-total-count": "X-Total-Count", "x-limit": "X-Limit"}
@@ -50,7 +60,7 @@ class Forwarder:
         transport: PartyTransport,
         *,
         node_url: str,
-        node_address: str,
+        wallet: Wallet,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -58,7 +68,9 @@ class Forwarder:
         self.registry = registry
         self.transport = transport
         self.node_url = node_url
-        self.node_address = node_address
+        self.wallet = wallet
+        self.node_address = wallet.address
+        self.replays = ReplayGuard()
         self.new_request_id = new_request_id
         self.new_proxy_uid = new_proxy_uid
 
@@ -66,39 +78,128 @@ class Forwarder:
         rules = rules_for(request.module, request.interface, custom=request.custom)
         self._check_sender(request.headers, caller)
         self._check_request(request, rules)
-        route = await locate(
-            self.directory,
-            self.registry,
-            request.headers.receiver,
-            request.module,
-            request.interface,
-            self.node_address,
+        route = await find(
+            self.directory, self.registry, request.headers.receiver, self.node_address
         )
         request = await self._hide_response_url(request, rules)
-        url = route.url.rstrip("/") + request.tail
+        if isinstance(route, RemoteParty):
+            message = NodeMessage(
+                request.method,
+                request.module,
+                request.interface,
+                request.headers,
+                path=request.tail,
+                query=request.query,
+                body=request.body,
+                custom=request.custom,
+            )
+            return await self._relay(await self._to_peer(route, message), request, route.node_url)
+        url = await self._endpoint(route.platform, request)
         response = await self._send(route.platform, request, url)
         return await self._relay(response, request, url)
 
     async def forward_proxied(
         self, uid: str, method: str, headers: RoutingHeaders, body: bytes, caller: Caller
     ) -> ScpiReply:
-        """A call to a node URL that stands for a party URL (a page, a CDR, a response_url).
+        """A call to a node URL that stands for another URL (a page, a CDR, a response_url).
 
-        The party URL is called as stored: a query on the node URL is not passed on.
+        The URL behind it is called as stored: a query on the node URL is not passed on.
         """
         self._check_sender(headers, caller)
+        proxy = await self._proxy(uid, headers)
+        request = ScpiRequest(method, proxy.module, proxy.interface, headers, body=body)
+        self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
+        route = await find(self.directory, self.registry, proxy.target, self.node_address)
+        if isinstance(route, RemoteParty):
+            message = NodeMessage(
+                method, proxy.module, proxy.interface, headers, body=body,
+                proxy=_peer_proxy_uid(proxy, route),
+            )  # fmt: skip
+            return await self._relay(await self._to_peer(route, message), request, proxy.url)
+        response = await self._send(route.platform, request, proxy.url)
+        return await self._relay(response, request, proxy.url)
+
+    async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
+        """A message from a peer node for a party on this node (POST /scn/message)."""
+        message = NodeMessage.decode(raw)
+        await self._check_signature(raw, signature, message.headers.sender)
+        self.replays.check(message.id, message.timestamp)
+        platform = await local_platform(self.directory, message.headers.receiver, self.node_url)
+        if message.proxy is not None:
+            proxy = await self._proxy(message.proxy, message.headers)
+            request = ScpiRequest(
+                message.method, proxy.module, proxy.interface, message.headers, body=message.body
+            )
+            self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
+            response = await self._send(platform, request, proxy.url)
+            return await self._relay(response, request, proxy.url)
+        request = ScpiRequest(
+            message.method,
+            message.module,
+            message.interface,
+            message.headers,
+            tail=message.path,
+            query=message.query,
+            body=message.body,
+            custom=message.custom,
+        )
+        rules = rules_for(request.module, request.interface, custom=request.custom)
+        self._check_request(request, rules)
+        request = await self._hide_response_url(request, rules)
+        url = await self._endpoint(platform, request)
+        response = await self._send(platform, request, url)
+        return await self._relay(response, request, url)
+
+    async def _check_signature(self, raw: bytes, signature: str | None, sender: PartyId) -> None:
+        """The signer must operate the node the registry lists the sender party with."""
+        if not signature:
+            raise InvalidNodeSignature(f"Missing {SIGNATURE_HEADER} header")
+        try:
+            signer = self.wallet.recover(raw, signature)
+        except ValueError as error:
+            raise InvalidNodeSignature(f"Invalid {SIGNATURE_HEADER}: {error}") from None
+        listed = await self.registry.party(sender)
+        if listed is None or not listed.node_url:
+            raise InvalidNodeSignature(f"Sender {sender} is not listed in the SCN Registry")
+        if listed.operator.lower() != signer.lower():
+            raise InvalidNodeSignature(
+                f"The message is signed by {signer}, but {sender} is listed with the node "
+                f"of {listed.operator}"
+            )
+
+    async def _to_peer(self, route: RemoteParty, message: NodeMessage) -> PartyResponse:
+        raw = message.encode()
+        headers = {
+            SIGNATURE_HEADER: self.wallet.sign(raw),
+            "Content-Type": "application/json",
+            REQUEST_ID: self.new_request_id(),
+            CORRELATION_ID: message.headers.correlation_id,
+        }
+        request = OutboundRequest("POST", route.node_url + MESSAGE_PATH, headers, raw)
+        receiver = message.headers.receiver
+        try:
+            return await self.transport.send(request)
+        except (ReceiverTimeout, ConnectionProblem) as error:
+            raise type(error)(
+                f"The node {route.node_url} of receiver {receiver} {error.message}"
+            ) from None
+
+    async def _proxy(self, uid: str, headers: RoutingHeaders) -> Proxy:
         proxy = await self.directory.proxy(uid)
         if proxy is None or (proxy.caller, proxy.target) != (headers.sender, headers.receiver):
             raise ResourceNotFound(
                 f"No proxied resource {uid} from {headers.sender} to {headers.receiver}"
             )
-        request = ScpiRequest(method, proxy.module, proxy.interface, headers, body=body)
-        self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
-        platform = await connected_platform(
-            self.directory, self.registry, proxy.target, self.node_address
-        )
-        response = await self._send(platform, request, proxy.url)
-        return await self._relay(response, request, proxy.url)
+        return proxy
+
+    async def _endpoint(self, platform: Platform, request: ScpiRequest) -> str:
+        url = await self.directory.endpoint(platform.id, request.module, request.interface)
+        if url is None:
+            raise ReceiverModuleMissing(
+                f"Receiver {request.headers.receiver} has no {request.module} "
+                f"{request.interface} endpoint"
+            )
+        return url.rstrip("/") + request.tail
 
     def _check_sender(self, headers: RoutingHeaders, caller: Caller) -> None:
         if not caller.platform.has_party(headers.sender):
@@ -172,9 +273,15 @@ class Forwarder:
             outbound["Content-Type"] = "application/json"
         if request.query:
             url = f"{url}{'&' if '?' in url else '?'}{request.query}"
-        response = await self.transport.send(
-            OutboundRequest(request.method, url, outbound, request.body)
-        )
+        try:
+            response = await self.transport.send(
+                OutboundRequest(request.method, url, outbound, request.body)
+            )
+        except (ReceiverTimeout, ConnectionProblem) as error:
+            # Name the hop: behind a peer node, the sender must learn it was the party, not it.
+            raise type(error)(
+                f"Receiver {headers.receiver} on the node {self.node_url} {error.message}"
+            ) from None
         if response.status == 401:
             # The receiver refused the node's TOKEN_B, not the sender's TOKEN_C: say so.
             raise ConnectionProblem(
@@ -227,3 +334,13 @@ def _owner_in_path(tail: str) -> PartyId | None:
             f"The URL must name the object's owner as /{{country_code}}/{{party_id}}/…, "
             f"not /{segments[0]}/{segments[1]}"
         ) from None
+
+
+def _peer_proxy_uid(proxy: Proxy, route: RemoteParty) -> str:
+    """The peer's own proxy uid behind one of ours: our proxy stores the peer's proxy URL."""
+    prefix = route.node_url + proxy_path("scpi", "")
+    if not proxy.url.startswith(prefix):
+        raise ResourceNotFound(
+            f"The proxied resource belongs to a node that {proxy.target} no longer uses"
+        )
+    return proxy.url[len(prefix) :]

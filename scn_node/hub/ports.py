@@ -162,3 +162,18 @@ class PartyTransport(Protocol):
     async def send(self, request: OutboundRequest) -> PartyResponse:
         """Raises ReceiverTimeout or ConnectionProblem when the party cannot be reached."""
         ...
+
+
+class Wallet(Protocol):
+    """The node's key: signs node messages, and tells who signed a peer's."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign(self, data: bytes) -> str:
+        """An EIP-191 signature over `data`, as 0x-prefixed hex."""
+        ...
+
+    def recover(self, data: bytes, signature: str) -> str:
+        """The address that signed `data`; ValueError for a malformed signature."""
+        ...

@@ -22,6 +22,8 @@ decides an error's HTTP status.
   + ConnectionProblem               200  4003  the receiver is unreachable or not connected
   + HubError                        200  4000  the node itself cannot serve (e.g. registry down)
   + ReceiverModuleMissing           200  4900  the receiver has no endpoint for that module
+  + InvalidNodeSignature            403  4901  a node message not signed by the sender's node
+  + ReplayedMessage                 409  4902  a node message seen before, or too old
 """
 
 from __future__ import annotations
@@ -128,3 +130,13 @@ class HubError(ScpiError):
 class ReceiverModuleMissing(ScpiError):
     http_status = 200
     status = ScpiStatus.RECEIVER_MODULE_MISSING
+
+
+class InvalidNodeSignature(ScpiError):
+    http_status = 403
+    status = ScpiStatus.INVALID_NODE_SIGNATURE
+
+
+class ReplayedMessage(ScpiError):
+    http_status = 409
+    status = ScpiStatus.REPLAYED_MESSAGE

@@ -29,3 +29,5 @@ class ScpiStatus(IntEnum):
     CONNECTION_PROBLEM = 4003
     # 4900-4999 are reserved for custom hub errors; the hub's own:
     RECEIVER_MODULE_MISSING = 4900
+    INVALID_NODE_SIGNATURE = 4901
+    REPLAYED_MESSAGE = 4902

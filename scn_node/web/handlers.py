@@ -7,6 +7,7 @@ import hmac
 from aiohttp import ClientPayloadError, web
 
 from scn_node.hub.message import ScpiRequest
+from scn_node.hub.network import SIGNATURE_HEADER
 from scn_node.hub.ports import Caller, TokenKind
 from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
@@ -222,5 +223,15 @@ async def proxy(request: web.Request) -> web.Response:
         RoutingHeaders.parse(request.headers),
         await _body(request),
         caller,
+    )
+    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+
+
+# ---------------------------------------------------------------- node to node
+
+
+async def node_message(request: web.Request) -> web.Response:
+    reply = await _state(request).forwarder.receive(
+        await _body(request), request.headers.get(SIGNATURE_HEADER)
     )
     return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))

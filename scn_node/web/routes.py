@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from scn_node.hub.network import MESSAGE_PATH
 from scn_node.scpi.party import ModuleId
 from scn_node.scpi.versions import (
     FUNCTIONAL_MODULES,
@@ -30,6 +31,7 @@ def routes() -> list[web.RouteDef]:
                 f"/{prefix}/registry/node/{{country_code}}/{{party_id}}", handlers.node_of_party
             ),
         ]
+    table.append(web.post(MESSAGE_PATH, handlers.node_message))
     table += [
         web.post("/admin/generate-registration-token", handlers.generate_registration_token),
         web.get("/admin/generate-registration-token", handlers.generate_registration_token),

@@ -10,6 +10,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +26,8 @@ from tests.node.parties import FakeParty
 
 ADMIN_KEY = "test-admin-key"
 NODE_ACCOUNT = 14
-PARTY_ACCOUNTS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19]
+PEER_NODE_ACCOUNT = 2
+PARTY_ACCOUNTS = [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19]
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Network:
     registry: RegistryContract
     accounts: list[LocalAccount]
     database_url: str
+    node_index: int = NODE_ACCOUNT
     node: Node | None = None
     parties: list[FakeParty] = field(default_factory=list)
     _next_account: int = 0
@@ -57,7 +60,7 @@ class Network:
 
     @property
     def node_account(self) -> LocalAccount:
-        return self.accounts[NODE_ACCOUNT]
+        return self.accounts[self.node_index]
 
     @property
     def url(self) -> str:
@@ -214,3 +217,22 @@ async def network(
         yield net
     finally:
         await net.close()
+
+
+@pytest.fixture
+async def peers(
+    registry: RegistryContract,
+    accounts: list[LocalAccount],
+    network: Network,
+    tmp_path: Path,
+) -> AsyncIterator[tuple[Network, Network]]:
+    """Two nodes on one registry: `network` (account 14) and a peer (account 2, SQLite)."""
+    peer = Network(
+        registry, accounts, f"sqlite+aiosqlite:///{tmp_path / 'peer.db'}", PEER_NODE_ACCOUNT
+    )
+    peer._next_account = len(PARTY_ACCOUNTS) // 2  # party accounts apart from network's
+    await peer.start_node()
+    try:
+        yield network, peer
+    finally:
+        await peer.close()

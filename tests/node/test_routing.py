@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from scn_node.devnet.chain import free_port
 from scn_node.scpi.party import PartyId, Role
 from tests.node.conftest import Network
 from tests.node.parties import FakeParty, Received, Responder
@@ -418,15 +419,18 @@ async def test_unknown_receiver_is_4001(network: Network) -> None:
     assert_error(response, 200, 4001)
 
 
-async def test_receiver_listed_at_another_node_is_4001_naming_that_node(network: Network) -> None:
+async def test_receiver_behind_an_unreachable_peer_node_is_4003_naming_that_node(
+    network: Network,
+) -> None:
     _, emsp = await connect_pair(network)
     far = await network.start_party("NL", "FAR", Role.CPO)
     operator = network.new_account()
-    await network.registry.set_node(operator, "http://far-node.example:9000")
+    far_node = f"http://127.0.0.1:{free_port()}"  # listed, but nothing listens there
+    await network.registry.set_node(operator, far_node)
     await network.list_party(far, operator=operator.address)
     response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=far)
-    message = assert_error(response, 200, 4001)
-    assert "http://far-node.example:9000" in message
+    message = assert_error(response, 200, 4003)
+    assert f"The node {far_node} of receiver NL FAR could not be reached" in message
     assert far.received == []
 
 

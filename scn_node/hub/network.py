@@ -1,0 +1,144 @@
+"""Node-to-node messages: one routed request, carried to the receiver's node and signed there.
+
+`POST /scn/message` carries a NodeMessage as JSON; the sending node signs the exact bytes with
+its wallet (EIP-191) in `SCN-Signature`. The receiving node trusts a message only if the signer
+is the registry operator of the node the sender party is listed with, the timestamp is recent,
+and the id has not been seen before.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scn_node.scpi.envelope import decode, timestamp
+from scn_node.scpi.errors import InvalidParameters, ReplayedMessage
+from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.party import InvalidPartyId, PartyId
+from scn_node.scpi.versions import InterfaceRole
+
+SIGNATURE_HEADER = "SCN-Signature"
+MESSAGE_PATH = "/scn/message"
+CLIENT_INFO_PATH = "/scn/client-info"
+MAX_AGE_SECONDS = 120.0  # clocks of two nodes may differ this much, and a message live this long
+
+
+@dataclass(frozen=True, slots=True)
+class NodeMessage:
+    method: str
+    module: str
+    interface: InterfaceRole
+    headers: RoutingHeaders
+    path: str = ""
+    query: str = ""
+    body: bytes = b""
+    custom: bool = False
+    proxy: str | None = None  # a proxy uid of the receiving node, instead of module and path
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timestamp: str = field(default_factory=timestamp)
+
+    def encode(self) -> bytes:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "timestamp": self.timestamp,
+            "method": self.method,
+            "module": self.module,
+            "interface": self.interface.value,
+            "custom": self.custom,
+            "path": self.path,
+            "query": self.query,
+            "proxy": self.proxy,
+            "request_id": self.headers.request_id,
+            "correlation_id": self.headers.correlation_id,
+            "sender": _party_json(self.headers.sender),
+            "receiver": _party_json(self.headers.receiver),
+            "body": None,
+            "body_base64": None,
+        }
+        if self.body:
+            try:
+                data["body"] = self.body.decode("utf-8")  # exact: a JSON string round-trips it
+            except UnicodeDecodeError:
+                data["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> NodeMessage:
+        data = decode(raw)
+        try:
+            body = b""
+            if data.get("body") is not None:
+                body = str(data["body"]).encode("utf-8")
+            elif data.get("body_base64") is not None:
+                body = base64.b64decode(data["body_base64"], validate=True)
+            return cls(
+                method=_text(data, "method"),
+                module=_text(data, "module"),
+                interface=InterfaceRole(data["interface"]),
+                headers=RoutingHeaders(
+                    _text(data, "request_id"),
+                    _text(data, "correlation_id"),
+                    _party(data["sender"]),
+                    _party(data["receiver"]),
+                ),
+                path=str(data.get("path") or ""),
+                query=str(data.get("query") or ""),
+                body=body,
+                custom=bool(data.get("custom", False)),
+                proxy=data.get("proxy"),
+                id=_text(data, "id"),
+                timestamp=_text(data, "timestamp"),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error, InvalidPartyId):
+            raise InvalidParameters("Not a node message") from None
+
+
+class ReplayGuard:
+    """Remembers message ids for twice the accepted age, and refuses old or repeated ones."""
+
+    def __init__(
+        self, *, max_age: float = MAX_AGE_SECONDS, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._seen: dict[str, float] = {}
+
+    def check(self, message_id: str, sent_at: str) -> None:
+        now = self.clock()
+        try:
+            sent = datetime.fromisoformat(sent_at.rstrip("Z")).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            raise ReplayedMessage(f"Node message {message_id} has no valid timestamp") from None
+        if abs(now - sent) > self.max_age:
+            raise ReplayedMessage(
+                f"Node message {message_id} was sent at {sent_at}, outside the "
+                f"{self.max_age:.0f} s window"
+            )
+        if message_id in self._seen:
+            raise ReplayedMessage(f"Node message {message_id} was delivered before")
+        self._seen[message_id] = now
+        if len(self._seen) > 1000:
+            horizon = now - 2 * self.max_age
+            self._seen = {k: t for k, t in self._seen.items() if t > horizon}
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data[key]
+    if not isinstance(value, str) or not value:
+        raise ValueError(key)
+    return value
+
+
+def _party(data: Any) -> PartyId:
+    return PartyId.parse(data["country_code"], data["party_id"])
+
+
+def _party_json(party: PartyId) -> dict[str, str]:
+    return {"country_code": party.country_code, "party_id": party.party_id}

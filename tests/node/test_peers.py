@@ -1,0 +1,152 @@
+"""Two nodes on one registry: requests cross to the receiver's node, signed, both ways."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+from aiohttp import web
+
+from scn_node.hub.network import NodeMessage
+from scn_node.registry.wallet import NodeWallet
+from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.party import Role
+from scn_node.scpi.versions import InterfaceRole
+from tests.node.conftest import Network
+from tests.node.parties import Received
+
+
+async def test_a_request_reaches_a_party_on_the_peer_node(peers: tuple[Network, Network]) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+    body = b'{ "odd" :  1.0, "last_updated":"2020-01-01T00:00:00.1234567Z"}'
+    response = await one.send(
+        emsp, "PUT", "/scpi/receiver/2.2/tokens/DE/MSP/T1?type=RFID", to=cpo, body=body
+    )
+    assert response.status_code == 200, response.text
+    got = cpo.module_requests()[-1]
+    assert got.path.endswith("/tokens/receiver/DE/MSP/T1") and got.query == "type=RFID"
+    assert got.body == body
+    assert got.headers["X-Correlation-ID"] == "corr-1"
+    assert got.headers["Authorization"] == f"Token {cpo.token_b}"
+    assert (got.headers["SCPI-from-party-id"], got.headers["SCPI-to-party-id"]) == ("MSP", "CPO")
+    assert response.headers["X-Request-ID"] == "req-1"
+
+
+async def test_a_command_result_crosses_back_from_the_peer(peers: tuple[Network, Network]) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+    delivered: asyncio.Future[Received] = asyncio.get_running_loop().create_future()
+
+    async def result_arrives(request: web.Request, received: Received) -> web.Response:
+        delivered.set_result(received)
+        return web.json_response({"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z"})
+
+    async def start_session(request: web.Request, received: Received) -> web.Response:
+        url = json.loads(received.body)["response_url"]
+        assert url.startswith(two.url)  # the CPO only ever sees its own node
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                url, headers=two.headers(cpo, emsp), content=b'{"result":"ACCEPTED"}'
+            )
+        assert answer.json()["status_code"] == 1000, answer.text
+        return web.json_response(
+            {"status_code": 1000, "data": {"result": "ACCEPTED", "timeout": 30},
+             "timestamp": "2026-01-01T00:00:00Z"}
+        )  # fmt: skip
+
+    emsp.on("POST", "/scpi/emsp/2.2/commands/START_SESSION/42", result_arrives)
+    cpo.on("POST", cpo.endpoint_path("commands", "RECEIVER"), start_session)
+    command = json.dumps(
+        {"response_url": f"{emsp.base_url}/scpi/emsp/2.2/commands/START_SESSION/42",
+         "token": {"uid": "T1"}, "location_id": "LOC1"}
+    )  # fmt: skip
+    response = await one.send(
+        emsp, "POST", "/scpi/receiver/2.2/commands/START_SESSION", to=cpo, body=command
+    )
+    assert response.json()["data"]["result"] == "ACCEPTED", response.text
+    result = await asyncio.wait_for(delivered, timeout=10)
+    assert result.body == b'{"result":"ACCEPTED"}'
+    assert result.headers["SCPI-from-party-id"] == "CPO"
+
+
+async def test_pages_and_cdr_locations_cross_nodes(peers: tuple[Network, Network]) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+
+    async def page(request: web.Request, received: Received) -> web.Response:
+        following = f"{cpo.endpoint('locations', 'SENDER')}?offset=1&limit=1"
+        headers = {"Link": f'<{following}>; rel="next"'} if not received.query else {}
+        return web.json_response(
+            {"status_code": 1000, "data": [received.query], "timestamp": "2026-01-01T00:00:00Z"},
+            headers=headers,
+        )
+
+    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), page)
+    first = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    link = first.headers["Link"]
+    assert link.startswith(f"<{one.url}/scpi/2.2/proxy/")
+    second = await one.send(emsp, "GET", link[1 : link.index(">")], to=cpo)
+    assert second.json()["data"] == ["offset=1&limit=1"], second.text
+    assert "Link" not in second.headers
+
+    async def stored(request: web.Request, received: Received) -> web.Response:
+        return web.json_response(
+            {"status_code": 1000, "timestamp": "2026-01-01T00:00:00Z"},
+            headers={"Location": f"{emsp.base_url}/scpi/emsp/2.2/cdrs/7"},
+        )
+
+    emsp.on("POST", emsp.endpoint_path("cdrs", "RECEIVER"), stored)
+    posted = await two.send(cpo, "POST", "/scpi/receiver/2.2/cdrs", to=emsp, body=b'{"id":"7"}')
+    location = posted.headers["Location"]
+    assert location.startswith(f"{two.url}/scpi/2.2/proxy/")
+    fetched = await two.send(cpo, "GET", location, to=emsp)
+    assert fetched.status_code == 200
+    assert emsp.module_requests()[-1].path == "/scpi/emsp/2.2/cdrs/7"
+
+
+async def test_a_forged_or_replayed_node_message_is_refused(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+    message = NodeMessage(
+        "GET", "locations", InterfaceRole.SENDER,
+        RoutingHeaders("r", "c", emsp.party, cpo.party),
+    ).encode()  # fmt: skip
+    forged = NodeWallet("0x" + "11" * 32).sign(message)
+    refused = await two.client.post(
+        "/scn/message", content=message, headers={"SCN-Signature": forged}
+    )
+    assert (refused.status_code, refused.json()["status_code"]) == (403, 4901)
+    real = NodeWallet("0x" + bytes(one.node_account.key).hex()).sign(message)
+    accepted = await two.client.post(
+        "/scn/message", content=message, headers={"SCN-Signature": real}
+    )
+    assert accepted.status_code == 200 and accepted.json()["status_code"] == 1000
+    replayed = await two.client.post(
+        "/scn/message", content=message, headers={"SCN-Signature": real}
+    )
+    assert (replayed.status_code, replayed.json()["status_code"]) == (409, 4902)
+    assert len(cpo.module_requests()) == 1
+
+
+async def test_a_peer_node_down_is_named(peers: tuple[Network, Network]) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+    peer_url = two.url
+    await two.stop_node()
+    response = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert response.json()["status_code"] == 4003
+    assert f"The node {peer_url} of receiver NL CPO could not be reached" in response.text
+    await two.start_node()
+    await cpo.stop()
+    behind = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert behind.json()["status_code"] == 4003
+    assert "NL CPO" in behind.text
