@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -22,6 +24,12 @@ from scn_node.store import Database, SqlDirectory
 from scn_node.web.middlewares import scpi_errors
 from scn_node.web.routes import routes
 from scn_node.web.state import STATE, NodeState
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def node_address(settings: Settings) -> str:
@@ -83,6 +91,14 @@ def create_app(
                 forwarder=Forwarder(directory, cached, transport, node_url=node.url, wallet=wallet),
                 handshake=Handshake(directory, cached, transport, node),
             )
+            handshake = app[STATE].handshake
+
+            async def release_moved() -> None:
+                await handshake.release_moved_parties()
+
+            cached.on_change.append(release_moved)
+            watcher = asyncio.create_task(cached.watch(settings.registry_poll_seconds))
+            stack.push_async_callback(_cancel, watcher)
             yield
 
     app.cleanup_ctx.append(resources)

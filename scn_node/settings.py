@@ -43,6 +43,7 @@ class Settings:
     connect_timeout: float = 5.0
     registry_timeout: float = 10.0
     registry_cache_seconds: float = 60.0
+    registry_poll_seconds: float = 5.0  # how often the contract's events are checked
     max_body_bytes: int = 1_048_576
     proxy_days: int = 30  # node URLs standing for party URLs (pages, CDRs, results) expire
     allow_private_urls: bool | None = None  # None: allowed when the node itself is local

@@ -75,9 +75,7 @@ class HttpPartyTransport:
         except httpx.TimeoutException:
             raise ReceiverTimeout("did not answer in time") from None
         except (httpx.TransportError, httpx.InvalidURL) as error:
-            raise ConnectionProblem(
-                f"could not be reached ({type(error).__name__})"
-            ) from None
+            raise ConnectionProblem(f"could not be reached ({type(error).__name__})") from None
         except httpx.HTTPError as error:  # DecodingError, TooManyRedirects, ...
             raise ConnectionProblem(
                 f"answered, but the answer could not be read ({type(error).__name__})"

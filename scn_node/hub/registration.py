@@ -7,6 +7,7 @@ and answers with TOKEN_C. Nothing is saved unless every step succeeds.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -43,6 +44,7 @@ from scn_node.scpi.errors import (
 )
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
 from scn_node.scpi.hubclientinfo import ConnectionStatus
+from scn_node.scpi.party import PartyId
 from scn_node.scpi.status import ScpiStatus
 from scn_node.scpi.versions import parse_details, pick_version, versions_path
 
@@ -69,6 +71,9 @@ class NodeIdentity:
     @property
     def versions_url(self) -> str:
         return self.url + versions_path("scpi")
+
+
+log = logging.getLogger(__name__)
 
 
 class Handshake:
@@ -125,6 +130,24 @@ class Handshake:
 
     async def unregister(self, caller: Caller) -> None:
         await self.directory.unregister(caller.platform.id)
+
+    async def release_moved_parties(self) -> list[PartyId]:
+        """Disconnect parties that the registry now lists with another node: they have moved,
+        and requests for them must go there. Called when the registry changes."""
+        moved: list[PartyId] = []
+        for platform in await self.directory.connected_platforms():
+            for role in platform.roles:
+                listed = await self.registry.party(role.party, fresh=True)
+                if listed is not None and listed.operator.lower() != self.node.address.lower():
+                    log.info(
+                        "%s moved to the node %s; disconnecting it here",
+                        role.party,
+                        listed.node_url,
+                    )
+                    await self.directory.unregister(platform.id)
+                    moved.append(role.party)
+                    break
+        return moved
 
     async def _check_not_connected_elsewhere(
         self, platform: Platform, roles: Sequence[CredentialsRole]

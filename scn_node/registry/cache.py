@@ -1,7 +1,8 @@
 """CachedRegistry: the hub's Registry port over RegistryContract, with a time-limited cache.
 
-A routed request never waits for the chain: answers are kept for `ttl` seconds, and the
-handshake asks for fresh ones.
+A routed request never waits for the chain: answers are kept for `ttl` seconds, dropped as soon
+as `watch` sees the contract emit an event (a listing created, changed or deleted), and served
+stale, with a warning, while the RPC endpoint is down. The handshake asks for fresh ones.
 """
 
 from __future__ import annotations
@@ -44,6 +45,47 @@ class CachedRegistry:
         self.clock = clock
         self._entries: OrderedDict[object, tuple[float, object]] = OrderedDict()
         self._reading: dict[object, asyncio.Future[Any]] = {}
+        self.on_change: list[Callable[[], Awaitable[None]]] = []
+        self._stale = False
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    async def watch(self, interval: float) -> None:
+        """Poll the contract's events every `interval` seconds; on any, drop every answer and
+        tell the `on_change` listeners. Runs until cancelled."""
+        last: int | None = None
+        while True:
+            try:
+                head = await self.contract.block_number()
+                changed = (
+                    last is not None
+                    and head > last
+                    and await self.contract.changes_between(last + 1, head) > 0
+                )
+                if changed:
+                    log.info("SCN Registry changed up to block %d", head)
+                    self.clear()
+                    for listener in self.on_change:
+                        try:
+                            await listener()
+                        except Exception:  # one listener's fault must not stop the watch
+                            log.exception("registry change listener failed")
+                last = head
+                self._recovered()
+            except RegistryError as error:
+                self._degraded(error)
+            await asyncio.sleep(interval)
+
+    def _degraded(self, error: RegistryError) -> None:
+        if not self._stale:
+            log.warning("SCN Registry unreachable (%s): routing from cached answers", error)
+        self._stale = True
+
+    def _recovered(self) -> None:
+        if self._stale:
+            log.warning("SCN Registry reachable again")
+        self._stale = False
 
     async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None:
         async def read() -> ListedParty | None:
@@ -75,6 +117,11 @@ class CachedRegistry:
         try:
             value = await read()
         except RegistryError as error:
+            if entry is not None:  # expired, but better than nothing while the chain is away
+                self._degraded(error)
+                log.warning("serving a stale SCN Registry answer for %s", key)
+                future.set_result(entry[1])
+                return entry[1]  # type: ignore[return-value]
             log.warning("SCN Registry read failed: %s", error)
             failure = HubError(f"The SCN Registry cannot be read right now: {error}")
             future.set_exception(failure)

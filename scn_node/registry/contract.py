@@ -308,6 +308,20 @@ class RegistryContract:
 
     # ------------------------------------------------------------------ plumbing
 
+    async def block_number(self) -> int:
+        number: int = await self._read(self.w3.eth.block_number)
+        return number
+
+    async def changes_between(self, first_block: int, last_block: int) -> int:
+        """How many events the registry emitted in these blocks (listings created, changed,
+        deleted): what tells a cache to drop its answers."""
+        logs = await self._read(
+            self.w3.eth.get_logs(
+                {"address": self.address, "fromBlock": first_block, "toBlock": last_block}
+            )
+        )
+        return len(logs)
+
     async def chain_id(self) -> int:
         if self._chain_id is None:
             self._chain_id = await self._read(self.w3.eth.chain_id)

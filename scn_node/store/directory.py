@@ -341,6 +341,21 @@ class SqlDirectory:
             return None
         return _platform(rows[0][0], [r for _, r in rows])
 
+    async def connected_platforms(self) -> list[Platform]:
+        statement = (
+            select(PlatformRow, RoleRow)
+            .join(RoleRow, col(RoleRow.platform_id) == PlatformRow.id)
+            .where(col(PlatformRow.status) == ConnectionStatus.CONNECTED.value)
+            .order_by(col(PlatformRow.id), col(RoleRow.id))
+        )
+        async with self._session() as session:
+            rows = list((await session.exec(statement)).all())
+        grouped: dict[int, tuple[PlatformRow, list[RoleRow]]] = {}
+        for platform, role in rows:
+            assert platform.id is not None
+            grouped.setdefault(platform.id, (platform, []))[1].append(role)
+        return [_platform(platform, roles) for platform, roles in grouped.values()]
+
     async def endpoint(self, platform_id: int, module: str, interface: InterfaceRole) -> str | None:
         key = ("endpoint", platform_id, module, interface)
         cached: str | None = self._cached(key)

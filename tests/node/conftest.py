@@ -85,6 +85,7 @@ class Network:
                 admin_api_key=ADMIN_KEY,
                 database_url=self.database_url,
                 party_timeout=5.0,
+                registry_poll_seconds=0.1,  # registry events reach the node within a blink
             ),
             **overrides,
         )

@@ -13,7 +13,7 @@ from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import Role
 from scn_node.scpi.versions import InterfaceRole
-from tests.node.conftest import Network
+from tests.node.conftest import PARTY_ACCOUNTS, Network
 from tests.node.parties import Received
 
 
@@ -150,3 +150,33 @@ async def test_a_peer_node_down_is_named(peers: tuple[Network, Network]) -> None
     behind = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
     assert behind.json()["status_code"] == 4003
     assert "NL CPO" in behind.text
+
+
+async def test_a_party_that_moves_node_is_routed_to_its_new_node(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await one.connect("NL", "CPO", Role.CPO)
+    cpo_account = one.accounts[PARTY_ACCOUNTS[1]]  # the second account `one` handed out
+    assert (await one.registry.get_party(cpo.party)).address == cpo_account.address  # type: ignore[union-attr]
+    local = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert local.json()["status_code"] == 1000
+    # The CPO lists itself with node two and connects there.
+    await one.registry.set_party(cpo_account, cpo.party, [Role.CPO], two.node_account.address)
+    token = await two.token_a()
+    registered = await two.post_credentials(cpo, token)
+    assert registered.json()["status_code"] == 1000, registered.text
+    cpo.token_c = registered.json()["data"]["token"]
+    admin = {"Authorization": "Token test-admin-key"}
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:  # node one learns of the move from the registry's events
+        status = await one.client.get("/admin/connection-status/NL/CPO", headers=admin)
+        if status.json()["status"] == "SUSPENDED":
+            break
+        assert asyncio.get_running_loop().time() < deadline, status.text
+        await asyncio.sleep(0.05)
+    before = len(cpo.module_requests())
+    moved = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert moved.json()["status_code"] == 1000, moved.text  # now through node two
+    assert len(cpo.module_requests()) == before + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -118,3 +119,57 @@ async def test_lookups_arriving_together_share_one_chain_call() -> None:
     gate.set()
     results = await asyncio.gather(*lookups)
     assert contract.calls == 1 and all(r is not None for r in results)
+
+
+async def test_a_stale_answer_serves_while_the_registry_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    contract, clock = CountingContract(), Clock()
+    registry = cached(contract, clock)
+    assert await registry.party(PARTY) is not None
+    contract.down = True
+    clock.now = 1000  # long expired
+    listed = await registry.party(PARTY)
+    assert listed is not None and listed.node_url == "http://node"
+    assert "routing from cached answers" in caplog.text
+    with pytest.raises(HubError):  # nothing cached to fall back on
+        await registry.party(PartyId("NL", "NEW"))
+
+
+class ChangingContract(CountingContract):
+    def __init__(self) -> None:
+        super().__init__()
+        self.head = 10
+        self.events: dict[int, int] = {}
+        self.polled = asyncio.Event()
+
+    async def block_number(self) -> int:
+        self.polled.set()
+        if self.down:
+            raise RegistryUnavailable("connection refused")
+        return self.head
+
+    async def changes_between(self, first: int, last: int) -> int:
+        return sum(n for block, n in self.events.items() if first <= block <= last)
+
+
+async def test_registry_events_drop_the_cache_and_tell_the_listeners() -> None:
+    contract = ChangingContract()
+    registry = CachedRegistry(contract, ttl=3600)  # type: ignore[arg-type]
+    changed = asyncio.Event()
+
+    async def listener() -> None:
+        changed.set()
+
+    registry.on_change.append(listener)
+    await registry.party(PARTY)
+    watcher = asyncio.create_task(registry.watch(0.01))
+    try:
+        await asyncio.wait_for(contract.polled.wait(), timeout=5)  # the first reading is taken
+        contract.head, contract.events = 13, {11: 0, 13: 2}
+        await asyncio.wait_for(changed.wait(), timeout=5)
+        calls = contract.calls
+        await registry.party(PARTY)
+        assert contract.calls == calls + 1  # the cached answer was dropped
+    finally:
+        watcher.cancel()
