@@ -57,7 +57,7 @@ class HttpPartyTransport:
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
         self.allow_private = allow_private
-        self._verdicts: dict[str, tuple[float, bool]] = {}  # host -> (expiry, is private)
+        self.guard = AddressGuard()
 
     async def send(self, request: OutboundRequest) -> PartyResponse:
         try:
@@ -128,25 +128,39 @@ class HttpPartyTransport:
 
     async def _refuse_private(self, url: httpx.URL) -> None:
         raw_host = url.raw_host.decode("ascii", "replace")  # IDNA-encoded
-        if not raw_host:
-            return  # httpx refuses a URL without a host
-        if await self._is_private(raw_host, url.port):
+        if raw_host:  # httpx refuses a URL without a host
+            await self.guard.refuse(raw_host, url.port, shown=url.host)
+
+    @property
+    def _verdicts(self) -> dict[str, tuple[float, bool]]:
+        return self.guard.verdicts
+
+
+class AddressGuard:
+    """Refuses hosts that are, or resolve to, addresses that are not public; remembers the
+    verdict per host for VERDICT_SECONDS, so the forward path does not resolve every time."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, tuple[float, bool]] = {}  # host -> (expiry, is private)
+
+    async def refuse(self, host: str, port: int | None, *, shown: str | None = None) -> None:
+        if await self._is_private(host, port):
             raise InvalidParameters(
-                f"The node does not call private addresses ({url.host}); "
+                f"The node does not call private addresses ({shown or host}); "
                 "set SCN_ALLOW_PRIVATE_URLS=true on a local network"
             )
 
     async def _is_private(self, host: str, port: int | None) -> bool:
         try:
-            return _not_public(ipaddress.ip_address(host))
+            return _not_public(ipaddress.ip_address(host.strip("[]")))
         except ValueError:
             pass  # a name, not an address literal
         now = monotonic()
-        verdict = self._verdicts.get(host)
+        verdict = self.verdicts.get(host)
         if verdict is not None:
             if verdict[0] > now:
                 return verdict[1]
-            del self._verdicts[host]
+            del self.verdicts[host]
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
@@ -154,9 +168,9 @@ class HttpPartyTransport:
         except (OSError, UnicodeError):
             return False  # unresolvable: the request fails with ConnectionProblem anyway
         private = any(_not_public(_address(info[4][0])) for info in infos)
-        if len(self._verdicts) >= VERDICT_ENTRIES:
-            self._verdicts.pop(next(iter(self._verdicts)))  # the oldest entry
-        self._verdicts[host] = (now + VERDICT_SECONDS, private)
+        if len(self.verdicts) >= VERDICT_ENTRIES:
+            self.verdicts.pop(next(iter(self.verdicts)))  # the oldest entry
+        self.verdicts[host] = (now + VERDICT_SECONDS, private)
         return private
 
 

@@ -1,0 +1,240 @@
+"""Benchmark: requests per second and latency of one GET along three routes, in one run.
+
+    .venv/bin/python bench/network.py [--requests 2000] [--levels 1,8,32,128]
+
+(a) straight to a fast party server, (b) through one node (local route), (c) through two nodes
+(remote route). A real ganache chain, two `scn-node serve` processes and the party server (one
+process for all parties) run on this machine with the load generator, as they would on a
+2-core host; ratios are against (a), measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from eth_account.signers.local import LocalAccount
+from web3 import AsyncHTTPProvider, AsyncWeb3
+
+from scn_node.devnet.chain import Ganache, deploy_registry, dev_account, free_port
+from scn_node.registry import RegistryContract
+from scn_node.scpi.party import PartyId, Role
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_KEY = "bench-admin-key"
+# (p50 added, p99 added) ms at 1 client, and the 32-client throughput share, from the issue.
+TARGETS = {"local": (1.0, 3.0), "remote": (3.0, None)}
+
+
+@dataclass
+class Node:
+    url: str
+    account: LocalAccount
+    process: subprocess.Popen[str]
+
+
+@asynccontextmanager
+async def node(
+    registry: RegistryContract, index: int, rpc_url: str, db: Path
+) -> AsyncIterator[Node]:
+    account = dev_account(index)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    await registry.set_node(account, url)
+    env = {
+        **os.environ,
+        "SCN_NODE_URL": url,
+        "SCN_PORT": str(port),
+        "SCN_PRIVATE_KEY": "0x" + bytes(account.key).hex(),
+        "SCN_ADMIN_API_KEY": ADMIN_KEY,
+        "SCN_RPC_URL": rpc_url,
+        "SCN_DATABASE_URL": f"sqlite:///{db}",
+        "SCN_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scn_node", "serve"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = await asyncio.to_thread(process.stdout.readline)  # the readiness line
+    assert "is listening" in line, f"node {index} did not start: {line!r}"
+    try:
+        yield Node(url, account, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+async def register(
+    session: aiohttp.ClientSession,
+    registry: RegistryContract,
+    at: Node,
+    party: PartyId,
+    role: Role,
+    account: LocalAccount,
+    party_base: str,
+) -> str:
+    """List `party` with `at`'s operator, register it over SCPI; its TOKEN_C."""
+    await registry.set_party(account, party, [role], at.account.address)
+    admin = {"Authorization": f"Token {ADMIN_KEY}"}
+    async with session.post(f"{at.url}/admin/generate-registration-token", headers=admin) as r:
+        token_a = (await r.json())["token"]
+    name = f"{party.country_code}{party.party_id}".lower()
+    credentials = {
+        "token": "token-b",
+        "url": f"{party_base}/{name}/versions",
+        "roles": [
+            {"role": role.value, "business_details": {"name": name},
+             "party_id": party.party_id, "country_code": party.country_code}
+        ],
+    }  # fmt: skip
+    async with session.post(
+        f"{at.url}/scpi/2.2/credentials",
+        json=credentials,
+        headers={"Authorization": f"Token {token_a}"},
+    ) as r:
+        body = await r.json()
+    assert body["status_code"] == 1000, body
+    return str(body["data"]["token"])
+
+
+def routing(token: str, receiver: PartyId) -> dict[str, str]:
+    return {
+        "Authorization": f"Token {token}",
+        "X-Request-ID": "bench",
+        "X-Correlation-ID": "bench",
+        "SCPI-from-country-code": "DE",
+        "SCPI-from-party-id": "MSP",
+        "SCPI-to-country-code": receiver.country_code,
+        "SCPI-to-party-id": receiver.party_id,
+    }
+
+
+async def measure(
+    session: aiohttp.ClientSession, url: str, headers: dict[str, str], requests: int, clients: int
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    remaining = iter(range(requests))
+
+    async def worker() -> None:
+        nonlocal errors
+        for _ in remaining:
+            started = time.perf_counter()
+            try:
+                async with session.get(url, headers=headers) as response:
+                    body = await response.read()
+                    ok = response.status == 200 and b'"status_code":1000' in body
+            except aiohttp.ClientError:
+                ok = False
+            latencies.append(time.perf_counter() - started)
+            errors += not ok
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return requests / (time.perf_counter() - started), latencies, errors
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
+
+
+async def main(requests: int, levels: list[int]) -> None:
+    async with AsyncExitStack() as stack:
+        chain = Ganache(port=0).start()
+        stack.callback(chain.stop)
+        address, _ = await deploy_registry(chain.rpc_url)
+        w3 = AsyncWeb3(AsyncHTTPProvider(chain.rpc_url))
+        registry = RegistryContract(w3, address)
+        stack.push_async_callback(registry.close)
+        server = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "party_server.py")],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        stack.callback(lambda: (server.terminate(), server.wait(timeout=10)))
+        assert server.stdout is not None
+        party_base = (await asyncio.to_thread(server.stdout.readline)).strip()
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        one = await stack.enter_async_context(node(registry, 14, chain.rpc_url, tmp / "1.db"))
+        two = await stack.enter_async_context(node(registry, 2, chain.rpc_url, tmp / "2.db"))
+        connector = aiohttp.TCPConnector(limit=0, force_close=False)
+        session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
+        msp, local_cpo, remote_cpo = (
+            PartyId("DE", "MSP"),
+            PartyId("DE", "CPO"),
+            PartyId("NL", "CPO"),
+        )
+        token = await register(session, registry, one, msp, Role.EMSP, dev_account(19), party_base)
+        await register(session, registry, one, local_cpo, Role.CPO, dev_account(1), party_base)
+        await register(session, registry, two, remote_cpo, Role.CPO, dev_account(3), party_base)
+        routes = {
+            "direct": (f"{party_base}/decpo/locations/LOC1", {"Authorization": "Token token-b"}),
+            "local": (f"{one.url}/scpi/sender/2.2/locations/LOC1", routing(token, local_cpo)),
+            "remote": (f"{one.url}/scpi/sender/2.2/locations/LOC1", routing(token, remote_cpo)),
+        }
+        for url, headers in routes.values():  # warm up connections, caches and the JIT-less VM
+            await measure(session, url, headers, 200, 8)
+        print(f"GET locations/LOC1, {requests} requests per cell, {os.cpu_count()} CPUs\n")
+        print(f"{'clients':>7} {'route':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'vs direct':>9} {'p50 +ms':>8} {'p99 +ms':>8} {'errors':>6}")  # fmt: skip
+        results: dict[tuple[int, str], tuple[float, float, float, int]] = {}
+        for clients in levels:
+            for name, (url, headers) in routes.items():
+                rate, latencies, errors = await measure(session, url, headers, requests, clients)
+                results[clients, name] = (
+                    rate,
+                    percentile(latencies, 0.5),
+                    percentile(latencies, 0.99),
+                    errors,
+                )
+            base_rate, base_p50, base_p99, _ = results[clients, "direct"]
+            for name in routes:
+                rate, p50, p99, errors = results[clients, name]
+                print(f"{clients:>7} {name:<7} {rate:>8.0f} {p50:>8.2f} {p99:>8.2f} "
+                      f"{rate / base_rate:>9.2f} {p50 - base_p50:>8.2f} {p99 - base_p99:>8.2f} "
+                      f"{errors:>6}")  # fmt: skip
+        print()
+        report_targets(results, levels)
+
+
+def report_targets(
+    results: dict[tuple[int, str], tuple[float, float, float, int]], levels: list[int]
+) -> None:
+    def added(clients: int, name: str, column: int) -> float:
+        return results[clients, name][column] - results[clients, "direct"][column]
+
+    checks: list[tuple[str, bool]] = []
+    if 1 in levels:
+        checks += [
+            (f"1 client, local route adds {added(1, 'local', 1):.2f} ms at p50 (<= 1 ms)", added(1, "local", 1) <= 1.0),
+            (f"1 client, local route adds {added(1, 'local', 2):.2f} ms at p99 (<= 3 ms)", added(1, "local", 2) <= 3.0),
+            (f"1 client, remote route adds {added(1, 'remote', 1):.2f} ms at p50 (<= 3 ms)", added(1, "remote", 1) <= 3.0),
+        ]  # fmt: skip
+    if 32 in levels:
+        share = results[32, "local"][0] / results[32, "direct"][0]
+        checks.append((f"32 clients, local route at {share:.0%} of direct (>= 40 %)", share >= 0.4))
+    if 128 in levels:
+        errors = sum(results[128, name][3] for name in ("direct", "local", "remote"))
+        checks.append((f"128 clients, {errors} errors (none)", errors == 0))
+    for text, met in checks:
+        print(f"  {'met ' if met else 'MISSED'}  {text}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--levels", default="1,8,32,128")
+    options = parser.parse_args()
+    asyncio.run(main(options.requests, [int(x) for x in options.levels.split(",")]))
