@@ -45,7 +45,7 @@ class Node:
 
 @asynccontextmanager
 async def node(
-    registry: RegistryContract, index: int, rpc_url: str, db: Path
+    registry: RegistryContract, index: int, rpc_url: str, db: Path, client: str
 ) -> AsyncIterator[Node]:
     account = dev_account(index)
     port = free_port()
@@ -60,6 +60,7 @@ async def node(
         "SCN_RPC_URL": rpc_url,
         "SCN_DATABASE_URL": f"sqlite:///{db}",
         "SCN_LOG_LEVEL": "WARNING",
+        "SCN_HTTP_CLIENT": client,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "scn_node", "serve"],
@@ -150,7 +151,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
 
 
-async def main(requests: int, levels: list[int]) -> None:
+async def main(requests: int, levels: list[int], client: str) -> None:
     async with AsyncExitStack() as stack:
         chain = Ganache(port=0).start()
         stack.callback(chain.stop)
@@ -166,8 +167,12 @@ async def main(requests: int, levels: list[int]) -> None:
         assert server.stdout is not None
         party_base = (await asyncio.to_thread(server.stdout.readline)).strip()
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        one = await stack.enter_async_context(node(registry, 14, chain.rpc_url, tmp / "1.db"))
-        two = await stack.enter_async_context(node(registry, 2, chain.rpc_url, tmp / "2.db"))
+        one = await stack.enter_async_context(
+            node(registry, 14, chain.rpc_url, tmp / "1.db", client)
+        )
+        two = await stack.enter_async_context(
+            node(registry, 2, chain.rpc_url, tmp / "2.db", client)
+        )
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         msp, local_cpo, remote_cpo = (
@@ -185,7 +190,10 @@ async def main(requests: int, levels: list[int]) -> None:
         }
         for url, headers in routes.values():  # warm up connections, caches and the JIT-less VM
             await measure(session, url, headers, 200, 8)
-        print(f"GET locations/LOC1, {requests} requests per cell, {os.cpu_count()} CPUs\n")
+        print(
+            f"GET locations/LOC1, {requests} requests per cell, {os.cpu_count()} CPUs, "
+            f"nodes forwarding with {client}\n"
+        )
         print(f"{'clients':>7} {'route':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'vs direct':>9} {'p50 +ms':>8} {'p99 +ms':>8} {'errors':>6}")  # fmt: skip
         results: dict[tuple[int, str], tuple[float, float, float, int]] = {}
@@ -238,5 +246,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--levels", default="1,8,32,128")
+    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp")
     options = parser.parse_args()
-    asyncio.run(main(options.requests, [int(x) for x in options.levels.split(",")]))
+    levels = [int(x) for x in options.levels.split(",")]
+    asyncio.run(main(options.requests, levels, options.client))

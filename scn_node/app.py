@@ -5,25 +5,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-import httpx
 from aiohttp import web
 from eth_account import Account
 
+from scn_node.clients.aiohttp_client import AiohttpPartyTransport, new_session
 from scn_node.clients.party_client import HttpPartyTransport, new_client
+from scn_node.hub.clientinfo import HubClientInfo
 from scn_node.hub.forwarder import Forwarder
+from scn_node.hub.ports import ListedParty, PartyTransport
 from scn_node.hub.registration import Handshake, NodeIdentity
 from scn_node.registry.cache import CachedRegistry
 from scn_node.registry.contract import RegistryContract
+from scn_node.registry.errors import RegistryError
 from scn_node.registry.wallet import NodeWallet
+from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
 from scn_node.store import Database, SqlDirectory
+from scn_node.web.handlers import CLIENT_INFO
 from scn_node.web.middlewares import scpi_errors
 from scn_node.web.routes import routes
 from scn_node.web.state import STATE, NodeState
+
+T = TypeVar("T")
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -39,16 +47,41 @@ def node_address(settings: Settings) -> str:
     return address
 
 
+def _read_registry(read: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """A registry read that fails as the hub expects, with HubError."""
+
+    async def reading() -> T:
+        try:
+            return await read()
+        except RegistryError as error:
+            raise HubError(f"The SCN Registry cannot be read right now: {error}") from None
+
+    return reading
+
+
+@contextlib.asynccontextmanager
+async def _transport(settings: Settings) -> AsyncIterator[PartyTransport]:
+    """One pooled client for every party and peer: aiohttp by default (bench/network.py
+    measured it at a sixth of httpx's CPU per forwarded request), httpx if chosen."""
+    deadline, connect = settings.party_timeout, settings.connect_timeout
+    private = settings.calls_private_urls
+    if settings.http_client == "httpx":
+        async with new_client(timeout=deadline, connect_timeout=connect) as client:
+            yield HttpPartyTransport(client, deadline=deadline, allow_private=private)
+    else:
+        async with new_session(timeout=deadline, connect_timeout=connect) as session:
+            yield AiohttpPartyTransport(session, deadline=deadline, allow_private=private)
+
+
 def create_app(
     settings: Settings,
     *,
     contract: RegistryContract | None = None,
-    http_client: httpx.AsyncClient | None = None,
 ) -> web.Application:
     """The node as an aiohttp application.
 
-    Resources open when the app starts and close when it stops. A `contract` or `http_client`
-    passed in belongs to the caller and is left open.
+    Resources open when the app starts and close when it stops. A `contract` passed in
+    belongs to the caller and is left open.
     """
     # py_ecc (imported by eth-account) raises the recursion limit to 100000; at that depth a
     # deeply nested JSON body overflows the C stack inside json.loads before RecursionError.
@@ -69,27 +102,43 @@ def create_app(
                     rpc_timeout=settings.registry_timeout,
                 )
                 stack.push_async_callback(registry.close)
-            client = http_client
-            if client is None:
-                client = new_client(
-                    timeout=settings.party_timeout, connect_timeout=settings.connect_timeout
-                )
-                stack.push_async_callback(client.aclose)
+            transport = await stack.enter_async_context(_transport(settings))
             wallet = NodeWallet(str(settings.private_key))
             node = NodeIdentity(settings.node_url, wallet.address)
             directory = SqlDirectory(database, proxy_days=settings.proxy_days)
             await directory.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             cached = CachedRegistry(registry, ttl=settings.registry_cache_seconds)
-            transport = HttpPartyTransport(
-                client, deadline=settings.party_timeout, allow_private=settings.calls_private_urls
+            chain = registry  # the uncached contract: these reads are rare and want news
+
+            async def other_nodes() -> list[str]:
+                own = node.address.lower()
+                return [
+                    n.url for n in await chain.list_nodes() if n.operator.lower() != own and n.url
+                ]
+
+            async def planned_parties() -> list[ListedParty]:
+                return [
+                    ListedParty(p.party, p.roles, p.operator, p.node_url)
+                    for p in await chain.list_parties_of(node.address)
+                ]
+
+            client_info = HubClientInfo(
+                directory,
+                cached,
+                transport,
+                wallet,
+                nodes=_read_registry(other_nodes),
+                planned=_read_registry(planned_parties),
             )
+            stack.push_async_callback(client_info.close)  # before the client and database close
+            app[CLIENT_INFO] = client_info
             app[STATE] = NodeState(
                 settings=settings,
                 node=node,
                 directory=directory,
                 registry=cached,
                 forwarder=Forwarder(directory, cached, transport, node_url=node.url, wallet=wallet),
-                handshake=Handshake(directory, cached, transport, node),
+                handshake=Handshake(directory, cached, transport, node, events=client_info),
             )
             handshake = app[STATE].handshake
 
@@ -99,6 +148,10 @@ def create_app(
             cached.on_change.append(release_moved)
             watcher = asyncio.create_task(cached.watch(settings.registry_poll_seconds))
             stack.push_async_callback(_cancel, watcher)
+            client_info.start(
+                still_alive_seconds=settings.still_alive_seconds,
+                planned_party_seconds=settings.planned_party_seconds,
+            )
             yield
 
     app.cleanup_ctx.append(resources)

@@ -20,6 +20,7 @@ from scn_node.registry.networks import LOCAL_REGISTRY, LOCAL_RPC_URL
 _HEX_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_ZERO_IS_OFF = frozenset({"still_alive_seconds", "planned_party_seconds"})
 SECRETS = frozenset({"private_key", "admin_api_key"})
 
 
@@ -46,7 +47,10 @@ class Settings:
     registry_poll_seconds: float = 5.0  # how often the contract's events are checked
     max_body_bytes: int = 1_048_576
     proxy_days: int = 30  # node URLs standing for party URLs (pages, CDRs, results) expire
+    still_alive_seconds: float = 300.0  # a party silent this long is called; 0: never
+    planned_party_seconds: float = 3600.0  # how often to look for PLANNED parties; 0: never
     allow_private_urls: bool | None = None  # None: allowed when the node itself is local
+    http_client: str = "aiohttp"  # or httpx: the client that reaches parties and peer nodes
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -139,6 +143,10 @@ def _convert(name: str, kind: object, raw: object) -> object:
         return value
     if kind in ("float", float):
         number = float(text)
+        if name in _ZERO_IS_OFF:
+            if not number >= 0:  # NaN too
+                raise ValueError("must be 0 (off) or positive")
+            return number
         if number <= 0:
             raise ValueError("must be positive")
         return number
@@ -160,6 +168,8 @@ def _convert(name: str, kind: object, raw: object) -> object:
         return text.upper()
     if name == "log_format" and text not in ("json", "text"):
         raise ValueError("must be json or text")
+    if name == "http_client" and text not in ("aiohttp", "httpx"):
+        raise ValueError("must be aiohttp or httpx")
     return text
 
 

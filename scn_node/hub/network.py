@@ -13,6 +13,7 @@ import binascii
 import json
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +109,8 @@ class ReplayGuard:
     ) -> None:
         self.max_age = max_age
         self.clock = clock
-        self._seen: dict[str, float] = {}
+        self._seen: set[str] = set()
+        self._order: deque[tuple[float, str]] = deque()  # oldest first, to forget in O(1)
 
     def check(self, message_id: str, sent_at: str) -> None:
         now = self.clock()
@@ -121,12 +123,12 @@ class ReplayGuard:
                 f"Node message {message_id} was sent at {sent_at}, outside the "
                 f"{self.max_age:.0f} s window"
             )
+        while self._order and self._order[0][0] < now - 2 * self.max_age:
+            self._seen.discard(self._order.popleft()[1])
         if message_id in self._seen:
             raise ReplayedMessage(f"Node message {message_id} was delivered before")
-        self._seen[message_id] = now
-        if len(self._seen) > 1000:
-            horizon = now - 2 * self.max_age
-            self._seen = {k: t for k, t in self._seen.items() if t > horizon}
+        self._seen.add(message_id)
+        self._order.append((now, message_id))
 
 
 def _text(data: dict[str, Any], key: str) -> str:

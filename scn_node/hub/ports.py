@@ -108,13 +108,30 @@ class Directory(Protocol):
         """Store a handshake if `token` (TOKEN_A or TOKEN_C) is still the platform's; else None."""
         ...
 
-    async def unregister(self, platform_id: int) -> None: ...
+    async def unregister(self, platform_id: int) -> Platform | None:
+        """Forget the platform's tokens and endpoints; returns it, SUSPENDED (None if unknown)."""
+        ...
 
     async def platform_of(self, party: PartyId) -> Platform | None:
         """The platform that has (or last had) `party` among its roles, connected ones first."""
         ...
 
     async def connected_platforms(self) -> list[Platform]: ...
+
+    async def live_platforms(self) -> list[Platform]:
+        """The platforms CONNECTED or OFFLINE: those that hold their parties."""
+        ...
+
+    async def set_status(
+        self, platform_id: int, status: ConnectionStatus, *, was: ConnectionStatus
+    ) -> Platform | None:
+        """Move a platform from `was` to `status`, now; None if it is no longer `was`."""
+        ...
+
+    async def renew(self, heard: Mapping[PartyId, datetime]) -> None:
+        """Move `last_updated` of the live platforms holding these parties up to when they
+        were last heard from."""
+        ...
 
     async def endpoint(
         self, platform_id: int, module: str, interface: InterfaceRole
@@ -124,8 +141,18 @@ class Directory(Protocol):
 
     async def proxy(self, uid: str) -> Proxy | None: ...
 
+    async def save_network_client_info(self, info: ClientInfo) -> bool:
+        """Keep what another node says about one of its parties, unless what is kept is newer;
+        True if it was kept."""
+        ...
+
+    async def add_planned(self, info: ClientInfo) -> bool:
+        """Keep a PLANNED ClientInfo unless one for its party and role is kept; True if new."""
+        ...
+
     async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
-        """Every role on this node, oldest change first, and how many there are in all."""
+        """Every role on this node and every one kept from the network, one per party and
+        role, oldest change first, and how many there are in all."""
         ...
 
 
@@ -163,6 +190,13 @@ class PartyResponse:
 class PartyTransport(Protocol):
     async def send(self, request: OutboundRequest) -> PartyResponse:
         """Raises ReceiverTimeout or ConnectionProblem when the party cannot be reached."""
+        ...
+
+
+class ConnectionEvents(Protocol):
+    def status_changed(self, platform: Platform, *, network: bool = True) -> None:
+        """`platform` connected, left or changed status: tell the other parties, and unless
+        `network` is False, the other nodes."""
         ...
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from scn_node.hub.ports import (
     AllowedRole,
     Caller,
+    ConnectionEvents,
     Directory,
     OutboundRequest,
     PartyRole,
@@ -85,12 +86,14 @@ class Handshake:
         node: NodeIdentity,
         *,
         new_token: Callable[[], str] = lambda: str(uuid.uuid4()),
+        events: ConnectionEvents | None = None,
     ) -> None:
         self.directory = directory
         self.registry = registry
         self.transport = transport
         self.node = node
         self.new_token = new_token
+        self.events = events
 
     async def issue_token_a(self, body: bytes) -> dict[str, str]:
         """A single-use TOKEN_A, optionally restricted to the roles listed in `body`."""
@@ -111,7 +114,9 @@ class Handshake:
         await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
         await self._check_registry(credentials.roles)
         registration = await self._fetch(credentials, caller.form)
-        return await self._store(caller, registration)
+        platform, token_c = await self._store(caller, registration)
+        self._changed(platform)
+        return token_c
 
     async def update(self, caller: Caller, body: bytes) -> str:
         """Re-fetch a registered party's endpoints and rotate its tokens; returns the new TOKEN_C."""
@@ -120,16 +125,26 @@ class Handshake:
         await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
         await self._check_registry(credentials.roles)
         registration = await self._fetch(credentials, caller.platform.token_form)
-        return await self._store(caller, registration)
+        platform, token_c = await self._store(caller, registration)
+        if caller.platform.status is not ConnectionStatus.CONNECTED:
+            self._changed(platform)  # an OFFLINE party that updates is back; otherwise no news
+        return token_c
 
-    async def _store(self, caller: Caller, registration: Registration) -> str:
-        # A concurrent handshake with the same token may have won while this one fetched.
-        if await self.directory.register(caller.platform.id, caller.token, registration) is None:
+    async def _store(self, caller: Caller, registration: Registration) -> tuple[Platform, str]:
+        platform = await self.directory.register(caller.platform.id, caller.token, registration)
+        if platform is None:
+            # A concurrent handshake with the same token may have won while this one fetched.
             raise Unauthorized("Unknown credentials token")
-        return registration.token_c
+        return platform, registration.token_c
 
     async def unregister(self, caller: Caller) -> None:
-        await self.directory.unregister(caller.platform.id)
+        platform = await self.directory.unregister(caller.platform.id)
+        if platform is not None:
+            self._changed(platform)
+
+    def _changed(self, platform: Platform, *, network: bool = True) -> None:
+        if self.events is not None:
+            self.events.status_changed(platform, network=network)
 
     async def release_moved_parties(self) -> list[PartyId]:
         """Disconnect parties that the registry now lists with another node: they have moved,
@@ -144,7 +159,12 @@ class Handshake:
                         role.party,
                         listed.node_url,
                     )
-                    await self.directory.unregister(platform.id)
+                    released = await self.directory.unregister(platform.id)
+                    if released is not None:
+                        # Only here: the registry now names another operator for the party,
+                        # so other nodes would refuse this node's word on it. Its new node
+                        # tells them, and this node's parties, once it connects there.
+                        self._changed(released, network=False)
                     moved.append(role.party)
                     break
         return moved

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from scn_node.scpi.envelope import timestamp
+from scn_node.scpi.envelope import decode, timestamp
+from scn_node.scpi.errors import InvalidParameters
 from scn_node.scpi.party import PartyId, Role
 
 
@@ -33,3 +35,22 @@ class ClientInfo:
             "status": self.status.value,
             "last_updated": timestamp(self.last_updated),
         }
+
+    def encode(self) -> bytes:
+        """The body of a PUT to a party's receiver or to a peer node, in OCN's key order."""
+        return json.dumps(self.to_json(), separators=(",", ":")).encode()
+
+
+def parse_client_info(raw: bytes) -> ClientInfo:
+    """A ClientInfo object; MalformedJson if `raw` is not JSON, InvalidParameters if not one."""
+    data = decode(raw)
+    try:
+        moment = datetime.fromisoformat(str(data["last_updated"]).replace("Z", "+00:00"))
+        return ClientInfo(
+            PartyId.parse(str(data["country_code"]), str(data["party_id"])),
+            Role(data["role"]),
+            ConnectionStatus(data["status"]),
+            moment if moment.tzinfo else moment.replace(tzinfo=UTC),
+        )
+    except (KeyError, TypeError, ValueError) as error:  # InvalidPartyId is a ValueError
+        raise InvalidParameters(f"Not a ClientInfo object: {error}") from None

@@ -7,13 +7,15 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, update
+import sqlalchemy
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, union_all, update
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +34,13 @@ from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.versions import InterfaceRole
 from scn_node.store.database import Database
-from scn_node.store.tables import EndpointRow, PlatformRow, ProxyRow, RoleRow
+from scn_node.store.tables import (
+    EndpointRow,
+    NetworkClientInfoRow,
+    PlatformRow,
+    ProxyRow,
+    RoleRow,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -48,6 +56,10 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+# The statuses in which a platform holds its parties: it has tokens and may be called.
+_LIVE = (ConnectionStatus.CONNECTED.value, ConnectionStatus.OFFLINE.value)
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -59,6 +71,10 @@ def _now() -> datetime:
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back naive values; everything stored is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_NOT_HERE = object()  # a cached "no such party on this node"
+_MAX_CACHED = 10_000
 
 
 class SqlDirectory:
@@ -291,12 +307,12 @@ class SqlDirectory:
         for key in keys:
             await session.exec(select(func.pg_advisory_xact_lock(key)))
 
-    async def unregister(self, platform_id: int) -> None:
+    async def unregister(self, platform_id: int) -> Platform | None:
         """Forget the tokens and endpoints; the roles stay, inactive, so others see SUSPENDED."""
         async with self._writing() as session:
             row = await session.get(PlatformRow, platform_id)
             if row is None:
-                return
+                return None
             row.status = ConnectionStatus.SUSPENDED.value
             row.token_a_digest = row.token_c_digest = row.token_b = None
             row.last_updated = _now()
@@ -307,14 +323,60 @@ class SqlDirectory:
             await session.exec(
                 delete(EndpointRow).where(col(EndpointRow.platform_id) == platform_id)
             )
+            roles = await _roles(session, platform_id)
+        return _platform(row, roles)
+
+    async def set_status(
+        self, platform_id: int, status: ConnectionStatus, *, was: ConnectionStatus
+    ) -> Platform | None:
+        """The roles stay active: an OFFLINE platform still holds its parties and comes back
+        with the tokens it has, so no other connection may take them meanwhile."""
+        async with self._writing() as session:
+            changed = await session.exec(
+                update(PlatformRow)
+                .where(col(PlatformRow.id) == platform_id, col(PlatformRow.status) == was.value)
+                .values(status=status.value, last_updated=_now())
+            )
+            if changed.rowcount != 1:
+                return None  # it left, or another check moved it, meanwhile
+            row = await session.get(PlatformRow, platform_id)
+            assert row is not None
+            roles = await _roles(session, platform_id)
+        return _platform(row, roles)
+
+    async def renew(self, heard: Mapping[PartyId, datetime]) -> None:
+        """The cache is kept: when a party was last heard from changes nothing it holds that
+        matters (a Platform's last_updated is shown, never decided on, from the cache)."""
+        if not heard:
+            return
+        async with self._session(transaction=True) as session:
+            for party, moment in heard.items():
+                holders = select(RoleRow.platform_id).where(
+                    col(RoleRow.country_code) == party.country_code,
+                    col(RoleRow.party_id) == party.party_id,
+                    col(RoleRow.active),
+                )
+                await session.exec(
+                    update(PlatformRow)
+                    .where(
+                        col(PlatformRow.id).in_(holders),
+                        col(PlatformRow.status).in_(_LIVE),
+                        col(PlatformRow.last_updated) < moment,
+                    )
+                    .values(last_updated=moment)
+                )
 
     async def platform_of(self, party: PartyId) -> Platform | None:
-        cached: Platform | None = self._cached(("party", party))
+        cached = self._cached(("party", party))
         if cached is not None:
-            return cached
+            return None if cached is _NOT_HERE else cached
         generation = self._generation
         found = await self._platform_of(party)
-        self._remember(("party", party), found, generation)
+        # A party on another node is asked for on every request to it: remember that too,
+        # in a bounded way (a write here, or the bound, clears it).
+        if len(self._cache) > _MAX_CACHED:
+            self._cache.clear()
+        self._remember(("party", party), _NOT_HERE if found is None else found, generation)
         return found
 
     async def _platform_of(self, party: PartyId) -> Platform | None:
@@ -342,10 +404,16 @@ class SqlDirectory:
         return _platform(rows[0][0], [r for _, r in rows])
 
     async def connected_platforms(self) -> list[Platform]:
+        return await self._platforms(ConnectionStatus.CONNECTED.value)
+
+    async def live_platforms(self) -> list[Platform]:
+        return await self._platforms(*_LIVE)
+
+    async def _platforms(self, *statuses: str) -> list[Platform]:
         statement = (
             select(PlatformRow, RoleRow)
             .join(RoleRow, col(RoleRow.platform_id) == PlatformRow.id)
-            .where(col(PlatformRow.status) == ConnectionStatus.CONNECTED.value)
+            .where(col(PlatformRow.status).in_(statuses))
             .order_by(col(PlatformRow.id), col(RoleRow.id))
         )
         async with self._session() as session:
@@ -420,40 +488,127 @@ class SqlDirectory:
             interface=InterfaceRole(row.interface),
         )
 
+    def _insert(self) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT that can say ON CONFLICT, which both databases speak alike."""
+        if self.database.engine.dialect.name == "postgresql":
+            return postgresql.insert(NetworkClientInfoRow)
+        return sqlite.insert(NetworkClientInfoRow)
+
+    async def save_network_client_info(self, info: ClientInfo) -> bool:
+        # Pushes from one node may overtake each other; the later change wins.
+        insert = self._insert().values(**_network_row(info))
+        statement = insert.on_conflict_do_update(
+            index_elements=_NETWORK_KEY,
+            set_={"status": insert.excluded.status, "last_updated": insert.excluded.last_updated},
+            where=col(NetworkClientInfoRow.last_updated) <= insert.excluded.last_updated,
+        )
+        async with self._session(transaction=True) as session:
+            result = await session.exec(statement)
+        return bool(result.rowcount == 1)
+
+    async def add_planned(self, info: ClientInfo) -> bool:
+        statement = (
+            self._insert()
+            .values(**_network_row(info))
+            .on_conflict_do_nothing(index_elements=_NETWORK_KEY)
+        )
+        async with self._session(transaction=True) as session:
+            result = await session.exec(statement)
+        return bool(result.rowcount == 1)
+
     async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
+        """A party known here and from the network (it moved, or was PLANNED) is listed once:
+        as this node has it while it is live here, else as whichever changed last."""
+        network = NetworkClientInfoRow
+        same = and_(
+            col(network.country_code) == RoleRow.country_code,
+            col(network.party_id) == RoleRow.party_id,
+            col(network.role) == RoleRow.role,
+        )
+        local_wins = or_(
+            col(PlatformRow.status).in_(_LIVE),
+            col(PlatformRow.last_updated) >= network.last_updated,
+        )
+        local: sqlalchemy.Select[*tuple[Any, ...]] = (
+            sqlalchemy.select(  # sqlmodel's select takes four columns at most
+                col(RoleRow.country_code),
+                col(RoleRow.party_id),
+                col(RoleRow.role),
+                col(PlatformRow.status),
+                col(PlatformRow.last_updated),
+                literal(0).label("source"),
+                col(RoleRow.id).label("ordinal"),
+            )
+            .join(PlatformRow, col(RoleRow.platform_id) == PlatformRow.id)
+            .where(
+                or_(
+                    col(PlatformRow.status).in_(_LIVE),
+                    ~exists().where(same, col(network.last_updated) > PlatformRow.last_updated),
+                )
+            )
+        )
+        remote: sqlalchemy.Select[*tuple[Any, ...]] = sqlalchemy.select(
+            col(network.country_code),
+            col(network.party_id),
+            col(network.role),
+            col(network.status),
+            col(network.last_updated),
+            literal(1).label("source"),
+            col(network.id).label("ordinal"),
+        ).where(
+            ~select(RoleRow.id)
+            .join(PlatformRow, col(RoleRow.platform_id) == PlatformRow.id)
+            .where(same, local_wins)
+            .exists()
+        )
+        listed = union_all(local, remote).subquery()
         conditions = []
         if page.date_from is not None:
-            conditions.append(col(PlatformRow.last_updated) >= page.date_from)
+            conditions.append(listed.c.last_updated >= page.date_from)
         if page.date_to is not None:
-            conditions.append(col(PlatformRow.last_updated) < page.date_to)
-        joined = select(PlatformRow, RoleRow).join(
-            RoleRow, col(RoleRow.platform_id) == PlatformRow.id
-        )
-        count = (
-            select(func.count())
-            .select_from(RoleRow)
-            .join(PlatformRow, col(RoleRow.platform_id) == PlatformRow.id)
-            .where(*conditions)
-        )
+            conditions.append(listed.c.last_updated < page.date_to)
+        count = select(func.count()).select_from(listed).where(*conditions)
         statement = (
-            joined.where(*conditions)
-            .order_by(col(PlatformRow.last_updated), col(RoleRow.id))
+            sqlalchemy.select(listed)
+            .where(*conditions)
+            .order_by(listed.c.last_updated, listed.c.source, listed.c.ordinal)
             .offset(page.offset)
             .limit(page.limit)
         )
         async with self._session() as session:
             total = (await session.exec(count)).one()
-            rows = list((await session.exec(statement)).all())
+            # A core SELECT of a subquery, which sqlmodel's exec does not take.
+            connection = await session.connection()
+            rows = list((await connection.execute(statement)).all())
         infos = [
             ClientInfo(
-                PartyId(role.country_code, role.party_id),
-                Role(role.role),
-                ConnectionStatus(platform.status),
-                _utc(platform.last_updated),
+                PartyId(row.country_code, row.party_id),
+                Role(row.role),
+                ConnectionStatus(row.status),
+                _utc(row.last_updated),
             )
-            for platform, role in rows
+            for row in rows
         ]
         return infos, int(total)
+
+
+_NETWORK_KEY = ["country_code", "party_id", "role"]
+
+
+def _network_row(info: ClientInfo) -> dict[str, object]:
+    return {
+        "country_code": info.party.country_code,
+        "party_id": info.party.party_id,
+        "role": info.role.value,
+        "status": info.status.value,
+        # Stored as UTC like every time here: SQLite compares them as text.
+        "last_updated": info.last_updated.astimezone(UTC),
+    }
+
+
+async def _roles(session: AsyncSession, platform_id: int) -> list[RoleRow]:
+    statement = select(RoleRow).where(col(RoleRow.platform_id) == platform_id)
+    return list((await session.exec(statement.order_by(col(RoleRow.id)))).all())
 
 
 async def _connected_elsewhere(

@@ -73,3 +73,19 @@ class ProxyRow(SQLModel, table=True):
     module: str
     interface: str
     created_at: datetime
+
+
+class NetworkClientInfoRow(SQLModel, table=True):
+    """A party's ClientInfo as another node pushed it, or PLANNED as the registry lists it."""
+
+    __tablename__ = "network_client_info"
+    __table_args__ = (
+        Index("uq_network_client_info_party_role", "country_code", "party_id", "role", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    country_code: str
+    party_id: str
+    role: str
+    status: str
+    last_updated: datetime

@@ -6,14 +6,21 @@ import hmac
 
 from aiohttp import ClientPayloadError, web
 
-from scn_node.hub.message import ScpiRequest
+from scn_node.hub.clientinfo import HubClientInfo
+from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.network import SIGNATURE_HEADER
 from scn_node.hub.ports import Caller, TokenKind
 from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
 from scn_node.scpi.envelope import envelope, timestamp
-from scn_node.scpi.errors import MalformedJson, RegistrationState, ResourceNotFound, Unauthorized
-from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.errors import (
+    MalformedJson,
+    RegistrationState,
+    ResourceNotFound,
+    ScpiError,
+    Unauthorized,
+)
+from scn_node.scpi.headers import FROM_COUNTRY_CODE, FROM_PARTY_ID, RoutingHeaders, read_party
 from scn_node.scpi.pagination import Page, link_header
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
 from scn_node.scpi.versions import (
@@ -28,10 +35,15 @@ from scn_node.web.middlewares import json_response
 from scn_node.web.state import STATE, NodeState
 
 HUB_CLIENT_INFO_PAGE = 100
+CLIENT_INFO = web.AppKey("client_info", HubClientInfo)  # set by create_app beside STATE
 
 
 def _state(request: web.Request) -> NodeState:
     return request.app[STATE]
+
+
+def _client_info(request: web.Request) -> HubClientInfo:
+    return request.app[CLIENT_INFO]
 
 
 def _prefix(request: web.Request) -> str:
@@ -169,7 +181,7 @@ async def hub_client_info(request: web.Request) -> web.Response:
     state = _state(request)
     await _caller(request, TokenKind.C)
     page = Page.parse(request.query, max_limit=HUB_CLIENT_INFO_PAGE)
-    infos, total = await state.directory.client_infos(page)
+    infos, total = await _client_info(request).client_infos(page)
     response = json_response(envelope([info.to_json() for info in infos]))
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Limit"] = str(HUB_CLIENT_INFO_PAGE)
@@ -202,6 +214,7 @@ async def _routed(request: web.Request, module: str, interface: str, custom: boo
         custom=custom,
     )
     reply = await _state(request).forwarder.forward(scpi_request, caller)
+    _client_info(request).routed(caller, scpi_request.headers)
     return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
 
 
@@ -217,13 +230,11 @@ async def custom_module(request: web.Request) -> web.Response:
 
 async def proxy(request: web.Request) -> web.Response:
     caller = await _caller(request, TokenKind.C)
+    headers = RoutingHeaders.parse(request.headers)
     reply = await _state(request).forwarder.forward_proxied(
-        request.match_info["uid"],
-        request.method,
-        RoutingHeaders.parse(request.headers),
-        await _body(request),
-        caller,
+        request.match_info["uid"], request.method, headers, await _body(request), caller
     )
+    _client_info(request).routed(caller, headers)
     return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
 
 
@@ -234,4 +245,20 @@ async def node_message(request: web.Request) -> web.Response:
     reply = await _state(request).forwarder.receive(
         await _body(request), request.headers.get(SIGNATURE_HEADER)
     )
+    receiver = _answered_by(reply)
+    if receiver is not None:
+        _client_info(request).heard(receiver)
     return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+
+
+def _answered_by(reply: ScpiReply) -> PartyId | None:
+    """The party that answered a routed request: the reply names it as SCPI-from-*."""
+    try:
+        return read_party(reply.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
+    except ScpiError:
+        return None
+
+
+async def client_info(request: web.Request) -> web.Response:
+    await _client_info(request).receive(await _body(request), request.headers.get(SIGNATURE_HEADER))
+    return json_response(envelope())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from scn_node.hub.network import MESSAGE_PATH
+from scn_node.hub.network import CLIENT_INFO_PATH, MESSAGE_PATH
 from scn_node.scpi.party import ModuleId
 from scn_node.scpi.versions import (
     FUNCTIONAL_MODULES,
@@ -32,6 +32,7 @@ def routes() -> list[web.RouteDef]:
             ),
         ]
     table.append(web.post(MESSAGE_PATH, handlers.node_message))
+    table.append(web.put(CLIENT_INFO_PATH, handlers.client_info))
     table += [
         web.post("/admin/generate-registration-token", handlers.generate_registration_token),
         web.get("/admin/generate-registration-token", handlers.generate_registration_token),
