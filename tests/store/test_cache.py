@@ -97,6 +97,9 @@ WRITES: dict[str, Callable[[SqlDirectory, Platform, str], Awaitable[object]]] = 
     "issue_token_a": lambda store, _p, _t: store.issue_token_a(f"token-a-{uuid.uuid4()}", None),
     "register": lambda store, p, t: store.register(p.id, t, registration((CPO, Role.CPO))),
     "unregister": lambda store, p, _t: store.unregister(p.id),
+    "set_status": lambda store, p, _t: store.set_status(
+        p.id, ConnectionStatus.OFFLINE, was=ConnectionStatus.CONNECTED
+    ),
 }
 
 

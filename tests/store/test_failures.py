@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from scn_node.devnet.chain import free_port
 from scn_node.hub.ports import Proxy
 from scn_node.scpi.errors import HubError
+from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import Role
 from scn_node.scpi.versions import InterfaceRole
@@ -26,6 +27,7 @@ from tests.postgres import PostgresServer
 from tests.store.values import CPO, MSP, registration
 
 UNAVAILABLE = r"^The node's database is unavailable$"
+INFO = ClientInfo(CPO, Role.CPO, ConnectionStatus.PLANNED, datetime.now(UTC))
 PROXY = Proxy("u1", MSP, CPO, "https://cpo.example/cdrs?page=2", "cdrs", InterfaceRole.SENDER)
 
 CALLS: dict[str, Callable[[SqlDirectory], Awaitable[object]]] = {
@@ -39,6 +41,13 @@ CALLS: dict[str, Callable[[SqlDirectory], Awaitable[object]]] = {
     "proxy": lambda s: s.proxy("u1"),
     "purge_proxies": lambda s: s.purge_proxies(datetime.now(UTC)),
     "client_infos": lambda s: s.client_infos(Page(None, None, 0, 10)),
+    "live_platforms": lambda s: s.live_platforms(),
+    "set_status": lambda s: s.set_status(
+        1, ConnectionStatus.OFFLINE, was=ConnectionStatus.CONNECTED
+    ),
+    "renew": lambda s: s.renew({CPO: datetime.now(UTC)}),
+    "save_network_client_info": lambda s: s.save_network_client_info(INFO),
+    "add_planned": lambda s: s.add_planned(INFO),
 }
 
 
