@@ -7,6 +7,8 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import click
 from web3 import AsyncHTTPProvider, AsyncWeb3
@@ -19,6 +21,7 @@ from scn_node.devnet.chain import (
     dev_account,
     wait_for_stop_signal,
 )
+from scn_node.devnet.nodes import NodeProcess
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
 
@@ -27,17 +30,17 @@ NODE_ACCOUNTS = {1: 14, 2: 2}
 EMSP_ACCOUNT = 19  # the tutorial's SIGNER for DE MSP
 
 
-def node_url(number: int, base_port: int = 8080) -> str:
-    return f"http://localhost:{base_port + number - 1}"
+def node_url(port: int) -> str:
+    return f"http://localhost:{port}"
 
 
-async def list_nodes(rpc_url: str, registry_address: str, base_port: int) -> None:
+async def list_nodes(rpc_url: str, registry_address: str, ports: dict[int, int]) -> None:
     w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
     registry = RegistryContract(w3, registry_address)
     try:
         for number, index in NODE_ACCOUNTS.items():
             account = dev_account(index)
-            url = node_url(number, base_port)
+            url = node_url(ports[number])
             listed = await registry.get_node(account.address)
             if listed is None or listed.url != url:
                 await registry.set_node(account, url)
@@ -47,37 +50,54 @@ async def list_nodes(rpc_url: str, registry_address: str, base_port: int) -> Non
 
 @click.group()
 def cli() -> None:
-    """The local Smart Charging Network: ganache, the SCN Registry and the nodes' listings."""
+    """The local Smart Charging Network: ganache, the SCN Registry and two nodes."""
 
 
 @cli.command()
 @click.option("--chain-port", default=DEFAULT_PORT, show_default=True, envvar="SCN_CHAIN_PORT")
+@click.option("--node-port", default=8080, show_default=True, envvar="SCN_NODE_PORT",
+              help="node 1's port")  # fmt: skip
 @click.option(
-    "--node-port",
-    default=8080,
-    show_default=True,
-    envvar="SCN_NODE_PORT",
-    help="node 1's port; node 2 uses the next one",
+    "--node2-port", type=int, envvar="SCN_NODE2_PORT", help="node 2's port [node 1's + 1]"
 )
+@click.option("--workdir", type=click.Path(file_okay=False), envvar="SCN_DEVNET_DIR",
+              help="where the nodes keep their databases and logs [a new temporary folder]")  # fmt: skip
 @click.option("--tour", is_flag=True, help="walk through the tutorial's registry steps once up")
 @click.option("--exit", "exit_when_done", is_flag=True, help="stop everything after the tour")
-def up(chain_port: int, node_port: int, tour: bool, exit_when_done: bool) -> None:
-    """Start ganache, deploy the registry and list both nodes; Ctrl-C stops it all."""
+def up(
+    chain_port: int,
+    node_port: int,
+    node2_port: int | None,
+    workdir: str | None,
+    tour: bool,
+    exit_when_done: bool,
+) -> None:
+    """Start ganache, deploy the registry, list and start both nodes; Ctrl-C stops it all."""
+    ports = {1: node_port, 2: node2_port or node_port + 1}
+    folder = Path(workdir or tempfile.mkdtemp(prefix="scn-devnet-"))
+    folder.mkdir(parents=True, exist_ok=True)
     chain = Ganache(port=chain_port)
     click.echo(f"starting ganache on {chain.rpc_url} …")
     chain.start()
+    nodes: list[NodeProcess] = []
     try:
         address, receipt = asyncio.run(deploy_registry(chain.rpc_url))
-        asyncio.run(list_nodes(chain.rpc_url, address, node_port))
+        asyncio.run(list_nodes(chain.rpc_url, address, ports))
+        for number, index in NODE_ACCOUNTS.items():
+            node = NodeProcess(number, index, ports[number], chain.rpc_url, address, folder)
+            click.echo(f"starting node {number} on {node.url} …")
+            nodes.append(node.start())
         owner = dev_account(0).address
         click.echo("")
         click.echo("SCN local network")
         click.echo(f"  RPC provider     {chain.rpc_url} (chain id {chain.chain_id})")
         click.echo(f"  mnemonic         {MNEMONIC}")
         click.echo(f"  registry         {address} (owner {owner}, deploy gas {receipt.gas_used})")
-        for number, index in NODE_ACCOUNTS.items():
-            wallet = dev_account(index).address
-            click.echo(f"  node {number} listing   {node_url(number, node_port)}  wallet {wallet}")
+        for node in nodes:
+            click.echo(
+                f"  node {node.number}           {node.url}  wallet {node.address}  "
+                f"admin API key {node.admin_api_key}  (/health OK; log {node.log_path})"
+            )
         if address != LOCAL_REGISTRY:
             click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
         click.echo("")
@@ -88,6 +108,10 @@ def up(chain_port: int, node_port: int, tour: bool, exit_when_done: bool) -> Non
         click.echo("up; press Ctrl-C to stop")
         wait_for_stop_signal()
     finally:
+        for node in reversed(nodes):
+            node.stop()
+        if nodes:
+            click.echo("stopped the nodes")
         chain.stop()
         click.echo("stopped ganache")
 

@@ -112,7 +112,8 @@ def test_signed_listing_paid_by_a_spender(chain: Ganache, tmp_path: Path) -> Non
     assert "was already used" in again.stderr
 
 
-def test_devnet_demo_runs_the_registry_tour() -> None:
+def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
+    node1, node2 = free_port(), free_port()
     demo = subprocess.run(
         [
             sys.executable,
@@ -121,6 +122,12 @@ def test_devnet_demo_runs_the_registry_tour() -> None:
             "up",
             "--chain-port",
             str(free_port()),
+            "--node-port",
+            str(node1),
+            "--node2-port",
+            str(node2),
+            "--workdir",
+            str(tmp_path),
             "--tour",
             "--exit",
         ],
@@ -132,5 +139,13 @@ def test_devnet_demo_runs_the_registry_tour() -> None:
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert f"registry         {LOCAL_REGISTRY}" in demo.stdout
     assert "0x9bC1169Ca09555bf2721A5C9eC6D69c8073bfeB4" in demo.stdout
+    # Both nodes ran as `scn-node serve`, answered /health, and the tutorial's key is theirs.
+    assert (
+        f"node 1           http://localhost:{node1}  wallet 0x9bC1169Ca09555bf2721A5C9eC6D69c8073bfeB4"
+        in demo.stdout
+    )
+    assert f"node 2           http://localhost:{node2}" in demo.stdout
+    assert "admin API key randomkey" in demo.stdout
     assert "tour complete: every step checked" in demo.stdout
-    assert "stopped ganache" in demo.stdout
+    assert "stopped the nodes" in demo.stdout and "stopped ganache" in demo.stdout
+    assert f"node http://localhost:{node1} started" in (tmp_path / "node1.log").read_text()
