@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +15,7 @@ from pathlib import Path
 import click
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from scn_node.devnet.backoffices import DemoCpo, DemoEmsp
 from scn_node.devnet.chain import (
     DEFAULT_PORT,
     MNEMONIC,
@@ -22,12 +25,16 @@ from scn_node.devnet.chain import (
     wait_for_stop_signal,
 )
 from scn_node.devnet.nodes import NodeProcess
+from scn_node.devnet.tour import NodeTour
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
+from scn_node.scpi.party import PartyId
 
 # Node wallets: node 1 is the tutorial's 0x9bC1… (account 14); node 2 is OCN's second node (account 2).
 NODE_ACCOUNTS = {1: 14, 2: 2}
 EMSP_ACCOUNT = 19  # the tutorial's SIGNER for DE MSP
+CPO_ACCOUNTS = (1, 3)  # DE CPO and NL CPX list themselves with these keys
+EMSP_TOKEN_B = "demo-emsp-token-b"  # noqa: S105 - a public demo value
 
 
 def node_url(port: int) -> str:
@@ -62,18 +69,28 @@ def cli() -> None:
 )
 @click.option("--workdir", type=click.Path(file_okay=False), envvar="SCN_DEVNET_DIR",
               help="where the nodes keep their databases and logs [a new temporary folder]")  # fmt: skip
-@click.option("--tour", is_flag=True, help="walk through the tutorial's registry steps once up")
+@click.option("--cpo-port", default=8100, show_default=True, help="the demo CPO DE CPO (node 1)")
+@click.option("--cpx-port", default=8101, show_default=True, help="the demo CPO NL CPX (node 2)")
+@click.option("--emsp-port", default=8200, show_default=True, help="the demo eMSP DE MSP")
+@click.option("--result-delay", default=5.0, show_default=True,
+              help="seconds before a demo CPO posts an async command result")  # fmt: skip
+@click.option("--tour", is_flag=True, help="walk through the tutorial's steps once up")
 @click.option("--exit", "exit_when_done", is_flag=True, help="stop everything after the tour")
 def up(
     chain_port: int,
     node_port: int,
     node2_port: int | None,
     workdir: str | None,
+    cpo_port: int,
+    cpx_port: int,
+    emsp_port: int,
+    result_delay: float,
     tour: bool,
     exit_when_done: bool,
 ) -> None:
     """Start ganache, deploy the registry, list and start both nodes; Ctrl-C stops it all."""
     ports = {1: node_port, 2: node2_port or node_port + 1}
+    _show_demo_logs()
     folder = Path(workdir or tempfile.mkdtemp(prefix="scn-devnet-"))
     folder.mkdir(parents=True, exist_ok=True)
     chain = Ganache(port=chain_port)
@@ -101,12 +118,8 @@ def up(
         if address != LOCAL_REGISTRY:
             click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
         click.echo("")
-        if tour:
-            run_tour(chain.rpc_url, address)
-        if exit_when_done:
-            return
-        click.echo("up; press Ctrl-C to stop")
-        wait_for_stop_signal()
+        demo = Demo(chain.rpc_url, address, nodes, (cpo_port, cpx_port, emsp_port), result_delay)
+        asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
     finally:
         for node in reversed(nodes):
             node.stop()
@@ -141,6 +154,81 @@ def chain(port: int, no_deploy: bool) -> None:
 def tour_command(rpc_url: str, registry: str) -> None:
     """Walk through the tutorial's registry steps against a running local network."""
     run_tour(rpc_url, registry)
+
+
+class Demo:
+    """The demo backoffices on the running nodes, the tour, and the wait for Ctrl-C."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        registry: str,
+        nodes: list[NodeProcess],
+        ports: tuple[int, int, int],
+        result_delay: float,
+    ) -> None:
+        self.rpc_url, self.registry_address, self.nodes = rpc_url, registry, nodes
+        self.ports, self.result_delay = ports, result_delay
+
+    async def run(self, *, tour: bool, stay_up: bool) -> None:
+        registry = RegistryContract(
+            AsyncWeb3(AsyncHTTPProvider(self.rpc_url)), self.registry_address
+        )
+        one, two = self.nodes
+        cpos = [
+            DemoCpo(PartyId("DE", "CPO"), one.url, admin_key=one.admin_api_key,
+                    signer=dev_account(CPO_ACCOUNTS[0]), registry=registry,
+                    port=self.ports[0], result_delay=self.result_delay),
+            DemoCpo(PartyId("NL", "CPX"), two.url, admin_key=two.admin_api_key,
+                    signer=dev_account(CPO_ACCOUNTS[1]), registry=registry,
+                    port=self.ports[1], result_delay=self.result_delay),
+        ]  # fmt: skip
+        emsp = DemoEmsp(PartyId("DE", "MSP"), one.url, port=self.ports[2])
+        emsp.token_b = EMSP_TOKEN_B  # fixed, so Postman's environment can name it
+        parties = [*cpos, emsp]
+        try:
+            for party in parties:
+                await party.start()
+            for cpo in cpos:
+                await cpo.register()
+            click.echo("demo backoffices")
+            for cpo in cpos:
+                click.echo(
+                    f"  CPO  {cpo.party}  {cpo.versions_url}  registered with {cpo.node_url}"
+                )
+            click.echo(
+                f"  eMSP {emsp.party}  {emsp.versions_url}  TOKEN_B {emsp.token_b}  "
+                "(not registered: the tutorial's next step)"
+            )
+            click.echo("")
+            if tour:
+                await asyncio.to_thread(run_tour, self.rpc_url, self.registry_address)
+                await NodeTour(one.url, one.admin_api_key, emsp, cpos).run()
+            if stay_up:
+                click.echo("up; press Ctrl-C to stop")
+                await _stop_signal()
+        finally:
+            for party in parties:
+                await party.stop()
+            await registry.close()
+
+
+def _show_demo_logs() -> None:
+    """The demo backoffices narrate what they do, as the tutorial's demo servers do."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    demo = logging.getLogger("scn_node.devnet.demo")
+    demo.addHandler(handler)
+    demo.setLevel(logging.INFO)
+    demo.propagate = False
+
+
+async def _stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 def run_tour(rpc_url: str, registry: str) -> None:

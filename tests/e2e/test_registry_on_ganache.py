@@ -113,7 +113,7 @@ def test_signed_listing_paid_by_a_spender(chain: Ganache, tmp_path: Path) -> Non
 
 
 def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
-    node1, node2 = free_port(), free_port()
+    node1, node2, cpo, cpx, emsp = (free_port() for _ in range(5))
     demo = subprocess.run(
         [
             sys.executable,
@@ -128,12 +128,20 @@ def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
             str(node2),
             "--workdir",
             str(tmp_path),
+            "--cpo-port",
+            str(cpo),
+            "--cpx-port",
+            str(cpx),
+            "--emsp-port",
+            str(emsp),
+            "--result-delay",
+            "0.2",
             "--tour",
             "--exit",
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         check=False,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
@@ -146,6 +154,13 @@ def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
     )
     assert f"node 2           http://localhost:{node2}" in demo.stdout
     assert "admin API key randomkey" in demo.stdout
-    assert "tour complete: every step checked" in demo.stdout
+    assert "CPO  DE CPO" in demo.stdout and "CPO  NL CPX" in demo.stdout
+    assert "eMSP DE MSP" in demo.stdout and "not registered" in demo.stdout
+    # The registry steps and then the node steps, each checked; the demo eMSP saw it all.
+    assert demo.stdout.count("tour complete: every step checked") == 2
+    for step in ("POST credentials", "from NL CPX (remote, via node 2)", "STOP_SESSION to NL CPX"):
+        assert step in demo.stdout
+    assert "the async result {'result': 'ACCEPTED'}" in demo.stdout
+    assert "GET sessions" in demo.stdout and "not implemented" in demo.stdout
     assert "stopped the nodes" in demo.stdout and "stopped ganache" in demo.stdout
     assert f"node http://localhost:{node1} started" in (tmp_path / "node1.log").read_text()

@@ -1,0 +1,196 @@
+"""The tutorial's node steps, acted out against the running local network and checked.
+
+`scn-devnet tour` (and `up --tour`) narrates each step the tutorial asks a user to do by hand
+with Postman, as the demo eMSP DE MSP: register with node 1, read the CPOs' locations and
+tariffs (DE CPO on node 1, NL CPX over node 2), start and stop a session at each and watch the
+async results and the CDR arrive. A step whose outcome is not what the tutorial says fails it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+import httpx
+
+from scn_node.devnet.backoffices import DemoCpo, DemoEmsp
+from scn_node.scpi.party import PartyId
+
+TUTORIAL_NODE = "0x9bc1169ca09555bf2721a5c9ec6d69c8073bfeb4"
+
+
+class TourFailed(click.ClickException):
+    pass
+
+
+class NodeTour:
+    def __init__(self, node_url: str, admin_key: str, emsp: DemoEmsp, cpos: list[DemoCpo]) -> None:
+        self.node_url = node_url
+        self.admin_key = admin_key
+        self.emsp = emsp
+        self.cpos = cpos
+        self.client = httpx.AsyncClient(base_url=node_url, timeout=30)
+        self.number = 0
+
+    async def run(self) -> None:
+        try:
+            await self._step("GET Node Info", self._node_info)
+            await self._step("GET Generate Registration Token (admin)", self._token_a)
+            await self._step("GET versions and version details with TOKEN_A", self._versions)
+            await self._step("POST credentials: DE MSP registers, TOKEN_C saved", self._credentials)
+            for cpo in self.cpos:
+                where = "local, node 1" if cpo.node_url == self.node_url else "remote, via node 2"
+                await self._step(
+                    f"GET locations, LOC1, EVSE 1234, connector 1 from {cpo.party} ({where})",
+                    lambda cpo=cpo: self._locations(cpo),  # type: ignore[misc]
+                )
+                await self._step(
+                    f"GET tariffs from {cpo.party}",
+                    lambda cpo=cpo: self._tariffs(cpo),  # type: ignore[misc]
+                )
+                await self._step(
+                    f"POST START_SESSION to {cpo.party}; the async result reaches DE MSP",
+                    lambda cpo=cpo: self._start(cpo),  # type: ignore[misc]
+                )
+                await self._step(
+                    f"POST STOP_SESSION to {cpo.party}; its result and the CDR reach DE MSP",
+                    lambda cpo=cpo: self._stop(cpo),  # type: ignore[misc]
+                )
+            await self._step("GET sessions: the CPO has not implemented it", self._sessions)
+            click.secho("tour complete: every step checked", fg="green")
+        finally:
+            await self.client.aclose()
+
+    async def _step(self, title: str, action: Callable[[], Awaitable[str]]) -> None:
+        self.number += 1
+        click.secho(f"[node {self.number}] {title}", bold=True)
+        try:
+            outcome = await action()
+        except (httpx.HTTPError, KeyError, TypeError, ValueError, TimeoutError) as error:
+            raise TourFailed(
+                f"step {self.number} failed: {type(error).__name__}: {error}"
+            ) from None
+        click.echo(f"    {outcome}")
+
+    def _check(self, condition: bool, what: str) -> None:
+        if not condition:
+            raise TourFailed(f"step {self.number}: {what}")
+
+    async def _node_info(self) -> str:
+        info = (await self.client.get("/scn/registry/node-info")).json()
+        self._check(info["url"] == self.node_url, f"node info names {info['url']}")
+        return f"url {info['url']}, address {info['address']}"
+
+    async def _token_a(self) -> str:
+        answer = await self.client.get(
+            "/admin/generate-registration-token",
+            headers={"Authorization": f"Token {self.admin_key}"},
+        )
+        body = answer.json()
+        self._check(body["versions"] == f"{self.node_url}/scpi/versions", "versions URL")
+        self.token_a: str = body["token"]
+        return f"CREDENTIALS_TOKEN_A {self.token_a}, versions {body['versions']}"
+
+    async def _versions(self) -> str:
+        auth = {"Authorization": f"Token {self.token_a}"}
+        versions = (await self.client.get("/scpi/versions", headers=auth)).json()
+        self._check(versions["data"][0]["version"] == "2.2", "version 2.2 offered")
+        details = (await self.client.get("/scpi/2.2", headers=auth)).json()["data"]
+        credentials = [e for e in details["endpoints"] if e["identifier"] == "credentials"]
+        self._check(
+            credentials[0]["url"] == f"{self.node_url}/scpi/2.2/credentials", "credentials URL"
+        )
+        return f"{len(details['endpoints'])} endpoints; credentials at {credentials[0]['url']}"
+
+    async def _credentials(self) -> str:
+        answer = await self.client.post(
+            "/scpi/2.2/credentials",
+            headers={"Authorization": f"Token {self.token_a}"},
+            json=self.emsp.credentials(),
+        )
+        body = answer.json()
+        self._check(body.get("status_code") == 1000, f"credentials answered {body}")
+        role = body["data"]["roles"][0]
+        self._check((role["role"], role["party_id"]) == ("HUB", "SCN"), "the node is the HUB")
+        self.emsp.token_c = body["data"]["token"]
+        fetched = [e for e in self.emsp.record.of("request") if "versions" in str(e.data)]
+        return f"CREDENTIALS_TOKEN_C {self.emsp.token_c}; node fetched DE MSP's versions: {bool(fetched)}"
+
+    def _headers(self, to: PartyId) -> dict[str, str]:
+        return {
+            "Authorization": f"Token {self.emsp.token_c}",
+            "X-Request-ID": str(uuid.uuid4()),
+            "X-Correlation-ID": str(uuid.uuid4()),
+            "SCPI-from-country-code": "DE",
+            "SCPI-from-party-id": "MSP",
+            "SCPI-to-country-code": to.country_code,
+            "SCPI-to-party-id": to.party_id,
+        }
+
+    async def _data(self, cpo: DemoCpo, path: str) -> Any:
+        answer = await self.client.get(path, headers=self._headers(cpo.party))
+        body = answer.json()
+        self._check(body.get("status_code") == 1000, f"{path} answered {body}")
+        return body["data"]
+
+    async def _locations(self, cpo: DemoCpo) -> str:
+        base = "/scpi/sender/2.2/locations"
+        listed = await self._data(cpo, base)
+        self._check([loc["id"] for loc in listed] == ["LOC1"], "one location, LOC1")
+        location = await self._data(cpo, f"{base}/LOC1")
+        statuses = {e["uid"]: e["status"] for e in location["evses"]}
+        self._check(statuses == {"1234": "AVAILABLE", "4567": "RESERVED"}, f"EVSEs {statuses}")
+        evse = await self._data(cpo, f"{base}/LOC1/1234")
+        connector = await self._data(cpo, f"{base}/LOC1/1234/1")
+        return (
+            f"LOC1 at {location['address']}, {location['city']}; EVSE {evse['uid']} "
+            f"{evse['status']}; connector {connector['id']} tariffs {connector['tariff_ids']}"
+        )
+
+    async def _tariffs(self, cpo: DemoCpo) -> str:
+        tariffs = await self._data(cpo, "/scpi/sender/2.2/tariffs")
+        ids = sorted(t["id"] for t in tariffs)
+        self._check(ids == ["xxx-123", "xyz-456"], f"tariffs {ids}")
+        return f"tariffs {', '.join(ids)}: the ids on the connectors"
+
+    async def _command(self, cpo: DemoCpo, command: str, body: dict[str, Any]) -> None:
+        answer = await self.client.post(
+            f"/scpi/receiver/2.2/commands/{command}",
+            headers=self._headers(cpo.party),
+            json={"response_url": self.emsp.response_url(command), **body},
+        )
+        data = answer.json()
+        self._check(data.get("data", {}).get("result") == "ACCEPTED", f"{command}: {data}")
+
+    async def _start(self, cpo: DemoCpo) -> str:
+        results = len(self.emsp.command_results)
+        token = {
+            "country_code": "DE", "party_id": "MSP", "uid": "012345678", "type": "RFID",
+            "contract_id": "DE8ACC12E46L89", "issuer": "Demo eMSP", "valid": True,
+            "whitelist": "ALWAYS", "last_updated": "2026-01-01T00:00:00Z",
+        }  # fmt: skip
+        await self._command(cpo, "START_SESSION", {"token": token, "location_id": "LOC1"})
+        result = await self.emsp.wait_for("command-result", count=results + 1, within=60)
+        return f"acknowledged; then DE MSP received the async result {result.data['result']}"
+
+    async def _stop(self, cpo: DemoCpo) -> str:
+        results = len(self.emsp.command_results)
+        stored = len(self.emsp.record.of("cdr-stored"))
+        acknowledged = len(cpo.record.of("cdr-acknowledged"))
+        await self._command(cpo, "STOP_SESSION", {"session_id": "SESSION-1"})
+        await self.emsp.wait_for("command-result", count=results + 1, within=60)
+        await self.emsp.wait_for("cdr-stored", count=stored + 1, within=60)
+        await cpo.wait_for("cdr-acknowledged", count=acknowledged + 1, within=60)
+        return f"DE MSP received the result and a CDR; {cpo.party} fetched it back through its node"
+
+    async def _sessions(self) -> str:
+        cpo = self.cpos[0]
+        answer = await self.client.get(
+            "/scpi/sender/2.2/sessions?date_from=2019-01-01T00:00:00Z",
+            headers=self._headers(cpo.party),
+        )
+        body = answer.json()
+        self._check(body.get("status_code") != 1000, f"sessions answered {body}")
+        return f"HTTP {answer.status_code}: {body.get('status_message')}"
