@@ -24,7 +24,7 @@ from scn_node.devnet.chain import (
     dev_account,
     wait_for_stop_signal,
 )
-from scn_node.devnet.nodes import NodeProcess
+from scn_node.devnet.nodes import ADMIN_API_KEY, NodeProcess
 from scn_node.devnet.tour import NodeTour
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
@@ -118,7 +118,8 @@ def up(
         if address != LOCAL_REGISTRY:
             click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
         click.echo("")
-        demo = Demo(chain.rpc_url, address, nodes, (cpo_port, cpx_port, emsp_port), result_delay)
+        urls = (nodes[0].url, nodes[1].url)
+        demo = Demo(chain.rpc_url, address, urls, (cpo_port, cpx_port, emsp_port), result_delay)
         asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
     finally:
         for node in reversed(nodes):
@@ -127,6 +128,34 @@ def up(
             click.echo("stopped the nodes")
         chain.stop()
         click.echo("stopped ganache")
+
+
+@cli.command()
+@click.option("--node-url", default="http://localhost:8080", show_default=True)
+@click.option("--node2-url", default="http://localhost:8081", show_default=True)
+@click.option("--admin-key", default=ADMIN_API_KEY, show_default=True, envvar="SCN_ADMIN_API_KEY")
+@click.option("--rpc-url", default=f"http://localhost:{DEFAULT_PORT}", envvar="SCN_RPC_URL")
+@click.option("--registry", default=LOCAL_REGISTRY, envvar="SCN_REGISTRY_ADDRESS")
+@click.option("--cpo-port", default=8100, show_default=True)
+@click.option("--cpx-port", default=8101, show_default=True)
+@click.option("--emsp-port", default=8200, show_default=True)
+@click.option("--result-delay", default=5.0, show_default=True)
+def demo(
+    node_url: str,
+    node2_url: str,
+    admin_key: str,
+    rpc_url: str,
+    registry: str,
+    cpo_port: int,
+    cpx_port: int,
+    emsp_port: int,
+    result_delay: float,
+) -> None:
+    """Run the demo backoffices against nodes that are already up (docker-compose's demo)."""
+    _show_demo_logs()
+    ports = (cpo_port, cpx_port, emsp_port)
+    runner = Demo(rpc_url, registry, (node_url, node2_url), ports, result_delay, admin_key)
+    asyncio.run(runner.run(tour=False, stay_up=True))
 
 
 @cli.command()
@@ -163,27 +192,28 @@ class Demo:
         self,
         rpc_url: str,
         registry: str,
-        nodes: list[NodeProcess],
+        node_urls: tuple[str, str],
         ports: tuple[int, int, int],
         result_delay: float,
+        admin_key: str = ADMIN_API_KEY,
     ) -> None:
-        self.rpc_url, self.registry_address, self.nodes = rpc_url, registry, nodes
-        self.ports, self.result_delay = ports, result_delay
+        self.rpc_url, self.registry_address, self.node_urls = rpc_url, registry, node_urls
+        self.ports, self.result_delay, self.admin_key = ports, result_delay, admin_key
 
     async def run(self, *, tour: bool, stay_up: bool) -> None:
         registry = RegistryContract(
             AsyncWeb3(AsyncHTTPProvider(self.rpc_url)), self.registry_address
         )
-        one, two = self.nodes
+        one, two = self.node_urls
         cpos = [
-            DemoCpo(PartyId("DE", "CPO"), one.url, admin_key=one.admin_api_key,
+            DemoCpo(PartyId("DE", "CPO"), one, admin_key=self.admin_key,
                     signer=dev_account(CPO_ACCOUNTS[0]), registry=registry,
                     port=self.ports[0], result_delay=self.result_delay),
-            DemoCpo(PartyId("NL", "CPX"), two.url, admin_key=two.admin_api_key,
+            DemoCpo(PartyId("NL", "CPX"), two, admin_key=self.admin_key,
                     signer=dev_account(CPO_ACCOUNTS[1]), registry=registry,
                     port=self.ports[1], result_delay=self.result_delay),
         ]  # fmt: skip
-        emsp = DemoEmsp(PartyId("DE", "MSP"), one.url, port=self.ports[2])
+        emsp = DemoEmsp(PartyId("DE", "MSP"), one, port=self.ports[2])
         emsp.token_b = EMSP_TOKEN_B  # fixed, so Postman's environment can name it
         parties = [*cpos, emsp]
         try:
@@ -203,7 +233,7 @@ class Demo:
             click.echo("")
             if tour:
                 await asyncio.to_thread(run_tour, self.rpc_url, self.registry_address)
-                await NodeTour(one.url, one.admin_api_key, emsp, cpos).run()
+                await NodeTour(one, self.admin_key, emsp, cpos).run()
             if stay_up:
                 click.echo("up; press Ctrl-C to stop")
                 await _stop_signal()
