@@ -74,6 +74,8 @@ def cli() -> None:
 @click.option("--emsp-port", default=8200, show_default=True, help="the demo eMSP DE MSP")
 @click.option("--result-delay", default=5.0, show_default=True,
               help="seconds before a demo CPO posts an async command result")  # fmt: skip
+@click.option("--admin-key", default=ADMIN_API_KEY, show_default=True, envvar="SCN_ADMIN_API_KEY",
+              help="both nodes' admin API key")  # fmt: skip
 @click.option("--tour", is_flag=True, help="walk through the tutorial's steps once up")
 @click.option("--exit", "exit_when_done", is_flag=True, help="stop everything after the tour")
 def up(
@@ -85,6 +87,7 @@ def up(
     cpx_port: int,
     emsp_port: int,
     result_delay: float,
+    admin_key: str,
     tour: bool,
     exit_when_done: bool,
 ) -> None:
@@ -101,7 +104,9 @@ def up(
         address, receipt = asyncio.run(deploy_registry(chain.rpc_url))
         asyncio.run(list_nodes(chain.rpc_url, address, ports))
         for number, index in NODE_ACCOUNTS.items():
-            node = NodeProcess(number, index, ports[number], chain.rpc_url, address, folder)
+            node = NodeProcess(
+                number, index, ports[number], chain.rpc_url, address, folder, admin_key
+            )
             click.echo(f"starting node {number} on {node.url} …")
             nodes.append(node.start())
         owner = dev_account(0).address
@@ -119,7 +124,8 @@ def up(
             click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
         click.echo("")
         urls = (nodes[0].url, nodes[1].url)
-        demo = Demo(chain.rpc_url, address, urls, (cpo_port, cpx_port, emsp_port), result_delay)
+        ports_of_parties = (cpo_port, cpx_port, emsp_port)
+        demo = Demo(chain.rpc_url, address, urls, ports_of_parties, result_delay, admin_key)
         asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
     finally:
         for node in reversed(nodes):
