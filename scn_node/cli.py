@@ -108,7 +108,7 @@ async def _serve(settings: Settings) -> int:
                 f"{settings.host}:{settings.port}; press Ctrl-C to stop"
             )
             log.info("node %s started", settings.node_url)
-            await _stop_signal()
+            await stop_signal()
             click.echo("scn-node: stopping")
         finally:
             await runner.cleanup()
@@ -117,7 +117,8 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
-async def _stop_signal() -> None:
+async def stop_signal() -> None:
+    """Wait for Ctrl-C or SIGTERM (used by scn-devnet too)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ from pathlib import Path
 import click
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from scn_node.cli import stop_signal
 from scn_node.devnet.backoffices import DemoCpo, DemoEmsp
 from scn_node.devnet.chain import (
     DEFAULT_PORT,
@@ -242,7 +242,7 @@ class Demo:
                 await NodeTour(one, self.admin_key, emsp, cpos).run()
             if stay_up:
                 click.echo("up; press Ctrl-C to stop")
-                await _stop_signal()
+                await stop_signal()
         finally:
             for party in parties:
                 await party.stop()
@@ -257,14 +257,6 @@ def _show_demo_logs() -> None:
     demo.addHandler(handler)
     demo.setLevel(logging.INFO)
     demo.propagate = False
-
-
-async def _stop_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
 
 
 def run_tour(rpc_url: str, registry: str) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scn_node.hub.network import CLIENT_INFO_PATH, SIGNATURE_HEADER
+from scn_node.hub.network import CLIENT_INFO_PATH, SIGNATURE_HEADER, check_node_signature
 from scn_node.hub.ports import (
     Caller,
     Directory,
@@ -35,7 +35,7 @@ from scn_node.hub.ports import (
     Wallet,
 )
 from scn_node.scpi.authorization import authorization
-from scn_node.scpi.errors import InvalidNodeSignature, ScpiError
+from scn_node.scpi.errors import ScpiError
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus, parse_client_info
 from scn_node.scpi.pagination import Page
@@ -109,7 +109,9 @@ class HubClientInfo:
         """A ClientInfo from a peer node (PUT /scn/client-info): kept, and told to the parties
         here. Its signer must operate the node the registry lists the party with."""
         info = parse_client_info(raw)
-        await self._check_signature(raw, signature, info.party)
+        await check_node_signature(
+            self.wallet, self.registry, raw, signature, info.party, recheck=True
+        )
         if await self.directory.save_network_client_info(info):
             self._in_order(info.party, functools.partial(self._announce, [info], None, False))
 
@@ -299,25 +301,6 @@ class HubClientInfo:
         except ScpiError as error:
             log.warning("ClientInfo not sent to other nodes: %s", error.message)
             return []
-
-    async def _check_signature(self, raw: bytes, signature: str | None, party: PartyId) -> None:
-        if not signature:
-            raise InvalidNodeSignature(f"Missing {SIGNATURE_HEADER} header")
-        try:
-            signer = self.wallet.recover(raw, signature)
-        except ValueError as error:
-            raise InvalidNodeSignature(f"Invalid {SIGNATURE_HEADER}: {error}") from None
-        listed = await self.registry.party(party)
-        if listed is None or listed.operator.lower() != signer.lower():
-            # The cached answer may predate the party's listing or its move: ask once more.
-            listed = await self.registry.party(party, fresh=True)
-        if listed is None or not listed.node_url:
-            raise InvalidNodeSignature(f"{party} is not listed in the SCN Registry with a node")
-        if listed.operator.lower() != signer.lower():
-            raise InvalidNodeSignature(
-                f"The ClientInfo of {party} is signed by {signer}, but {party} is listed with "
-                f"the node of {listed.operator}"
-            )
 
     def _in_order(self, party: PartyId, job: Job) -> None:
         """Run `job` in the background once the push before it about `party` has ended."""

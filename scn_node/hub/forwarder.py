@@ -16,7 +16,13 @@ from urllib.parse import unquote, urljoin
 
 from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import ModuleRules, Where, rules_for
-from scn_node.hub.network import MESSAGE_PATH, SIGNATURE_HEADER, NodeMessage, ReplayGuard
+from scn_node.hub.network import (
+    MESSAGE_PATH,
+    SIGNATURE_HEADER,
+    NodeMessage,
+    ReplayGuard,
+    check_node_signature,
+)
 from scn_node.hub.ports import (
     Caller,
     Directory,
@@ -34,7 +40,6 @@ from scn_node.scpi.authorization import authorization
 from scn_node.scpi.envelope import decode
 from scn_node.scpi.errors import (
     ConnectionProblem,
-    InvalidNodeSignature,
     InvalidParameters,
     ReceiverModuleMissing,
     ReceiverTimeout,
@@ -122,7 +127,9 @@ class Forwarder:
     async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
         """A message from a peer node for a party on this node (POST /scn/message)."""
         message = NodeMessage.decode(raw)
-        await self._check_signature(raw, signature, message.headers.sender)
+        await check_node_signature(
+            self.wallet, self.registry, raw, signature, message.headers.sender
+        )
         self.replays.check(message.id, message.timestamp)
         platform = await local_platform(self.directory, message.headers.receiver, self.node_url)
         if message.proxy is not None:
@@ -149,23 +156,6 @@ class Forwarder:
         url = await self._endpoint(platform, request)
         response = await self._send(platform, request, url)
         return await self._relay(response, request, url)
-
-    async def _check_signature(self, raw: bytes, signature: str | None, sender: PartyId) -> None:
-        """The signer must operate the node the registry lists the sender party with."""
-        if not signature:
-            raise InvalidNodeSignature(f"Missing {SIGNATURE_HEADER} header")
-        try:
-            signer = self.wallet.recover(raw, signature)
-        except ValueError as error:
-            raise InvalidNodeSignature(f"Invalid {SIGNATURE_HEADER}: {error}") from None
-        listed = await self.registry.party(sender)
-        if listed is None or not listed.node_url:
-            raise InvalidNodeSignature(f"Sender {sender} is not listed in the SCN Registry")
-        if listed.operator.lower() != signer.lower():
-            raise InvalidNodeSignature(
-                f"The message is signed by {signer}, but {sender} is listed with the node "
-                f"of {listed.operator}"
-            )
 
     async def _to_peer(self, route: RemoteParty, message: NodeMessage) -> PartyResponse:
         raw = message.encode()

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from scn_node.hub.ports import Registry, Wallet
 from scn_node.scpi.envelope import decode, timestamp
-from scn_node.scpi.errors import InvalidParameters, ReplayedMessage
+from scn_node.scpi.errors import InvalidNodeSignature, InvalidParameters, ReplayedMessage
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import InvalidPartyId, PartyId
 from scn_node.scpi.versions import InterfaceRole
@@ -144,3 +145,34 @@ def _party(data: Any) -> PartyId:
 
 def _party_json(party: PartyId) -> dict[str, str]:
     return {"country_code": party.country_code, "party_id": party.party_id}
+
+
+async def check_node_signature(
+    wallet: Wallet,
+    registry: Registry,
+    raw: bytes,
+    signature: str | None,
+    party: PartyId,
+    *,
+    recheck: bool = False,
+) -> None:
+    """`raw` must be signed by the operator of the node the registry lists `party` with.
+
+    `recheck` asks the chain again when the cached listing disagrees (it may predate a move);
+    the message path leaves it off, so forged messages cannot make the node call the chain.
+    """
+    if not signature:
+        raise InvalidNodeSignature(f"Missing {SIGNATURE_HEADER} header")
+    try:
+        signer = wallet.recover(raw, signature)
+    except ValueError as error:
+        raise InvalidNodeSignature(f"Invalid {SIGNATURE_HEADER}: {error}") from None
+    listed = await registry.party(party)
+    if recheck and (listed is None or listed.operator.lower() != signer.lower()):
+        listed = await registry.party(party, fresh=True)
+    if listed is None or not listed.node_url:
+        raise InvalidNodeSignature(f"{party} is not listed in the SCN Registry with a node")
+    if listed.operator.lower() != signer.lower():
+        raise InvalidNodeSignature(
+            f"Signed by {signer}, but {party} is listed with the node of {listed.operator}"
+        )
