@@ -1,6 +1,6 @@
 """CachedRegistry: the hub's Registry port over RegistryContract, with a time-limited cache.
 
-A routed request never waits for the chain: answers are kept for `ttl` seconds, dropped as soon
+A routed request never waits for the chain: answers are kept for `ttl` seconds, expired as soon
 as `watch` sees the contract emit an event (a listing created, changed or deleted), and served
 stale, with a warning, while the RPC endpoint is down. The handshake asks for fresh ones.
 """
@@ -48,11 +48,14 @@ class CachedRegistry:
         self.on_change: list[Callable[[], Awaitable[None]]] = []
         self._stale = False
 
-    def clear(self) -> None:
-        self._entries.clear()
+    def expire(self) -> None:
+        """Make every answer due for a re-read. They are kept, not dropped, as the only answers
+        there are if the chain goes away before the re-read."""
+        for key, (_, value) in list(self._entries.items()):
+            self._entries[key] = (float("-inf"), value)
 
     async def watch(self, interval: float) -> None:
-        """Poll the contract's events every `interval` seconds; on any, drop every answer and
+        """Poll the contract's events every `interval` seconds; on any, expire every answer and
         tell the `on_change` listeners. Runs until cancelled."""
         last: int | None = None
         while True:
@@ -65,7 +68,7 @@ class CachedRegistry:
                 )
                 if changed:
                     log.info("SCN Registry changed up to block %d", head)
-                    self.clear()
+                    self.expire()
                     for listener in self.on_change:
                         try:
                             await listener()

@@ -153,7 +153,7 @@ class ChangingContract(CountingContract):
         return sum(n for block, n in self.events.items() if first <= block <= last)
 
 
-async def test_registry_events_drop_the_cache_and_tell_the_listeners() -> None:
+async def test_registry_events_expire_the_cache_and_tell_the_listeners() -> None:
     contract = ChangingContract()
     registry = CachedRegistry(contract, ttl=3600)  # type: ignore[arg-type]
     changed = asyncio.Event()
@@ -170,6 +170,30 @@ async def test_registry_events_drop_the_cache_and_tell_the_listeners() -> None:
         await asyncio.wait_for(changed.wait(), timeout=5)
         calls = contract.calls
         await registry.party(PARTY)
-        assert contract.calls == calls + 1  # the cached answer was dropped
+        assert contract.calls == calls + 1  # the cached answer was expired
     finally:
         watcher.cancel()
+
+
+async def test_an_answer_expired_by_an_event_still_serves_when_the_chain_goes_away() -> None:
+    # Regression: the watch used to drop answers on an event; if the RPC stopped before the
+    # re-read, routing failed with 4000 instead of going on from the last answer.
+    contract = ChangingContract()
+    registry = CachedRegistry(contract, ttl=3600)  # type: ignore[arg-type]
+    changed = asyncio.Event()
+
+    async def listener() -> None:
+        changed.set()
+
+    registry.on_change.append(listener)
+    assert await registry.party(PARTY) is not None
+    watcher = asyncio.create_task(registry.watch(0.01))
+    try:
+        await asyncio.wait_for(contract.polled.wait(), timeout=5)
+        contract.head, contract.events = 12, {12: 1}
+        await asyncio.wait_for(changed.wait(), timeout=5)
+    finally:
+        watcher.cancel()
+    contract.down = True
+    listed = await registry.party(PARTY)
+    assert listed is not None and listed.node_url == "http://node"
