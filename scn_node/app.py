@@ -118,7 +118,7 @@ def create_app(
 
             async def planned_parties() -> list[ListedParty]:
                 return [
-                    ListedParty(p.party, p.roles, p.operator, p.node_url)
+                    ListedParty(p.party, p.roles, p.operator, p.node_url, p.address)
                     for p in await chain.list_parties_of(node.address)
                 ]
 
@@ -137,10 +137,18 @@ def create_app(
                 node=node,
                 directory=directory,
                 registry=cached,
-                forwarder=Forwarder(directory, cached, transport, node_url=node.url, wallet=wallet),
+                forwarder=Forwarder(
+                    directory,
+                    cached,
+                    transport,
+                    node_url=node.url,
+                    wallet=wallet,
+                    signatures=settings.signatures,
+                ),
                 handshake=Handshake(directory, cached, transport, node, events=client_info),
             )
             handshake = app[STATE].handshake
+            stack.push_async_callback(app[STATE].forwarder.close)
 
             async def release_moved() -> None:
                 await handshake.release_moved_parties()

@@ -13,6 +13,7 @@ import click
 
 from scn_node.settings import Settings, SettingsError
 
+SIGNATURE_HEADER_BYTES = 65536
 log = logging.getLogger("scn_node")
 
 
@@ -92,7 +93,12 @@ async def _serve(settings: Settings) -> int:
             for problem in problems:
                 click.echo(f"scn-node: {problem}", err=True)
             return 2
-        runner = web.AppRunner(create_app(settings, contract=contract), access_log=None)
+        runner = web.AppRunner(
+            create_app(settings, contract=contract),
+            access_log=None,
+            # A Notary signature of a large body outgrows aiohttp's default 8 KB header line.
+            handler_args={"max_field_size": SIGNATURE_HEADER_BYTES},
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, settings.host, settings.port)

@@ -40,6 +40,9 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///scn-node.db"
     rpc_url: str = LOCAL_RPC_URL
     registry_address: str = LOCAL_REGISTRY
+    # The Permissions contract (services and agreements); empty: no service copies.
+    permissions_address: str = "0xf25186B5081Ff5cE73482AD761DB0eB0d25abfBF"
+    signatures: bool = False  # require every party's requests and answers to be signed
     party_timeout: float = 30.0  # seconds a receiver may take to answer a forwarded request
     connect_timeout: float = 5.0
     registry_timeout: float = 10.0
@@ -126,7 +129,7 @@ def _without_credentials(url: str) -> str:
 
 def _convert(name: str, kind: object, raw: object) -> object:
     text = str(raw).strip()
-    if kind == "bool | None":
+    if kind in ("bool | None", "bool"):
         if isinstance(raw, bool):
             return raw
         if text.lower() in ("1", "true", "yes", "on"):
@@ -158,6 +161,8 @@ def _convert(name: str, kind: object, raw: object) -> object:
         if not _HEX_KEY.fullmatch(text):
             raise ValueError("must be 32 bytes of hex (64 hex digits, 0x optional)")
         return text if text.startswith("0x") else "0x" + text
+    if name == "permissions_address" and text and not _ADDRESS.fullmatch(text):
+        raise ValueError(f"{text!r} is not an address (0x and 40 hex digits)")
     if name == "registry_address" and not _ADDRESS.fullmatch(text):
         raise ValueError(f"{text!r} is not an address (0x and 40 hex digits)")
     if name == "database_url":

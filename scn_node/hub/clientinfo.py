@@ -1,8 +1,9 @@
 """HubClientInfo (OCPI 2.2 mod_hub_client_info): who is on the network, told as it changes.
 
 * A party that connects, leaves or changes status is PUT to the hubclientinfo receiver of every
-  other connected party here, and to every other node (`PUT /scn/client-info`, signed with the
-  node's wallet), which tells its own parties.
+  other connected party here whose rules (`scnrules`) let it reach them, and to every other
+  node (`PUT /scn/client-info`, signed with the node's wallet), which tells its own parties.
+  The list a party asks for holds only the parties its rules let reach it.
 * The still-alive check calls the versions endpoint of every party not heard from for a while:
   no answer makes it OFFLINE, an answer makes it CONNECTED again.
 * The planned-party search finds the parties the registry lists with this node that never
@@ -34,6 +35,7 @@ from scn_node.hub.ports import (
     Registry,
     Wallet,
 )
+from scn_node.hub.rules import PartyRules
 from scn_node.scpi.authorization import authorization
 from scn_node.scpi.errors import ScpiError
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders
@@ -115,9 +117,10 @@ class HubClientInfo:
         if await self.directory.save_network_client_info(info):
             self._in_order(info.party, functools.partial(self._announce, [info], None, False))
 
-    async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
+    async def client_infos(self, page: Page, *, rules: PartyRules) -> tuple[list[ClientInfo], int]:
+        """The list a party with `rules` asks for: only the parties its rules let reach it."""
         await self._renew()
-        return await self.directory.client_infos(page)
+        return await self.directory.client_infos(page, rules)
 
     # ------------------------------------------------------------------ the two searches
 
@@ -241,8 +244,8 @@ class HubClientInfo:
             await self._announce(infos, None, network=True)
 
     async def _announce(self, infos: list[ClientInfo], skip: int | None, network: bool) -> None:
-        """PUT `infos` to every connected party here but the platform `skip`, and to the
-        other nodes if `network`."""
+        """PUT `infos` to every connected party here but the platform `skip` and those whose
+        rules do not let the party reach them, and to the other nodes if `network`."""
         sends: list[Coroutine[Any, Any, None]] = []
         for platform in await self.directory.connected_platforms():
             if platform.id == skip:
@@ -251,7 +254,11 @@ class HubClientInfo:
                 platform.id, ModuleId.HUB_CLIENT_INFO, InterfaceRole.RECEIVER
             )
             if url is not None:
-                sends += [self._to_party(platform, url, info) for info in infos]
+                sends += [
+                    self._to_party(platform, url, info)
+                    for info in infos
+                    if platform.rules.sees(info.party)
+                ]
         if network:
             sends += [self._to_node(url, info) for url in await self._node_urls() for info in infos]
         await asyncio.gather(*sends)

@@ -9,9 +9,12 @@ ever calls its own node, and a node only ever calls its own parties' URLs.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import unquote, urljoin
 
 from scn_node.hub.message import ScpiReply, ScpiRequest
@@ -36,6 +39,16 @@ from scn_node.hub.ports import (
 )
 from scn_node.hub.rewrites import RESPONSE_URL, replace_member, replace_query_parameter
 from scn_node.hub.router import LocalParty, RemoteParty, find, local_platform
+from scn_node.hub.rules import PartyRules
+from scn_node.hub.signing import (
+    LINK_PATH,
+    LOCATION_PATH,
+    TO_COUNTRY_CODE_PATH,
+    TO_PARTY_ID_PATH,
+    Signatures,
+    body_path,
+    params_path,
+)
 from scn_node.scpi.authorization import authorization
 from scn_node.scpi.envelope import decode
 from scn_node.scpi.errors import (
@@ -44,14 +57,24 @@ from scn_node.scpi.errors import (
     ReceiverModuleMissing,
     ReceiverTimeout,
     ResourceNotFound,
+    ScpiError,
     SenderNotAllowed,
 )
-from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders, routing_pair
+from scn_node.scpi.headers import (
+    CORRELATION_ID,
+    OCN_PARTY_SIGNATURE,
+    PARTY_SIGNATURE,
+    REQUEST_ID,
+    RoutingHeaders,
+    routing_pair,
+)
+from scn_node.scpi.notary import Notary
 from scn_node.scpi.pagination import link_header, next_link
 from scn_node.scpi.party import InvalidPartyId, PartyId
 from scn_node.scpi.versions import InterfaceRole, proxy_path
 
 Route = LocalParty | RemoteParty
+log = logging.getLogger(__name__)
 
 # Reply headers a receiver sets that matter to the sender; Link and Location are rewritten.
 _RELAYED = {"content-type": "Content-Type", "x-total-count": "X-Total-Count", "x-limit": "X-Limit"}
@@ -66,6 +89,8 @@ class Forwarder:
         *,
         node_url: str,
         wallet: Wallet,
+        signatures: bool = False,
+        services: bool = True,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -76,6 +101,9 @@ class Forwarder:
         self.wallet = wallet
         self.node_address = wallet.address
         self.replays = ReplayGuard()
+        self.signing = Signatures(wallet, registry, required=signatures)
+        self.services = services
+        self._copies: set[asyncio.Task[None]] = set()
         self.new_request_id = new_request_id
         self.new_proxy_uid = new_proxy_uid
 
@@ -86,7 +114,12 @@ class Forwarder:
         route = await find(
             self.directory, self.registry, request.headers.receiver, self.node_address
         )
-        request = await self._hide_response_url(request, rules)
+        receiver_rules = route.platform.rules if isinstance(route, LocalParty) else None
+        notary = await self._admit(request, receiver_rules)
+        request = await self._hide_response_url(request, rules, notary)
+        if self.services and not request.custom:
+            self._copy_to_services(request)
+        wants_signed = caller.platform.rules.signatures
         if isinstance(route, RemoteParty):
             message = NodeMessage(
                 request.method,
@@ -98,10 +131,11 @@ class Forwarder:
                 body=request.body,
                 custom=request.custom,
             )
-            return await self._relay(await self._to_peer(route, message), request, route.node_url)
+            response = await self._to_peer(route, message)
+            return await self._relay(response, request, route.node_url, wants_signed)
         url = await self._endpoint(route.platform, request)
         response = await self._send(route.platform, request, url)
-        return await self._relay(response, request, url)
+        return await self._relay(response, request, url, wants_signed)
 
     async def forward_proxied(
         self, uid: str, method: str, headers: RoutingHeaders, body: bytes, caller: Caller
@@ -115,14 +149,18 @@ class Forwarder:
         request = ScpiRequest(method, proxy.module, proxy.interface, headers, body=body)
         self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
         route = await find(self.directory, self.registry, proxy.target, self.node_address)
+        wants_signed = caller.platform.rules.signatures
         if isinstance(route, RemoteParty):
+            await self.signing.check_request(request)
             message = NodeMessage(
                 method, proxy.module, proxy.interface, headers, body=body,
                 proxy=_peer_proxy_uid(proxy, route),
             )  # fmt: skip
-            return await self._relay(await self._to_peer(route, message), request, proxy.url)
+            response = await self._to_peer(route, message)
+            return await self._relay(response, request, proxy.url, wants_signed)
+        await self.signing.check_request(request, receiver_requires=route.platform.rules.signatures)
         response = await self._send(route.platform, request, proxy.url)
-        return await self._relay(response, request, proxy.url)
+        return await self._relay(response, request, proxy.url, wants_signed)
 
     async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
         """A message from a peer node for a party on this node (POST /scn/message)."""
@@ -138,6 +176,7 @@ class Forwarder:
                 message.method, proxy.module, proxy.interface, message.headers, body=message.body
             )
             self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
+            await self.signing.check_request(request, receiver_requires=platform.rules.signatures)
             response = await self._send(platform, request, proxy.url)
             return await self._relay(response, request, proxy.url)
         request = ScpiRequest(
@@ -152,7 +191,8 @@ class Forwarder:
         )
         rules = rules_for(request.module, request.interface, custom=request.custom)
         self._check_request(request, rules)
-        request = await self._hide_response_url(request, rules)
+        notary = await self._admit(request, platform.rules)
+        request = await self._hide_response_url(request, rules, notary)
         url = await self._endpoint(platform, request)
         response = await self._send(platform, request, url)
         return await self._relay(response, request, url)
@@ -212,7 +252,18 @@ class Forwarder:
         if rules.json_body and request.body.strip():
             decode(request.body)
 
-    async def _hide_response_url(self, request: ScpiRequest, rules: ModuleRules) -> ScpiRequest:
+    async def _admit(self, request: ScpiRequest, receiver: PartyRules | None) -> Notary | None:
+        """The receiver's rules (when it is on this node) and the signature policy."""
+        if receiver is not None:
+            headers = request.headers
+            receiver.check(headers.sender, request.module, headers.receiver)
+        return await self.signing.check_request(
+            request, receiver_requires=receiver is not None and receiver.signatures
+        )
+
+    async def _hide_response_url(
+        self, request: ScpiRequest, rules: ModuleRules, notary: Notary | None
+    ) -> ScpiRequest:
         """Give the receiver a node URL for the asynchronous result, remembering the real one.
 
         The mapping is saved before the request goes out: receivers may post the result
@@ -226,8 +277,10 @@ class Forwarder:
         body, query = request.body, request.query
         if where is Where.BODY:
             body, original = replace_member(body, RESPONSE_URL, proxy_url)
+            path = body_path(RESPONSE_URL)
         else:
             query, original = replace_query_parameter(query, RESPONSE_URL, proxy_url)
+            path = params_path(RESPONSE_URL)
         if not original.startswith(("http://", "https://")):
             raise InvalidParameters(f"{RESPONSE_URL} must be an http(s) URL")
         await self.directory.save_proxy(
@@ -240,16 +293,10 @@ class Forwarder:
                 interface=InterfaceRole.SENDER,
             )
         )
-        return ScpiRequest(
-            request.method,
-            request.module,
-            request.interface,
-            request.headers,
-            tail=request.tail,
-            query=query,
-            body=body,
-            custom=request.custom,
-        )
+        hidden = replace(request, query=query, body=body)
+        if notary is None:
+            return hidden
+        return self.signing.resign_request(hidden, notary, {path: original})
 
     async def _send(self, platform: Platform, request: ScpiRequest, url: str) -> PartyResponse:
         headers = request.headers
@@ -259,6 +306,8 @@ class Forwarder:
             CORRELATION_ID: headers.correlation_id,
             **routing_pair(headers.sender, headers.receiver),
         }
+        if headers.signature is not None:
+            outbound[PARTY_SIGNATURE] = outbound[OCN_PARTY_SIGNATURE] = headers.signature
         if request.body:
             outbound["Content-Type"] = "application/json"
         if request.query:
@@ -280,22 +329,116 @@ class Forwarder:
             )
         return response
 
-    async def _relay(self, response: PartyResponse, request: ScpiRequest, url: str) -> ScpiReply:
+    async def _relay(
+        self,
+        response: PartyResponse,
+        request: ScpiRequest,
+        url: str,
+        wants_signed: bool = False,
+    ) -> ScpiReply:
+        """The receiver's answer, with node URLs for its Link and Location, re-signed if it
+        was signed. `wants_signed`: the sender asks for signed answers (its rules)."""
         headers = request.headers
+        notary = None
+        if response.status < 300:
+            notary = await self.signing.check_response(
+                response.body,
+                response.headers,
+                headers.receiver,
+                sender_requires=wants_signed,
+            )
         reply = {
             name: response.headers[key] for key, name in _RELAYED.items() if key in response.headers
         }
+        rewritten: dict[str, object] = {}
         next_page = next_link(response.headers.get("link"))
         if next_page is not None:
             target = urljoin(url, next_page)
             reply["Link"] = link_header(await self._proxy_for(request, target))
+            rewritten[LINK_PATH] = response.headers["link"]
         location = response.headers.get("location")
         if location:
             reply["Location"] = await self._proxy_for(request, urljoin(url, location))
+            rewritten[LOCATION_PATH] = location
+        body = response.body
+        if notary is not None and rewritten:
+            signed_headers = {k.lower(): v for k, v in reply.items()}
+            body = self.signing.resign_response(body, signed_headers, notary, rewritten)
         reply[REQUEST_ID] = headers.request_id
         reply[CORRELATION_ID] = headers.correlation_id
         reply.update(routing_pair(headers.receiver, headers.sender))
-        return ScpiReply(response.status, response.body, reply)
+        return ScpiReply(response.status, body, reply)
+
+    # ---------------------------------------------------------------- service copies
+
+    def _copy_to_services(self, request: ScpiRequest) -> None:
+        """Send a copy to each service the sender agreed to, after (never before or in the
+        way of) the original."""
+        task = asyncio.get_running_loop().create_task(self._copies_of(request))
+        self._copies.add(task)
+        task.add_done_callback(self._copies.discard)
+
+    async def _copies_of(self, request: ScpiRequest) -> None:
+        headers = request.headers
+        try:
+            services = await self.registry.services_of(headers.sender)
+            for service in services:
+                if service.party in (headers.sender, headers.receiver):
+                    continue
+                if not service.wants(request.module, request.interface):
+                    continue
+                # Read now, not from a cache: a revoked agreement stops copies at once.
+                if not await self.registry.agrees(headers.sender, service.provider):
+                    log.info(
+                        "no copy of %s to service %s: %s has no standing agreement with it",
+                        headers.request_id, service.party, headers.sender,
+                    )  # fmt: skip
+                    continue
+                await self._copy(request, service.party)
+        except ScpiError as error:
+            log.warning("copy of %s to a service not sent: %s", headers.request_id, error)
+        except Exception:  # a copy must never take the node down with it
+            log.exception("copy of %s to a service failed", headers.request_id)
+
+    async def _copy(self, request: ScpiRequest, service: PartyId) -> None:
+        headers = request.headers
+        copy = replace(
+            request,
+            headers=replace(headers, receiver=service, request_id=self.new_request_id()),
+        )
+        if headers.signature is not None:
+            notary = Notary.decode(headers.signature)
+            copy = self.signing.resign_request(
+                copy,
+                notary,
+                {
+                    TO_COUNTRY_CODE_PATH: headers.receiver.country_code,
+                    TO_PARTY_ID_PATH: headers.receiver.party_id,
+                },
+            )
+        try:
+            route = await find(self.directory, self.registry, service, self.node_address)
+            if isinstance(route, RemoteParty):
+                message = NodeMessage(
+                    copy.method, copy.module, copy.interface, copy.headers,
+                    path=copy.tail, query=copy.query, body=copy.body,
+                )  # fmt: skip
+                response = await self._to_peer(route, message)
+            else:
+                url = await self._endpoint(route.platform, copy)
+                response = await self._send(route.platform, copy, url)
+        except ScpiError as error:
+            log.warning("copy of %s to service %s failed: %s", headers.request_id, service, error)
+            return
+        log.info("copied %s to service %s (HTTP %d)", headers.request_id, service, response.status)
+
+    async def close(self) -> None:
+        """Let the copies in flight finish (briefly), then cancel the rest."""
+        if self._copies:
+            _, pending = await asyncio.wait(set(self._copies), timeout=2.0)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _proxy_for(self, request: ScpiRequest, target_url: str) -> str:
         """A node URL for `target_url`, usable only by this sender towards this receiver."""

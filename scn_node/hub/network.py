@@ -61,6 +61,7 @@ class NodeMessage:
             "correlation_id": self.headers.correlation_id,
             "sender": _party_json(self.headers.sender),
             "receiver": _party_json(self.headers.receiver),
+            "signature": self.headers.signature,
             "body": None,
             "body_base64": None,
         }
@@ -89,6 +90,7 @@ class NodeMessage:
                     _text(data, "correlation_id"),
                     _party(data["sender"]),
                     _party(data["receiver"]),
+                    _optional_text(data, "signature"),
                 ),
                 path=str(data.get("path") or ""),
                 query=str(data.get("query") or ""),
@@ -137,6 +139,15 @@ def _text(data: dict[str, Any], key: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(key)
     return value
+
+
+def _optional_text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(key)
+    return value or None
 
 
 def _party(data: Any) -> PartyId:

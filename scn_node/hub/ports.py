@@ -12,10 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from scn_node.hub.rules import PartyRules
 from scn_node.scpi.authorization import TokenForm
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.services import ServicePermission
 from scn_node.scpi.versions import Endpoint, InterfaceRole
 
 
@@ -54,6 +56,7 @@ class Platform:
     token_form: TokenForm
     versions_url: str | None
     last_updated: datetime
+    rules: PartyRules = field(default_factory=PartyRules)  # the platform's own `scnrules`
 
     def has_party(self, party: PartyId) -> bool:
         return any(r.party == party for r in self.roles)
@@ -137,6 +140,10 @@ class Directory(Protocol):
         self, platform_id: int, module: str, interface: InterfaceRole
     ) -> str | None: ...
 
+    async def set_rules(self, platform_id: int, token: str, rules: PartyRules) -> Platform | None:
+        """Replace a platform's rules if `token` is still its TOKEN_C; else None."""
+        ...
+
     async def save_proxy(self, proxy: Proxy) -> None: ...
 
     async def proxy(self, uid: str) -> Proxy | None: ...
@@ -150,9 +157,9 @@ class Directory(Protocol):
         """Keep a PLANNED ClientInfo unless one for its party and role is kept; True if new."""
         ...
 
-    async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
-        """Every role on this node and every one kept from the network, one per party and
-        role, oldest change first, and how many there are in all."""
+    async def client_infos(self, page: Page, rules: PartyRules) -> tuple[list[ClientInfo], int]:
+        """Every role on this node and every one kept from the network that `rules` let see,
+        one per party and role, oldest change first, and how many there are in all."""
         ...
 
 
@@ -164,12 +171,33 @@ class ListedParty:
     roles: tuple[Role, ...]
     operator: str
     node_url: str
+    address: str = ""  # the party's own account, which may sign its messages
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service a user party agreed to: it gets copies of the user's matching requests."""
+
+    provider: str  # the service party's account
+    party: PartyId
+    permissions: tuple[ServicePermission, ...]
+
+    def wants(self, module: str, interface: InterfaceRole) -> bool:
+        return any(p.matches(module, interface) for p in self.permissions)
 
 
 class Registry(Protocol):
     async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None: ...
 
     async def node_url(self, operator: str, *, fresh: bool = False) -> str | None: ...
+
+    async def services_of(self, user: PartyId) -> tuple[Service, ...]:
+        """The services `user` has agreed to (cached; revocations expire the cache)."""
+        ...
+
+    async def agrees(self, user: PartyId, provider: str) -> bool:
+        """Whether `user`'s agreement with `provider` stands, read from the chain now."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

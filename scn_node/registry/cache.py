@@ -11,17 +11,34 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
-from scn_node.hub.ports import ListedParty
+from scn_node.hub.ports import ListedParty, Service
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import RegistryError
 from scn_node.scpi.errors import HubError
 from scn_node.scpi.party import PartyId
+from scn_node.scpi.services import ServicePermission
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class ServiceReading(Protocol):
+    provider: str
+    party: PartyId
+    permissions: Sequence[ServicePermission]
+
+
+class PermissionsReader(Protocol):
+    """What the cache reads from the Permissions contract (PermissionsContract)."""
+
+    async def services_of(self, user: PartyId) -> Sequence[ServiceReading]: ...
+
+    async def has_agreement(self, user: PartyId, provider: str) -> bool: ...
+
+    async def changes_between(self, first: int, last: int) -> int: ...
 
 
 class CachedRegistry:
@@ -33,12 +50,14 @@ class CachedRegistry:
         self,
         contract: RegistryContract,
         *,
+        permissions: PermissionsReader | None = None,
         ttl: float = 60.0,
         miss_ttl: float = 10.0,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.contract = contract
+        self.permissions = permissions
         self.ttl = ttl
         self.miss_ttl = min(miss_ttl, ttl)
         self.max_entries = max_entries
@@ -62,9 +81,7 @@ class CachedRegistry:
             try:
                 head = await self.contract.block_number()
                 changed = (
-                    last is not None
-                    and head > last
-                    and await self.contract.changes_between(last + 1, head) > 0
+                    last is not None and head > last and await self._changes(last + 1, head) > 0
                 )
                 if changed:
                     log.info("SCN Registry changed up to block %d", head)
@@ -79,6 +96,12 @@ class CachedRegistry:
             except RegistryError as error:
                 self._degraded(error)
             await asyncio.sleep(interval)
+
+    async def _changes(self, first: int, last: int) -> int:
+        changes = await self.contract.changes_between(first, last)
+        if self.permissions is not None:
+            changes += await self.permissions.changes_between(first, last)
+        return changes
 
     def _degraded(self, error: RegistryError) -> None:
         if not self._stale:
@@ -95,7 +118,9 @@ class CachedRegistry:
             listing = await self.contract.get_party(party)
             if listing is None:
                 return None
-            return ListedParty(listing.party, listing.roles, listing.operator, listing.node_url)
+            return ListedParty(
+                listing.party, listing.roles, listing.operator, listing.node_url, listing.address
+            )
 
         return await self._cached(("party", party), read, fresh)
 
@@ -105,6 +130,29 @@ class CachedRegistry:
             return listing.url if listing else None
 
         return await self._cached(("node", operator.lower()), read, fresh)
+
+    async def services_of(self, user: PartyId) -> tuple[Service, ...]:
+        permissions = self.permissions
+        if permissions is None:
+            return ()
+
+        async def read() -> tuple[Service, ...]:
+            return tuple(
+                Service(s.provider, s.party, tuple(s.permissions))
+                for s in await permissions.services_of(user)
+            )
+
+        return await self._cached(("services", user), read, False)
+
+    async def agrees(self, user: PartyId, provider: str) -> bool:
+        if self.permissions is None:
+            return False
+        try:
+            return await self.permissions.has_agreement(user, provider)
+        except RegistryError as error:
+            # Unsure is no: a copy goes out only under an agreement the chain confirms.
+            log.warning("agreement of %s with %s not confirmed: %s", user, provider, error)
+            return False
 
     async def _cached(self, key: object, read: Callable[[], Awaitable[T]], fresh: bool) -> T:
         entry = self._entries.get(key)

@@ -11,9 +11,13 @@ decides an error's HTTP status.
   + InvalidHeader                   400  2900  a routing or message-id header missing or malformed
   + BodyTooLarge                    413  2901  the body is over the configured limit
   + SenderNotAllowed                403  2902  SCPI-from-* (or an owner in the URL) is not the caller
+  + SenderBlocked                   200  2000  the receiver's SCN rules do not accept this sender
+  + MissingSignature                200  2903  SCN-Signature required (node or receiver rule), absent
+  + InvalidSignature                200  2904  SCN-Signature malformed, altered or by the wrong signer
   + ResourceNotFound                404  2000  no such endpoint or proxied resource
   + MethodNotAllowed                405  2000  the endpoint exists but not for this method
   + InternalError                   500  3000  a fault in the node itself (logged, never shown)
+  + InvalidResponseSignature        200  3000  the receiver's scn_signature does not verify
   + UnableToUseClientApi            200  3001  the party's versions endpoints failed us
   + UnsupportedVersion              200  3002  the party offers no SCPI 2.2
   + NoMatchingEndpoints             200  3003  the party's version details are unusable
@@ -140,3 +144,23 @@ class InvalidNodeSignature(ScpiError):
 class ReplayedMessage(ScpiError):
     http_status = 409
     status = ScpiStatus.REPLAYED_MESSAGE
+
+
+class SenderBlocked(ScpiError):
+    http_status = 200
+    status = ScpiStatus.CLIENT_ERROR
+
+
+class MissingSignature(ScpiError):
+    http_status = 200
+    status = ScpiStatus.MISSING_SIGNATURE
+
+
+class InvalidSignature(ScpiError):
+    http_status = 200
+    status = ScpiStatus.INVALID_SIGNATURE
+
+
+class InvalidResponseSignature(ScpiError):
+    http_status = 200
+    status = ScpiStatus.SERVER_ERROR

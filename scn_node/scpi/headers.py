@@ -14,6 +14,8 @@ from scn_node.scpi.errors import InvalidHeader
 from scn_node.scpi.party import InvalidPartyId, PartyId
 
 REQUEST_ID = "X-Request-ID"
+PARTY_SIGNATURE = "SCN-Signature"  # a party's Notary signature of the request
+OCN_PARTY_SIGNATURE = "OCN-Signature"
 CORRELATION_ID = "X-Correlation-ID"
 FAMILIES = ("SCPI", "OCPI")
 FROM_COUNTRY_CODE = "from-country-code"
@@ -71,6 +73,7 @@ class RoutingHeaders:
     correlation_id: str
     sender: PartyId
     receiver: PartyId
+    signature: str | None = None  # the sender's SCN-Signature, when it signed
 
     @classmethod
     def parse(cls, headers: Mapping[str, str]) -> RoutingHeaders:
@@ -82,7 +85,8 @@ class RoutingHeaders:
         receiver = read_party(headers, TO_COUNTRY_CODE, TO_PARTY_ID)
         if receiver is None:
             raise InvalidHeader("Missing header SCPI-to-country-code and SCPI-to-party-id")
-        return cls(request_id, correlation_id, sender, receiver)
+        signature = headers.get(PARTY_SIGNATURE) or headers.get(OCN_PARTY_SIGNATURE)
+        return cls(request_id, correlation_id, sender, receiver, signature or None)
 
 
 def routing_pair(sender: PartyId, receiver: PartyId) -> dict[str, str]:

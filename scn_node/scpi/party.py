@@ -27,6 +27,7 @@ class ModuleId(StrEnum):
     CREDENTIALS = "credentials"
     HUB_CLIENT_INFO = "hubclientinfo"
     LOCATIONS = "locations"
+    SCN_RULES = "scnrules"  # the node's own configuration module: a party's rules
     SESSIONS = "sessions"
     TARIFFS = "tariffs"
     TOKENS = "tokens"

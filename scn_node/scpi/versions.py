@@ -134,6 +134,12 @@ def node_endpoints(base_url: str, prefix: str) -> list[Endpoint]:
             role=InterfaceRole.SENDER,
             url=base_url + configuration_path(prefix, ModuleId.HUB_CLIENT_INFO),
         ),
+        # A party's own rules; RECEIVER as OCN advertised its ocnrules: the node receives them.
+        Endpoint(
+            identifier=ModuleId.SCN_RULES,
+            role=InterfaceRole.RECEIVER,
+            url=base_url + configuration_path(prefix, ModuleId.SCN_RULES),
+        ),
     ]
     for module in FUNCTIONAL_MODULES:
         for interface in InterfaceRole:

@@ -28,6 +28,7 @@ class Database:
     async def create_tables(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(_add_roles_active)
+            await connection.run_sync(_add_platforms_rules)
             await connection.run_sync(SQLModel.metadata.create_all)
 
     async def close(self) -> None:
@@ -50,6 +51,16 @@ def _add_roles_active(connection: Connection) -> None:
         )
     )
     ACTIVE_PARTY_ROLE.create(connection, checkfirst=True)
+
+
+def _add_platforms_rules(connection: Connection) -> None:
+    """Upgrade a database made before platforms had `rules`: no platform has any yet."""
+    inspector = inspect(connection)
+    if not inspector.has_table(tables.PlatformRow.__tablename__):
+        return
+    if any(c["name"] == "rules" for c in inspector.get_columns(tables.PlatformRow.__tablename__)):
+        return
+    connection.execute(text("ALTER TABLE platforms ADD COLUMN rules TEXT"))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -13,7 +13,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    union_all,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
@@ -27,6 +40,7 @@ from scn_node.hub.ports import (
     Registration,
     TokenKind,
 )
+from scn_node.hub.rules import NO_RULES, ListKind, PartyRules, RuleEntry
 from scn_node.scpi.authorization import TokenForm
 from scn_node.scpi.errors import HubError, InvalidParameters
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
@@ -326,6 +340,25 @@ class SqlDirectory:
             roles = await _roles(session, platform_id)
         return _platform(row, roles)
 
+    async def set_rules(self, platform_id: int, token: str, rules: PartyRules) -> Platform | None:
+        """Only the platform's current TOKEN_C may change its rules: one that was replaced (PUT
+        credentials) or dropped (DELETE credentials) meanwhile changes nothing."""
+        async with self._writing() as session:
+            changed = await session.exec(
+                update(PlatformRow)
+                .where(
+                    col(PlatformRow.id) == platform_id,
+                    col(PlatformRow.token_c_digest) == digest(token),
+                )
+                .values(rules=_rules_record(rules))
+            )
+            if changed.rowcount != 1:
+                return None
+            row = await session.get(PlatformRow, platform_id)
+            assert row is not None
+            roles = await _roles(session, platform_id)
+        return _platform(row, roles)
+
     async def set_status(
         self, platform_id: int, status: ConnectionStatus, *, was: ConnectionStatus
     ) -> Platform | None:
@@ -516,9 +549,14 @@ class SqlDirectory:
             result = await session.exec(statement)
         return bool(result.rowcount == 1)
 
-    async def client_infos(self, page: Page) -> tuple[list[ClientInfo], int]:
+    async def client_infos(
+        self, page: Page, rules: PartyRules = NO_RULES
+    ) -> tuple[list[ClientInfo], int]:
         """A party known here and from the network (it moved, or was PLANNED) is listed once:
-        as this node has it while it is live here, else as whichever changed last."""
+        as this node has it while it is live here, else as whichever changed last.
+
+        Only the parties `rules` see are listed; they are filtered here, in the query, so the
+        count and the pages are those of what the asking party may see."""
         network = NetworkClientInfoRow
         same = and_(
             col(network.country_code) == RoleRow.country_code,
@@ -562,7 +600,7 @@ class SqlDirectory:
             .exists()
         )
         listed = union_all(local, remote).subquery()
-        conditions = []
+        conditions = _seen_by(rules, listed.c.country_code, listed.c.party_id)
         if page.date_from is not None:
             conditions.append(listed.c.last_updated >= page.date_from)
         if page.date_to is not None:
@@ -593,6 +631,56 @@ class SqlDirectory:
 
 
 _NETWORK_KEY = ["country_code", "party_id", "role"]
+
+
+def _seen_by(
+    rules: PartyRules, country_code: ColumnElement[str], party_id: ColumnElement[str]
+) -> list[ColumnElement[bool]]:
+    """`rules.sees` as SQL conditions on a party's two columns."""
+
+    def party_in(parties: frozenset[PartyId]) -> ColumnElement[bool]:
+        if not parties:
+            return false()
+        return or_(
+            *(
+                and_(country_code == p.country_code, party_id == p.party_id)
+                for p in sorted(parties, key=str)
+            )
+        )
+
+    only, hidden = rules.visibility()
+    conditions: list[ColumnElement[bool]] = []
+    if only is not None:
+        conditions.append(party_in(only))
+    if hidden:
+        conditions.append(not_(party_in(hidden)))
+    return conditions
+
+
+def _rules_record(rules: PartyRules) -> str | None:
+    if rules == NO_RULES:
+        return None
+    return json.dumps(
+        {
+            "signatures": rules.signatures,
+            "active": rules.active.value if rules.active else None,
+            "entries": [e.to_json() for e in rules.entries],
+        }
+    )
+
+
+def _party_rules(record: str | None) -> PartyRules:
+    if record is None:
+        return NO_RULES
+    data = json.loads(record)
+    return PartyRules(
+        signatures=bool(data["signatures"]),
+        active=ListKind(data["active"]) if data["active"] else None,
+        entries=tuple(
+            RuleEntry(PartyId(e["country_code"], e["party_id"]), frozenset(e["modules"]))
+            for e in data["entries"]
+        ),
+    )
 
 
 def _network_row(info: ClientInfo) -> dict[str, object]:
@@ -671,4 +759,5 @@ def _platform(row: PlatformRow, roles: Sequence[RoleRow]) -> Platform:
         token_form=TokenForm(row.token_form),
         versions_url=row.versions_url,
         last_updated=_utc(row.last_updated),
+        rules=_party_rules(row.rules),
     )

@@ -20,6 +20,8 @@ class PlatformRow(SQLModel, table=True):
     token_form: str
     versions_url: str | None = Field(default=None, sa_column=Column(Text))
     allowed_roles: str | None = Field(default=None, sa_column=Column(Text))  # JSON list
+    # The party's own `scnrules` (JSON), read with the platform: routing needs no extra query.
+    rules: str | None = Field(default=None, sa_column=Column(Text))  # None: no rules
     last_updated: datetime
     created_at: datetime
 

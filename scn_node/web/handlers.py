@@ -179,9 +179,9 @@ async def credentials(request: web.Request) -> web.Response:
 
 async def hub_client_info(request: web.Request) -> web.Response:
     state = _state(request)
-    await _caller(request, TokenKind.C)
+    caller = await _caller(request, TokenKind.C)
     page = Page.parse(request.query, max_limit=HUB_CLIENT_INFO_PAGE)
-    infos, total = await _client_info(request).client_infos(page)
+    infos, total = await _client_info(request).client_infos(page, rules=caller.platform.rules)
     response = json_response(envelope([info.to_json() for info in infos]))
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Limit"] = str(HUB_CLIENT_INFO_PAGE)

@@ -13,13 +13,27 @@ from scn_node.scpi.versions import (
     details_path,
     versions_path,
 )
-from scn_node.web import handlers
+from scn_node.web import handlers, rules
 
 DIALECTS = ("scpi", "ocpi")
 NODE_PREFIXES = ("scn", "ocn")  # the node's own endpoints, with OCN's spelling too
 _MODULES = "|".join(FUNCTIONAL_MODULES)
 _TAIL = "{tail:(?:/.*)?}"
 _ANY = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Where OCN's tools find a party's rules (OCN's ocnrules), beside /{dialect}/2.2/scnrules.
+OCN_RULES_PATHS = ("/ocpi/receiver/2.2/ocnrules", "/ocpi/2.2/receiver/ocnrules")
+_LIST = "{list:whitelist|blacklist}"
+
+
+def _rules(base: str) -> list[web.RouteDef]:
+    return [
+        web.get(base, rules.show),
+        web.post(f"{base}/{_LIST}", rules.add),
+        web.put(f"{base}/{_LIST}", rules.replace),
+        web.delete(f"{base}/{_LIST}/{{country_code}}/{{party_id}}", rules.remove),
+        web.put(f"{base}/signatures", rules.signatures),
+        web.put(f"{base}/block-all", rules.block_all),
+    ]
 
 
 def routes() -> list[web.RouteDef]:
@@ -48,6 +62,7 @@ def routes() -> list[web.RouteDef]:
                 for m in ("GET", "POST", "PUT", "DELETE")
             ),
             web.get(configuration_path(p, ModuleId.HUB_CLIENT_INFO), handlers.hub_client_info),
+            *_rules(configuration_path(p, ModuleId.SCN_RULES)),
             *(web.route(m, f"/{p}/{VERSION}/proxy/{{uid}}", handlers.proxy) for m in _ANY),
             *(
                 web.route(
@@ -66,4 +81,6 @@ def routes() -> list[web.RouteDef]:
                 for m in _ANY
             ),
         ]
+    for path in OCN_RULES_PATHS:
+        table += _rules(path)
     return table

@@ -122,8 +122,9 @@ class Network:
     async def list_party(
         self, party: FakeParty, *, operator: str | None = None, roles: list[Role] | None = None
     ) -> None:
+        party.account = self.new_account()
         await self.registry.set_party(
-            self.new_account(),
+            party.account,
             party.party,
             roles or [party.role],
             operator or self.node_account.address,

@@ -54,6 +54,7 @@ class FakeParty:
     received: list[Received] = field(default_factory=list)
     custom_modules: tuple[str, ...] = ()
     token_c: str = ""
+    account: Any = None  # the registry account it is listed with: its signing key
     _responders: list[tuple[str, str, Responder]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     base_url: str = ""

@@ -418,3 +418,100 @@ def test_the_two_intervals_may_be_0_for_off_but_not_negative() -> None:
         Settings.load({"SCN_STILL_ALIVE_SECONDS": "-1"})
     with pytest.raises(SettingsError, match="SCN_PARTY_TIMEOUT: must be positive"):
         Settings.load({"SCN_PARTY_TIMEOUT": "0"})  # other intervals still may not be 0
+
+
+# ---------------------------------------------------------------- the parties' own rules
+
+RULES = "/scpi/2.2/scnrules"
+
+
+async def change_rules(net: Network, party: FakeParty, method: str, tail: str, body: Any) -> None:
+    response = await net.client.request(
+        method,
+        RULES + tail,
+        headers={"Authorization": party.authorization()},
+        content=json.dumps(body),
+    )
+    assert response.json()["status_code"] == 1000, response.text
+
+
+def rule(party: PartyId, *modules: str) -> dict[str, Any]:
+    return {"country_code": party.country_code, "party_id": party.party_id, "modules": modules}
+
+
+async def test_14_a_blacklisted_party_leaves_the_list_and_the_others_stay(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    msp = await one.connect("DE", "MSP", Role.EMSP)
+    cpa = await one.connect("CH", "CPA", Role.CPO)
+    await two.connect("CH", "CPB", Role.CPO)
+
+    async def with_cpb() -> dict[tuple[str, str], Any] | None:
+        found = await listed(one, msp)
+        return found if ("CH", "CPB") in found else None
+
+    before = await eventually(with_cpb, "node one listing CH CPB from node two")
+    assert set(before) == {("DE", "MSP"), ("CH", "CPA"), ("CH", "CPB")}
+    await change_rules(one, msp, "POST", "/blacklist", rule(cpa.party))  # every module
+    assert set(await listed(one, msp)) == {("DE", "MSP"), ("CH", "CPB")}
+    assert set(await listed(one, cpa)) == set(before)  # the rules are MSP's alone
+    # Blacklisted for one module, CPA still reaches MSP with the others: it is listed again.
+    await change_rules(one, msp, "PUT", "/blacklist", [rule(cpa.party, "locations")])
+    assert set(await listed(one, msp)) == set(before)
+
+
+async def test_a_filtered_list_counts_and_pages_only_what_the_party_sees(
+    network: Network,
+) -> None:
+    msp = await network.connect("DE", "MSP", Role.EMSP)
+    parties = [await network.connect("CH", f"CP{c}", Role.CPO) for c in "ABCD"]
+    seen_by_msp = [parties[0].party, parties[2].party, parties[3].party]
+    await change_rules(network, msp, "PUT", "/whitelist", [rule(p) for p in seen_by_msp])
+    url: str | None = f"{HUB_CLIENT_INFO}?limit=1"
+    seen: list[PartyId] = []
+    while url is not None:
+        response = await network.client.get(url, headers={"Authorization": msp.authorization()})
+        assert response.headers["X-Total-Count"] == "3", response.text
+        seen += [PartyId(i["country_code"], i["party_id"]) for i in response.json()["data"]]
+        link = response.headers.get("Link")
+        url = link[1 : link.index(">")] if link else None
+        assert len(seen) <= 3, "the Link never ends"
+    assert seen == seen_by_msp  # oldest change first: in the order they connected
+
+
+async def test_16_a_party_is_pushed_only_what_its_rules_let_in(network: Network) -> None:
+    """OCN scenario 16: CPA whitelists MSP; when CPB and MSP go OFFLINE, CPA hears of MSP only."""
+    await restart(network, still_alive_seconds=0.2)
+    cpa = await network.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    watching = await network.connect("NL", "WAT", Role.CPO, modules=WATCHING)  # no rules
+    await change_rules(network, cpa, "POST", "/whitelist", rule(PartyId("DE", "MSP")))
+    msp = await connect_restartable(network, "DE", "MSP")
+    cpb = await connect_restartable(network, "CH", "CPB")
+    await told(cpa, msp, "CONNECTED")
+    await told(watching, cpb, "CONNECTED")
+    await msp.stop()
+    await cpb.stop()
+    await told(cpa, msp, "OFFLINE")
+    await told(watching, cpb, "OFFLINE")
+    # A push CPA's rules let in, sent after those about CPB went out, has arrived: had any
+    # about CPB been sent to CPA, it would be here by now.
+    await change_rules(network, cpa, "POST", "/whitelist", rule(PartyId("CH", "CPC")))
+    cpc = await network.connect("CH", "CPC", Role.CPO)
+    await told(cpa, cpc, "CONNECTED")
+    assert statuses(cpa, cpb) == []
+    assert statuses(cpa, msp) == ["CONNECTED", "OFFLINE"]
+
+
+async def test_16_pushes_from_a_peer_node_follow_the_rules_too(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    cpa = await one.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    watching = await one.connect("NL", "WAT", Role.CPO, modules=WATCHING)
+    await change_rules(one, cpa, "POST", "/whitelist", rule(PartyId("DE", "MSP")))
+    cpb = await two.connect("CH", "CPB", Role.CPO)
+    msp = await two.connect("DE", "MSP", Role.EMSP)
+    await told(watching, cpb, "CONNECTED")
+    await told(cpa, msp, "CONNECTED")  # pushed after CPB's, which CPA never got
+    assert statuses(cpa, cpb) == []

@@ -506,9 +506,11 @@ async def test_every_advertised_endpoint_is_served_at_its_url(
     details = expect(await network.client.get(details_url, headers=auth(emsp.token_c)), 200, 1000)
     endpoints = details["data"]["endpoints"]
     assert details["data"]["version"] == "2.2"
-    expected = {("credentials", "SENDER"), ("hubclientinfo", "SENDER")} | {
-        (m, i) for m in MODULES for i in ("SENDER", "RECEIVER")
-    }
+    expected = {
+        ("credentials", "SENDER"),
+        ("hubclientinfo", "SENDER"),
+        ("scnrules", "RECEIVER"),
+    } | {(m, i) for m in MODULES for i in ("SENDER", "RECEIVER")}
     assert {(e["identifier"], e["role"]) for e in endpoints} == expected
     assert len(endpoints) == len(expected)
 
@@ -516,7 +518,7 @@ async def test_every_advertised_endpoint_is_served_at_its_url(
     for endpoint in endpoints:
         url, identifier, role = endpoint["url"], endpoint["identifier"], endpoint["role"]
         assert url.startswith(f"{network.url}/{prefix}/"), url
-        if identifier in ("credentials", "hubclientinfo"):
+        if identifier in ("credentials", "hubclientinfo", "scnrules"):
             response = await network.client.get(url, headers=auth(emsp.token_c))
             assert response.status_code == 200, (url, response.text)
             continue

@@ -231,9 +231,9 @@ def test_conflicting_header_families_are_rejected() -> None:
     assert RoutingHeaders.parse(headers(**{"OCPI-to-party-id": "cpo"})).receiver.party_id == "CPO"
 
 
-def test_the_node_advertises_two_configuration_and_fourteen_module_endpoints() -> None:
+def test_the_node_advertises_three_configuration_and_fourteen_module_endpoints() -> None:
     endpoints = node_endpoints("http://node", "scpi")
-    assert len(endpoints) == 16
+    assert len(endpoints) == 17
     assert endpoints[0].url == "http://node/scpi/2.2/credentials"
     urls = {(e.identifier, e.role): e.url for e in endpoints}
     assert urls[("chargingprofiles", InterfaceRole.RECEIVER)] == (

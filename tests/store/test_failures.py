@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scn_node.devnet.chain import free_port
 from scn_node.hub.ports import Proxy
+from scn_node.hub.rules import NO_RULES
 from scn_node.scpi.errors import HubError
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
@@ -48,6 +49,7 @@ CALLS: dict[str, Callable[[SqlDirectory], Awaitable[object]]] = {
     "renew": lambda s: s.renew({CPO: datetime.now(UTC)}),
     "save_network_client_info": lambda s: s.save_network_client_info(INFO),
     "add_planned": lambda s: s.add_planned(INFO),
+    "set_rules": lambda s: s.set_rules(1, "secret-token-c", NO_RULES.block_all()),
 }
 
 

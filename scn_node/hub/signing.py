@@ -1,0 +1,244 @@
+"""When the node checks parties' Notary signatures, and how it re-signs what it rewrites.
+
+A request's signature is checked when the node requires signatures (`SCN_SIGNATURES`), when the
+request carries one, or when the receiver's rules ask for them. The signer must be the sending
+party's registry address or its node's operator (nodes re-sign what they rewrite). A response's
+signature is checked when it carries one or the sender requires signatures; its signer must be
+the receiving party or its node's operator.
+
+Where the node rewrites a signed value (a `response_url`, the to-headers of a service copy, a
+`Link` or `Location` header), it keeps the original in the signature's rewrites and signs the new
+values, so the receiver can verify the whole chain back to the party.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from scn_node.hub.message import ScpiRequest
+from scn_node.hub.ports import Registry, Wallet
+from scn_node.hub.rewrites import replace_member
+from scn_node.scpi.errors import (
+    InvalidParameters,
+    InvalidResponseSignature,
+    InvalidSignature,
+    MissingSignature,
+)
+from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.notary import (
+    RESPONSE_FIELD,
+    Notary,
+    NotaryError,
+    fields_of,
+    request_values,
+    response_values,
+    sign_with,
+)
+from scn_node.scpi.party import PartyId
+
+OCN_RESPONSE_FIELD = "ocn_signature"
+# The JSON paths of the values a node rewrites, as the signature's `rewrites` name them.
+TO_COUNTRY_CODE_PATH = "$['headers']['scpi-to-country-code']"
+TO_PARTY_ID_PATH = "$['headers']['scpi-to-party-id']"
+LINK_PATH = "$['headers']['link']"
+LOCATION_PATH = "$['headers']['location']"
+
+
+def body_path(member: str) -> str:
+    return f"$['body']['{member}']"
+
+
+def params_path(name: str) -> str:
+    return f"$['params']['{name}']"
+
+
+class Signatures:
+    def __init__(self, wallet: Wallet, registry: Registry, *, required: bool) -> None:
+        self.wallet = wallet
+        self.registry = registry
+        self.required = required
+
+    # ---------------------------------------------------------------- requests
+
+    async def check_request(
+        self, request: ScpiRequest, *, receiver_requires: bool = False
+    ) -> Notary | None:
+        """The request's verified signature, or None when none is needed and none came."""
+        headers = request.headers
+        if headers.signature is None:
+            if self.required or receiver_requires:
+                raise MissingSignature(
+                    f"{_whose(self.required, headers.receiver)} signed requests: send "
+                    "SCN-Signature (see the node's signing guide)"
+                )
+            return None
+        try:
+            notary = Notary.decode(headers.signature)
+            _verify_all(notary, values_of_request(request))
+        except NotaryError as error:
+            raise InvalidSignature(f"Invalid SCN-Signature: {error}") from None
+        await self._signed_by(notary, headers.sender, InvalidSignature)
+        return notary
+
+    def resign_request(
+        self, request: ScpiRequest, notary: Notary, rewritten: Mapping[str, object]
+    ) -> ScpiRequest:
+        """`request` (already rewritten) with a signature over its new values that keeps
+        the originals of `rewritten` (JSON path -> original value)."""
+        stashed = notary.stash(dict(rewritten))
+        new = sign_with(
+            values_of_request(request),
+            self.wallet.sign,
+            self.wallet.address,
+            rewrites=stashed.rewrites,
+        )
+        headers = _with_signature(request.headers, new.encode())
+        return ScpiRequest(
+            request.method,
+            request.module,
+            request.interface,
+            headers,
+            tail=request.tail,
+            query=request.query,
+            body=request.body,
+            custom=request.custom,
+        )
+
+    # ---------------------------------------------------------------- responses
+
+    async def check_response(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        receiver: PartyId,
+        *,
+        sender_requires: bool = False,
+    ) -> Notary | None:
+        """The verified signature of a receiver's answer (`headers` lower-case), or None.
+        Only successful answers must be signed: errors may come from a node, not the party."""
+        envelope = _envelope(body)
+        signature = None
+        if envelope is not None:
+            signature = envelope.get(RESPONSE_FIELD) or envelope.get(OCN_RESPONSE_FIELD)
+        if not signature:
+            succeeded = envelope is not None and envelope.get("status_code") == 1000
+            if succeeded and (self.required or sender_requires):
+                raise InvalidResponseSignature(
+                    f"Receiver {receiver} answered without the scn_signature this message requires"
+                )
+            return None
+        assert envelope is not None
+        try:
+            notary = Notary.decode(str(signature))
+            _verify_all(notary, values_of_response(envelope, headers))
+        except NotaryError as error:
+            raise InvalidResponseSignature(
+                f"Unable to verify the scn_signature of receiver {receiver}: {error}"
+            ) from None
+        await self._signed_by(notary, receiver, InvalidResponseSignature)
+        return notary
+
+    def resign_response(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        notary: Notary,
+        rewritten: Mapping[str, object],
+    ) -> bytes:
+        """`body` with its scn_signature replaced by the node's over `headers` (the reply's
+        new headers, lower-case), keeping the originals of `rewritten`."""
+        envelope = _envelope(body)
+        if envelope is None:
+            return body
+        stashed = notary.stash(dict(rewritten))
+        new = sign_with(
+            values_of_response(envelope, headers),
+            self.wallet.sign,
+            self.wallet.address,
+            rewrites=stashed.rewrites,
+        )
+        member = RESPONSE_FIELD if RESPONSE_FIELD in envelope else OCN_RESPONSE_FIELD
+        try:
+            signed, _ = replace_member(body, member, new.encode())
+        except InvalidParameters:
+            return body
+        return signed
+
+    async def _signed_by(
+        self,
+        notary: Notary,
+        party: PartyId,
+        error: type[InvalidSignature] | type[InvalidResponseSignature],
+    ) -> None:
+        listed = await self.registry.party(party)
+        allowed = {a.lower() for a in (listed.address, listed.operator) if a} if listed else set()
+        if notary.signatory.lower() not in allowed:
+            raise error(
+                f"The signature is by {notary.signatory}, not by {party}'s registry address "
+                f"or its node's operator"
+            )
+
+
+def _verify_all(notary: Notary, values: dict[str, Any]) -> None:
+    """Verify, and insist the signature covers every value: OCN's check alone lets a value
+    the signer left out (or one added after signing) through."""
+    notary.verify(values)
+    unsigned = set(fields_of(values)).difference(notary.fields)
+    if unsigned:
+        raise NotaryError(f"Not signed: {', '.join(sorted(unsigned)[:5])}")
+
+
+def values_of_request(request: ScpiRequest) -> dict[str, Any]:
+    params = dict(parse_qsl(request.query, keep_blank_values=True)) if request.query else None
+    body: object = None
+    if request.body:
+        text = request.body.decode("utf-8", errors="replace")
+        # Custom modules' bodies are signed as the raw text, as OCN does.
+        body = text if request.custom else _json_or_text(text)
+    headers = request.headers
+    return request_values(
+        correlation_id=headers.correlation_id,
+        sender=headers.sender,
+        receiver=headers.receiver,
+        params=params,
+        body=body,
+    )
+
+
+def values_of_response(envelope: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+    unsigned = {k: v for k, v in envelope.items() if k not in (RESPONSE_FIELD, OCN_RESPONSE_FIELD)}
+    return response_values(
+        limit=headers.get("x-limit"),
+        total_count=headers.get("x-total-count"),
+        link=headers.get("link"),
+        location=headers.get("location"),
+        envelope=unsigned,
+    )
+
+
+def _envelope(body: bytes) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _json_or_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _whose(node: bool, receiver: PartyId) -> str:
+    return "This node requires" if node else f"Receiver {receiver} requires"
+
+
+def _with_signature(headers: RoutingHeaders, signature: str) -> RoutingHeaders:
+    return RoutingHeaders(
+        headers.request_id, headers.correlation_id, headers.sender, headers.receiver, signature
+    )
