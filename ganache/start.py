@@ -1,4 +1,5 @@
-"""Start the local chain alone: ganache with the tutorial's settings, and the registry deploy.
+"""Start the local chain alone: ganache with the tutorial's settings, and the deploy of the
+registry and the permissions contract.
 
     python ganache/start.py [--port 8544] [--no-deploy]     (same as `scn-devnet chain`)
 

@@ -1,9 +1,11 @@
-"""scn-registry: list and look up SCN nodes and parties in the SCN Registry."""
+"""scn-registry: list and look up SCN nodes and parties in the SCN Registry, and services and
+their users' agreements in SCN Permissions."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,16 +30,23 @@ from scn_node.registry import (
     SignedAction,
     TransactionReceipt,
 )
+from scn_node.registry.contract import ScnContract
 from scn_node.registry.listings import (
     REGISTRY_MODULES,
     REGISTRY_ROLES,
+    ServiceListing,
     module_indices,
+    permission_mask,
     role_indices,
 )
 from scn_node.registry.networks import UnknownNetwork, network
+from scn_node.registry.permissions import PermissionsContract
+from scn_node.registry.signing import PERMISSIONS_ACTIONS
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId, Role
+from scn_node.scpi.services import ServicePermission
 
 T = TypeVar("T")
+C = TypeVar("C", bound=ScnContract)
 Web3Factory = Callable[[str], AsyncWeb3[Any]]
 
 
@@ -51,6 +60,7 @@ class Session:
 
     rpc_url: str
     registry: str
+    permissions: str | None
     signer_key: str | None
     spender_key: str | None
     output: Output
@@ -63,19 +73,53 @@ class Session:
         return _account(self.spender_key, "spender", "-x/--spender or SPENDER")
 
     def run(self, work: Callable[[RegistryContract], Coroutine[Any, Any, T]]) -> T:
+        async def registry(w3: AsyncWeb3[Any]) -> RegistryContract:
+            contract = RegistryContract(w3, self.registry)
+            await contract.verify()
+            return contract
+
+        return self._run(registry, work)
+
+    def run_permissions(self, work: Callable[[PermissionsContract], Coroutine[Any, Any, T]]) -> T:
+        """Run `work` on the permissions contract, once it is known to read this registry."""
+        if self.permissions is None:
+            raise click.UsageError(
+                "no permissions contract on this network: pass --permissions or "
+                "SCN_PERMISSIONS_ADDRESS"
+            )
+        address = self.permissions
+
+        async def permissions(w3: AsyncWeb3[Any]) -> PermissionsContract:
+            contract = PermissionsContract(w3, address)
+            await contract.verify()
+            reads = await contract.registry_address()
+            if reads != to_checksum_address(self.registry):
+                raise RegistryError(
+                    f"the permissions contract at {contract.address} reads the registry at "
+                    f"{reads}, not {self.registry}"
+                )
+            return contract
+
+        return self._run(permissions, work)
+
+    def _run(
+        self,
+        open_contract: Callable[[AsyncWeb3[Any]], Awaitable[C]],
+        work: Callable[[C], Coroutine[Any, Any, T]],
+    ) -> T:
         async def session() -> T:
-            registry = RegistryContract(self.make_web3(self.rpc_url), self.registry)
+            w3 = self.make_web3(self.rpc_url)
             try:
                 try:
-                    await registry.verify()
+                    contract = await open_contract(w3)
                 except RegistryError as error:
                     raise click.ClickException(f"{error} (RPC {self.rpc_url})") from None
                 try:
-                    return await work(registry)
+                    return await work(contract)
                 except RegistryError as error:
                     raise click.ClickException(str(error)) from None
             finally:
-                await registry.close()
+                await w3.provider.disconnect()
 
         return asyncio.run(session())
 
@@ -92,6 +136,21 @@ class Session:
         """Send one transaction signed by SIGNER, showing progress, then the receipt."""
         signer = self.signer()
         receipt = self.run(lambda r: call(r, signer, self.output.sent(label)))
+        self.output.receipt(label, receipt, **{signer_as: signer.address}, **extra)
+
+    def transact_permissions(
+        self,
+        label: str,
+        call: Callable[
+            [PermissionsContract, LocalAccount, Any], Coroutine[Any, Any, TransactionReceipt]
+        ],
+        *,
+        signer_as: str,
+        **extra: Any,
+    ) -> None:
+        """`transact` on the permissions contract."""
+        signer = self.signer()
+        receipt = self.run_permissions(lambda p: call(p, signer, self.output.sent(label)))
         self.output.receipt(label, receipt, **{signer_as: signer.address}, **extra)
 
 
@@ -168,6 +227,63 @@ def _choices(kind: str, allowed: tuple[Any, ...]) -> Callable[..., Any]:
     return convert
 
 
+def _permission_list(
+    _ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]
+) -> list[ServicePermission]:
+    """Permission names (any case) or ids, as separate values or comma-separated."""
+    chosen: list[ServicePermission] = []
+    for item in (v.strip() for raw in value for v in raw.split(",") if v.strip()):
+        key = item.upper()
+        if key.isdigit() and int(key) in ServicePermission._value2member_map_:
+            permission = ServicePermission(int(key))
+        elif key in ServicePermission.__members__:
+            permission = ServicePermission[key]
+        else:
+            raise click.BadParameter(
+                f"unknown permission {item!r}; choose from "
+                f"{', '.join(p.name for p in ServicePermission)} or their ids 0 to "
+                f"{max(ServicePermission).value}"
+            )
+        if permission not in chosen:
+            chosen.append(permission)
+    return chosen
+
+
+def _service_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    name = value.strip()
+    if not 1 <= len(name.encode()) <= 64:
+        raise click.BadParameter("a service name is 1 to 64 bytes")
+    return name
+
+
+def _service_url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    url = value.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url.encode()) > 253:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL of at most 253 bytes")
+    return url
+
+
+def service_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option(
+        "-p",
+        "--permission",
+        "permissions",
+        cls=GreedyOption,
+        multiple=True,
+        required=True,
+        callback=_permission_list,
+        metavar="PERMISSION [PERMISSION…]",
+        help="what the service gets copies of: FORWARD_ALL, FORWARD_MODULE_CDRS_SENDER, … or ids",
+    )(command)
+    command = click.option(
+        "--url", required=True, callback=_service_url, help="where users learn about the service"
+    )(command)
+    return click.option("--name", required=True, callback=_service_name, help="the service's name")(
+        command
+    )
+
+
 def credentials_option(*, required: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option(
         "-c",
@@ -228,6 +344,12 @@ def module_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--registry", envvar="SCN_REGISTRY_ADDRESS", callback=_address, help="registry contract address"
 )
+@click.option(
+    "--permissions",
+    envvar="SCN_PERMISSIONS_ADDRESS",
+    callback=_address,
+    help="permissions contract address (services and agreements)",
+)
 @click.option("-s", "--signer", envvar="SIGNER", help="private key of the data owner [env SIGNER]")
 @click.option(
     "-x", "--spender", envvar="SPENDER", help="private key that pays for signed calls [env SPENDER]"
@@ -240,19 +362,25 @@ def cli(
     networks_file: Path | None,
     rpc_url: str | None,
     registry: str | None,
+    permissions: str | None,
     signer: str | None,
     spender: str | None,
     as_json: bool,
 ) -> None:
-    """List and look up Smart Charging Network nodes and parties in the SCN Registry."""
+    """List and look up Smart Charging Network nodes and parties in the SCN Registry, and
+    services and agreements in SCN Permissions."""
     try:
         chosen = network(network_name, networks_file)
     except UnknownNetwork as error:
         raise click.UsageError(str(error)) from None
     make_web3 = (ctx.obj or {}).get("make_web3", http_web3)
+    # The network's permissions contract reads the network's registry, not another one.
+    if permissions is None and registry in (None, to_checksum_address(chosen.registry)):
+        permissions = chosen.permissions
     ctx.obj = Session(
         rpc_url or chosen.rpc_url,
         registry or chosen.registry,
+        permissions,
         signer,
         spender,
         Output(as_json),
@@ -372,6 +500,102 @@ def list_parties(session: Session, operator: str | None) -> None:
     )
 
 
+# ---------------------------------------------------------------------- services and agreements
+
+
+@cli.command("set-service")
+@service_options
+@pass_session
+def set_service(
+    session: Session, name: str, url: str, permissions: list[ServicePermission]
+) -> None:
+    """Offer (or change) the signer's party's service. Adding permissions lapses its users'
+    agreements: they agree again to the wider set."""
+    session.transact_permissions(
+        "set-service",
+        lambda p, signer, sent: p.set_service(signer, name, url, permissions, on_sent=sent),
+        signer_as="provider",
+        permissions=", ".join(p.name for p in sorted(permissions)),
+    )
+
+
+@cli.command("get-service")
+@click.argument("address", callback=_address)
+@pass_session
+def get_service(session: Session, address: str) -> None:
+    """Show the service of provider ADDRESS."""
+    session.output.service(session.run_permissions(lambda p: p.get_service(address)))
+
+
+@cli.command("delete-service")
+@pass_session
+def delete_service(session: Session) -> None:
+    """Withdraw the signer's service; its users' agreements lapse."""
+    session.transact_permissions(
+        "delete-service",
+        lambda p, signer, sent: p.delete_service(signer, on_sent=sent),
+        signer_as="provider",
+    )
+
+
+@cli.command("list-services")
+@pass_session
+def list_services(session: Session) -> None:
+    """List every service whose provider is listed in the registry."""
+    session.output.services(
+        session.run_permissions(lambda p: p.list_services()), "No services listed."
+    )
+
+
+@cli.command()
+@click.argument("provider", callback=_address)
+@pass_session
+def agree(session: Session, provider: str) -> None:
+    """Agree, as the signer's party, to PROVIDER's service: its node then copies the party's
+    matching requests to the service."""
+    session.transact_permissions(
+        "agree",
+        lambda p, signer, sent: p.agree(signer, provider, on_sent=sent),
+        signer_as="user",
+        provider=provider,
+    )
+
+
+@cli.command()
+@click.argument("provider", callback=_address)
+@pass_session
+def revoke(session: Session, provider: str) -> None:
+    """Withdraw the signer's agreement to PROVIDER's service, at once."""
+    session.transact_permissions(
+        "revoke",
+        lambda p, signer, sent: p.revoke(signer, provider, on_sent=sent),
+        signer_as="user",
+        provider=provider,
+    )
+
+
+@cli.command("list-agreements")
+@credentials_option(required=False)
+@click.option("-a", "--address", callback=_address, help="the user party's wallet address")
+@pass_session
+def list_agreements(session: Session, party: PartyId | None, address: str | None) -> None:
+    """List the services a party agreed to, by -c CC PID or by -a ADDRESS."""
+    if (party is None) == (address is None):
+        raise click.UsageError("give exactly one of -c/--credentials CC PID or -a/--address")
+
+    async def by_address(p: PermissionsContract) -> list[ServiceListing]:
+        assert address is not None
+        services = [await p.get_service(provider) for provider in await p.agreements_of(address)]
+        return [s for s in services if s is not None]
+
+    async def by_credentials(p: PermissionsContract) -> list[ServiceListing]:
+        assert party is not None
+        return list(await p.services_of(party))
+
+    services = session.run_permissions(by_credentials if party else by_address)
+    session.output.services(services, "No agreements.")
+
+
 # ---------------------------------------------------------------------- signed on-behalf calls
 
 
@@ -397,7 +621,12 @@ def _sign(action: str, fields: dict[str, Any]) -> None:
     session: Session = ctx.find_object(Session)  # type: ignore[assignment]
     target, valid_for = ctx.meta["sign"]
     signer = session.signer()
-    signed = session.run(lambda r: r.sign(signer, action, fields, valid_for=valid_for))
+    if action in PERMISSIONS_ACTIONS:
+        signed = session.run_permissions(
+            lambda p: p.sign(signer, action, fields, valid_for=valid_for)
+        )
+    else:
+        signed = session.run(lambda r: r.sign(signer, action, fields, valid_for=valid_for))
     if target:
         target.write_text(signed.to_json() + "\n")
         click.echo(f"signed {action} for {signer.address}, written to {target}", err=True)
@@ -454,6 +683,33 @@ def sign_delete_party() -> None:
     _sign("DeleteParty", {})
 
 
+@sign.command("set-service")
+@service_options
+def sign_set_service(name: str, url: str, permissions: list[ServicePermission]) -> None:
+    """Sign offering the signer's service."""
+    _sign("SetService", {"name": name, "url": url, "permissions": permission_mask(permissions)})
+
+
+@sign.command("delete-service")
+def sign_delete_service() -> None:
+    """Sign withdrawing the signer's service."""
+    _sign("DeleteService", {})
+
+
+@sign.command("agree")
+@click.argument("provider", callback=_address)
+def sign_agree(provider: str) -> None:
+    """Sign agreeing to PROVIDER's service."""
+    _sign("CreateAgreement", {"provider": provider})
+
+
+@sign.command("revoke")
+@click.argument("provider", callback=_address)
+def sign_revoke(provider: str) -> None:
+    """Sign withdrawing the agreement to PROVIDER's service."""
+    _sign("RevokeAgreement", {"provider": provider})
+
+
 @cli.command()
 @click.argument("source", type=click.File("r"))
 @pass_session
@@ -466,7 +722,12 @@ def submit(session: Session, source: Any) -> None:
         raise click.UsageError(str(error)) from None
     spender = session.spender()
     label = f"submit {signed.action}"
-    receipt = session.run(lambda r: r.submit(spender, signed, on_sent=session.output.sent(label)))
+
+    async def send(contract: ScnContract) -> TransactionReceipt:
+        return await contract.submit(spender, signed, on_sent=session.output.sent(label))
+
+    run = session.run_permissions if signed.action in PERMISSIONS_ACTIONS else session.run
+    receipt = run(send)
     session.output.receipt(label, receipt, signer=signed.subject, spender=spender.address)
 
 
@@ -474,49 +735,99 @@ def submit(session: Session, source: Any) -> None:
 
 
 @cli.command()
-@click.option("--at-nonce", type=int, help="first use up the deployer's nonces to this one")
+@click.option(
+    "--at-nonce",
+    type=int,
+    help="first use up the deployer's nonces to this one (the permissions contract takes the next)",
+)
+@click.option(
+    "--permissions-only",
+    is_flag=True,
+    help="deploy only a permissions contract, for the registry of --registry or the network",
+)
 @pass_session
-def deploy(session: Session, at_nonce: int | None) -> None:
-    """Deploy a new SCN Registry owned by the signer."""
+def deploy(session: Session, at_nonce: int | None, permissions_only: bool) -> None:
+    """Deploy a new SCN Registry owned by the signer, and SCN Permissions reading it."""
     signer = session.signer()
+    output = session.output
 
-    async def work() -> tuple[RegistryContract, Any]:
+    async def work() -> dict[str, tuple[ScnContract, TransactionReceipt]]:
         w3 = session.make_web3(session.rpc_url)
+        deployed: dict[str, tuple[ScnContract, TransactionReceipt]] = {}
+        permissions_nonce = at_nonce
         try:
-            return await RegistryContract.deploy(
-                w3, signer, at_nonce=at_nonce, on_sent=session.output.sent("deploy")
+            if permissions_only:
+                await RegistryContract(w3, session.registry).verify()
+                registry = session.registry
+            else:
+                deployed["registry"] = await RegistryContract.deploy(
+                    w3, signer, at_nonce=at_nonce, on_sent=output.sent("deploy")
+                )
+                registry = deployed["registry"][0].address
+                if at_nonce is not None:
+                    permissions_nonce = at_nonce + 1
+            deployed["permissions"] = await PermissionsContract.deploy(
+                w3,
+                signer,
+                registry,
+                at_nonce=permissions_nonce,
+                on_sent=output.sent("deploy permissions"),
             )
         finally:
             await w3.provider.disconnect()
+        return deployed
 
     try:
-        registry, receipt = asyncio.run(work())
+        deployed = asyncio.run(work())
     except RegistryError as error:
         raise click.ClickException(f"{error} (RPC {session.rpc_url})") from None
-    session.output.receipt("deploy", receipt, registry=registry.address, owner=signer.address)
+    permissions, permissions_receipt = deployed["permissions"]
+    if permissions_only:
+        output.receipt(
+            "deploy permissions",
+            permissions_receipt,
+            permissions=permissions.address,
+            registry=session.registry,
+        )
+        return
+    registry, receipt = deployed["registry"]
+    output.deploy(
+        receipt, permissions_receipt, registry.address, permissions.address, signer.address
+    )
 
 
 @cli.command()
 @pass_session
 def info(session: Session) -> None:
-    """Show the registry's address, chain, owner and how many nodes and parties it lists."""
+    """Show the registry's address, chain, owner and how many nodes and parties it lists, and
+    the permissions contract with how many services it lists."""
 
     async def work(r: RegistryContract) -> dict[str, Any]:
-        return {
+        facts = {
             "rpcUrl": session.rpc_url,
             "registry": r.address,
             "chainId": await r.chain_id(),
             "owner": await r.owner(),
             "nodes": await r.node_count(),
             "parties": await r.party_count(),
+            "permissions": session.permissions,
+            "services": None,
         }
+        if session.permissions is not None:
+            permissions = PermissionsContract(r.w3, session.permissions)
+            # Shown even when wrong: info is where a user finds out what the network holds.
+            with contextlib.suppress(RegistryError):
+                await permissions.verify()
+                if await permissions.registry_address() == r.address:
+                    facts["services"] = await permissions.service_count()
+        return facts
 
     facts = session.run(work)
     if session.output.as_json:
         session.output.json(facts)
     else:
         for key, value in facts.items():
-            click.echo(f"{key:<9} {value}")
+            click.echo(f"{key:<11} {'-' if value is None else value}")
 
 
 @cli.group()

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from scn_node.registry import NodeListing, PartyListing, TransactionReceipt
+from scn_node.registry.listings import ServiceListing
 
 
 class Output:
@@ -37,6 +38,35 @@ class Output:
         click.echo(f"  transaction {receipt.tx_hash}")
         for key, value in extra.items():
             click.echo(f"  {key} {value}")
+
+    def deploy(
+        self,
+        registry_receipt: TransactionReceipt,
+        permissions_receipt: TransactionReceipt,
+        registry: str,
+        permissions: str,
+        owner: str,
+    ) -> None:
+        """The registry's receipt, then the permissions contract's."""
+        if self.as_json:
+            self.json(
+                {
+                    "transactionHash": registry_receipt.tx_hash,
+                    "blockNumber": registry_receipt.block_number,
+                    "gasUsed": registry_receipt.gas_used,
+                    "registry": registry,
+                    "owner": owner,
+                    "permissions": permissions,
+                    "permissionsDeploy": {
+                        "transactionHash": permissions_receipt.tx_hash,
+                        "blockNumber": permissions_receipt.block_number,
+                        "gasUsed": permissions_receipt.gas_used,
+                    },
+                }
+            )
+            return
+        self.receipt("deploy", registry_receipt, registry=registry, owner=owner)
+        self.receipt("deploy permissions", permissions_receipt, permissions=permissions)
 
     def node(self, listing: NodeListing | None, operator: str) -> None:
         if self.as_json:
@@ -79,6 +109,29 @@ class Output:
         click.echo(f"  modules   sender: {', '.join(p.modules_sender) or '-'}")
         click.echo(f"            receiver: {', '.join(p.modules_receiver) or '-'}")
         click.echo(f"  node      {p.operator}  {node}")
+
+    def service(self, listing: ServiceListing | None) -> None:
+        if self.as_json:
+            self.json(listing.to_json() if listing else None)
+        elif listing:
+            self._service_lines(listing)
+        else:
+            click.echo("No service listed for this provider.")
+
+    def services(self, listings: list[ServiceListing], empty: str) -> None:
+        if self.as_json:
+            self.json([s.to_json() for s in listings])
+            return
+        if not listings:
+            click.echo(empty)
+        for s in listings:
+            self._service_lines(s)
+
+    def _service_lines(self, s: ServiceListing) -> None:
+        click.echo(f"{s.party.country_code} {s.party.party_id}  {s.provider}")
+        click.echo(f"  name         {s.name}")
+        click.echo(f"  url          {s.url}")
+        click.echo(f"  permissions  {', '.join(p.name for p in s.permissions)}")
 
     def json(self, value: Any) -> None:
         click.echo(json.dumps(value, indent=2))

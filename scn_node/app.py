@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -22,6 +23,7 @@ from scn_node.hub.registration import Handshake, NodeIdentity
 from scn_node.registry.cache import CachedRegistry
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import RegistryError
+from scn_node.registry.permissions import PermissionsContract
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
@@ -31,6 +33,7 @@ from scn_node.web.middlewares import scpi_errors
 from scn_node.web.routes import routes
 from scn_node.web.state import STATE, NodeState
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -107,7 +110,10 @@ def create_app(
             node = NodeIdentity(settings.node_url, wallet.address)
             directory = SqlDirectory(database, proxy_days=settings.proxy_days)
             await directory.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
-            cached = CachedRegistry(registry, ttl=settings.registry_cache_seconds)
+            permissions = await _permissions(registry, settings.permissions_address)
+            cached = CachedRegistry(
+                registry, permissions=permissions, ttl=settings.registry_cache_seconds
+            )
             chain = registry  # the uncached contract: these reads are rare and want news
 
             async def other_nodes() -> list[str]:
@@ -144,6 +150,7 @@ def create_app(
                     node_url=node.url,
                     wallet=wallet,
                     signatures=settings.signatures,
+                    services=permissions is not None,
                 ),
                 handshake=Handshake(directory, cached, transport, node, events=client_info),
             )
@@ -164,3 +171,24 @@ def create_app(
 
     app.cleanup_ctx.append(resources)
     return app
+
+
+async def _permissions(registry: RegistryContract, address: str) -> PermissionsContract | None:
+    """The Permissions contract on the registry's connection, or None (services off) when it
+    is not configured or not there: services are optional, routing is not."""
+    if not address:
+        return None
+    permissions = PermissionsContract(registry.w3, address)
+    try:
+        await permissions.verify()
+        served = await permissions.registry_address()
+    except RegistryError as error:
+        log.warning("no service copies: %s", error)
+        return None
+    if served.lower() != registry.address.lower():
+        log.warning(
+            "no service copies: the Permissions contract at %s reads another registry (%s)",
+            address, served,
+        )  # fmt: skip
+        return None
+    return permissions

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from scn_node.registry.networks import LOCAL_REGISTRY, LOCAL_RPC_URL
+from scn_node.registry.networks import LOCAL_PERMISSIONS, LOCAL_REGISTRY, LOCAL_RPC_URL
 
 _HEX_KEY = re.compile(r"(0x)?[0-9a-fA-F]{64}")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
@@ -41,7 +41,7 @@ class Settings:
     rpc_url: str = LOCAL_RPC_URL
     registry_address: str = LOCAL_REGISTRY
     # The Permissions contract (services and agreements); empty: no service copies.
-    permissions_address: str = "0xf25186B5081Ff5cE73482AD761DB0eB0d25abfBF"
+    permissions_address: str = LOCAL_PERMISSIONS
     signatures: bool = False  # require every party's requests and answers to be signed
     party_timeout: float = 30.0  # seconds a receiver may take to answer a forwarded request
     connect_timeout: float = 5.0

@@ -78,6 +78,8 @@ def build(binary: Path, version: str) -> dict[str, dict[str, Any]]:
     artifacts: dict[str, dict[str, Any]] = {}
     for source in sources:
         for name, contract in output["contracts"][source.name].items():
+            if not contract["evm"]["bytecode"]["object"]:
+                continue  # an interface, such as the Registry views Permissions reads
             artifacts[name] = {
                 "contractName": name,
                 "source": f"contracts/{source.name}",

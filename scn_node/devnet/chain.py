@@ -1,4 +1,4 @@
-"""Ganache from the npm package, with the tutorial's settings, and the local registry deploy."""
+"""Ganache from the npm package, with the tutorial's settings, and the local contracts' deploy."""
 
 from __future__ import annotations
 
@@ -20,12 +20,14 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from scn_node.registry import RegistryContract, TransactionReceipt
 from scn_node.registry.networks import LOCAL_CHAIN_ID
+from scn_node.registry.permissions import PermissionsContract
 
 MNEMONIC = "candy maple cake sugar pudding cream honey rich smooth crumble sweet treat"
 ACCOUNTS = 20
 BALANCE_ETH = 100
 DEFAULT_PORT = 8544
-# Account 0 deploys at this nonce, so the registry lands where OCN tools' `local` network expects it.
+# Account 0 deploys the registry at this nonce and the permissions contract at the next, so both
+# land where OCN tools' `local` network expects them.
 DEPLOY_NONCE = 2
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,11 +147,30 @@ class Ganache:
         self.stop()
 
 
-async def deploy_registry(rpc_url: str) -> tuple[str, TransactionReceipt]:
-    """Deploy the registry from account 0 at the deterministic local address."""
+@dataclass(frozen=True)
+class LocalContracts:
+    registry: str
+    registry_receipt: TransactionReceipt
+    permissions: str
+    permissions_receipt: TransactionReceipt
+
+
+async def deploy_contracts(rpc_url: str) -> LocalContracts:
+    """Deploy the registry and then the permissions contract from account 0, at the
+    deterministic local addresses (LOCAL_REGISTRY, LOCAL_PERMISSIONS)."""
     w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    account = dev_account(0)
     try:
-        registry, receipt = await RegistryContract.deploy(w3, dev_account(0), at_nonce=DEPLOY_NONCE)
+        registry, receipt = await RegistryContract.deploy(w3, account, at_nonce=DEPLOY_NONCE)
+        permissions, permissions_receipt = await PermissionsContract.deploy(
+            w3, account, registry.address, at_nonce=DEPLOY_NONCE + 1
+        )
     finally:
         await w3.provider.disconnect()
-    return registry.address, receipt
+    return LocalContracts(registry.address, receipt, permissions.address, permissions_receipt)
+
+
+async def deploy_registry(rpc_url: str) -> tuple[str, TransactionReceipt]:
+    """The local deploy (both contracts), for callers that need only the registry's address."""
+    deployed = await deploy_contracts(rpc_url)
+    return deployed.registry, deployed.registry_receipt

@@ -20,7 +20,7 @@ from scn_node.devnet.chain import (
     DEFAULT_PORT,
     MNEMONIC,
     Ganache,
-    deploy_registry,
+    deploy_contracts,
     dev_account,
     wait_for_stop_signal,
 )
@@ -101,7 +101,8 @@ def up(
     chain.start()
     nodes: list[NodeProcess] = []
     try:
-        address, receipt = asyncio.run(deploy_registry(chain.rpc_url))
+        deployed = asyncio.run(deploy_contracts(chain.rpc_url))
+        address, receipt = deployed.registry, deployed.registry_receipt
         asyncio.run(list_nodes(chain.rpc_url, address, ports))
         for number, index in NODE_ACCOUNTS.items():
             node = NodeProcess(
@@ -115,6 +116,7 @@ def up(
         click.echo(f"  RPC provider     {chain.rpc_url} (chain id {chain.chain_id})")
         click.echo(f"  mnemonic         {MNEMONIC}")
         click.echo(f"  registry         {address} (owner {owner}, deploy gas {receipt.gas_used})")
+        click.echo(f"  permissions      {deployed.permissions}")
         for node in nodes:
             click.echo(
                 f"  node {node.number}           {node.url}  wallet {node.address}  "
@@ -174,10 +176,12 @@ def chain(port: int, no_deploy: bool) -> None:
             f"ganache on {ganache.rpc_url} (chain id {ganache.chain_id}), mnemonic: {MNEMONIC}"
         )
         if not no_deploy:
-            address, receipt = asyncio.run(deploy_registry(ganache.rpc_url))
+            deployed = asyncio.run(deploy_contracts(ganache.rpc_url))
             click.echo(
-                f"registry {address}, owner {dev_account(0).address}, gas {receipt.gas_used}"
+                f"registry {deployed.registry}, owner {dev_account(0).address}, "
+                f"gas {deployed.registry_receipt.gas_used}"
             )
+            click.echo(f"permissions {deployed.permissions}")
         # Callers (and the e2e tests) read this line as the readiness signal.
         click.echo("press Ctrl-C to stop")
         wait_for_stop_signal()

@@ -9,7 +9,13 @@ from scn_node.registry.errors import (
     RegistryUnavailable,
     TransactionFailed,
 )
-from scn_node.registry.listings import NodeListing, PartyListing, TransactionReceipt
+from scn_node.registry.listings import (
+    NodeListing,
+    PartyListing,
+    ServiceListing,
+    TransactionReceipt,
+)
+from scn_node.registry.permissions import PermissionsContract
 from scn_node.registry.signing import InvalidAuthorisation, SignedAction
 
 __all__ = [
@@ -18,10 +24,12 @@ __all__ = [
     "NodeListing",
     "NotARegistry",
     "PartyListing",
+    "PermissionsContract",
     "RegistryContract",
     "RegistryError",
     "RegistryRevert",
     "RegistryUnavailable",
+    "ServiceListing",
     "SignedAction",
     "TransactionFailed",
     "TransactionReceipt",

@@ -11,34 +11,18 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from scn_node.hub.ports import ListedParty, Service
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import RegistryError
+from scn_node.registry.permissions import PermissionsContract
 from scn_node.scpi.errors import HubError
 from scn_node.scpi.party import PartyId
-from scn_node.scpi.services import ServicePermission
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class ServiceReading(Protocol):
-    provider: str
-    party: PartyId
-    permissions: Sequence[ServicePermission]
-
-
-class PermissionsReader(Protocol):
-    """What the cache reads from the Permissions contract (PermissionsContract)."""
-
-    async def services_of(self, user: PartyId) -> Sequence[ServiceReading]: ...
-
-    async def has_agreement(self, user: PartyId, provider: str) -> bool: ...
-
-    async def changes_between(self, first: int, last: int) -> int: ...
 
 
 class CachedRegistry:
@@ -50,7 +34,7 @@ class CachedRegistry:
         self,
         contract: RegistryContract,
         *,
-        permissions: PermissionsReader | None = None,
+        permissions: PermissionsContract | None = None,
         ttl: float = 60.0,
         miss_ttl: float = 10.0,
         max_entries: int = 10_000,

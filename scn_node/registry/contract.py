@@ -1,11 +1,15 @@
-"""RegistryContract: the one async wrapper over the SCN Registry, shared by the node and the CLI."""
+"""RegistryContract: the one async wrapper over the SCN Registry, shared by the node and the CLI.
+
+ScnContract holds what every SCN contract wrapper shares (reads, transactions, signed calls);
+PermissionsContract (permissions.py) builds on it too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import aiohttp
 from eth_account.signers.local import LocalAccount
@@ -38,7 +42,7 @@ from scn_node.registry.listings import (
     role_indices,
     roles_of,
 )
-from scn_node.registry.signing import DOMAIN_NAME, SignedAction, sign_action
+from scn_node.registry.signing import DOMAIN_NAME, REGISTRY_ACTIONS, SignedAction, sign_action
 from scn_node.scpi.party import ModuleId, PartyId, Role
 
 T = TypeVar("T")
@@ -49,14 +53,22 @@ PAGE_SIZE = 100
 SentCallback = Callable[[str], None]
 
 
-class RegistryContract:
-    """Reads and writes the SCN Registry. Methods are named by intent; results are frozen values."""
+class ScnContract:
+    """One deployed SCN contract: reads that turn failures into RegistryError, transactions with
+    one estimate and per-account nonces, and EIP-712 signed calls."""
+
+    ARTIFACT: ClassVar[str]
+    ACTIONS: ClassVar[frozenset[str]]
+    DOMAIN: ClassVar[str]
+    """Its EIP-712 domain name, which `verify` also checks."""
+    KIND: ClassVar[str]
+    """How messages name the contract: "registry", "permissions contract"."""
 
     def __init__(self, w3: AsyncWeb3[Any], address: str, *, receipt_timeout: float = 120.0) -> None:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self._contract: AsyncContract = w3.eth.contract(
-            address=self.address, abi=load_artifact("Registry")["abi"]
+            address=self.address, abi=load_artifact(self.ARTIFACT)["abi"]
         )
         self._receipt_timeout = receipt_timeout
         # One lock and one next-nonce per sending account: concurrent sends never reuse a nonce.
@@ -65,48 +77,45 @@ class RegistryContract:
         self._chain_id: int | None = None
 
     @classmethod
-    async def connect(
-        cls, rpc_url: str, address: str, *, rpc_timeout: float = 10.0
-    ) -> RegistryContract:
-        """Connect over HTTP and check that an SCN Registry is deployed at `address`."""
+    async def connect(cls, rpc_url: str, address: str, *, rpc_timeout: float = 10.0) -> Self:
+        """Connect over HTTP and check that the contract is deployed at `address`."""
         w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout}))
-        registry = cls(w3, address)
+        contract = cls(w3, address)
         try:
-            await registry.verify()
+            await contract.verify()
         except BaseException:
-            await registry.close()
+            await contract.close()
             raise
-        return registry
+        return contract
 
     async def close(self) -> None:
+        """Close the connection, which a wrapper built on another's `w3` shares with it."""
         await self.w3.provider.disconnect()
 
     async def verify(self) -> None:
         code = await self._read(self.w3.eth.get_code(self.address))
         if not code:
             raise NotARegistry(f"no contract at {self.address}")
+        wrong = NotARegistry(f"the contract at {self.address} is not an {self.DOMAIN}")
         try:
             domain = await self._contract.functions.eip712Domain().call()
         except (ContractLogicError, ContractCustomError, Web3Exception):
-            raise NotARegistry(f"the contract at {self.address} is not an SCN Registry") from None
-        if domain[1] != DOMAIN_NAME:
-            raise NotARegistry(f"the contract at {self.address} is not an SCN Registry")
+            raise wrong from None
+        if domain[1] != self.DOMAIN:
+            raise wrong
 
     @classmethod
-    async def deploy(
+    async def _deploy(
         cls,
         w3: AsyncWeb3[Any],
         account: LocalAccount,
-        *,
-        at_nonce: int | None = None,
-        on_sent: SentCallback | None = None,
-    ) -> tuple[RegistryContract, TransactionReceipt]:
-        """Deploy a new registry owned by `account`.
-
-        `at_nonce` first spends the account's nonces up to that value with empty transfers, so the
-        contract lands at a known address (the local network's, which OCN tools also know).
-        """
-        artifact = load_artifact("Registry")
+        args: list[Any],
+        at_nonce: int | None,
+        on_sent: SentCallback | None,
+    ) -> tuple[Self, TransactionReceipt]:
+        """`at_nonce` first spends the account's nonces up to that value with empty transfers, so
+        the contract lands at a known address (the local network's, which OCN tools also know)."""
+        artifact = load_artifact(cls.ARTIFACT)
         factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         deployer = cls(w3, ZERO_ADDRESS)
         if at_nonce is not None:
@@ -118,120 +127,9 @@ class RegistryContract:
                 )
             for _ in range(at_nonce - current):
                 await deployer._send(account, {"to": account.address, "value": 0, "gas": 21_000})
-        receipt = await deployer._transact(account, factory.constructor(), on_sent)
+        receipt = await deployer._transact(account, factory.constructor(*args), on_sent)
         assert receipt.contract_address is not None
         return cls(w3, receipt.contract_address), receipt
-
-    # ------------------------------------------------------------------ nodes
-
-    async def get_node(self, operator: str) -> NodeListing | None:
-        url = await self._read(
-            self._contract.functions.getNode(to_checksum_address(operator)).call()
-        )
-        return NodeListing(to_checksum_address(operator), url) if url else None
-
-    async def node_count(self) -> int:
-        count: int = await self._read(self._contract.functions.nodeCount().call())
-        return count
-
-    async def list_nodes(self) -> list[NodeListing]:
-        async def page(offset: int) -> list[NodeListing]:
-            rows = await self._read(self._contract.functions.listNodes(offset, PAGE_SIZE).call())
-            return [NodeListing(to_checksum_address(r[0]), r[1]) for r in rows]
-
-        return await _all_pages(page)
-
-    async def set_node(
-        self, account: LocalAccount, url: str, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        return await self._call(account, "setNode", [url], on_sent)
-
-    async def delete_node(
-        self, account: LocalAccount, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        return await self._call(account, "deleteNode", [], on_sent)
-
-    # ------------------------------------------------------------------ parties
-
-    async def get_party(self, party: PartyId) -> PartyListing | None:
-        row = await self._read(
-            self._contract.functions.getPartyDetailsByOcpi(*_credentials(party)).call()
-        )
-        address, roles, sender, receiver, operator, url = row
-        if operator == ZERO_ADDRESS:
-            return None
-        return PartyListing(
-            to_checksum_address(address),
-            party,
-            roles_of(roles),
-            modules_of(sender),
-            modules_of(receiver),
-            to_checksum_address(operator),
-            url,
-        )
-
-    async def get_party_by_address(self, address: str) -> PartyListing | None:
-        row = await self._read(
-            self._contract.functions.getPartyDetailsByAddress(to_checksum_address(address)).call()
-        )
-        cc, pid, sender, receiver, roles, operator, url = row
-        if operator == ZERO_ADDRESS:
-            return None
-        return PartyListing(
-            to_checksum_address(address),
-            PartyId(cc.decode("ascii"), pid.decode("ascii")),
-            roles_of(roles),
-            modules_of(sender),
-            modules_of(receiver),
-            to_checksum_address(operator),
-            url,
-        )
-
-    async def party_count(self) -> int:
-        count: int = await self._read(self._contract.functions.partyCount().call())
-        return count
-
-    async def list_parties(self) -> list[PartyListing]:
-        return await _all_pages(
-            lambda offset: self._party_page(self._contract.functions.listParties(offset, PAGE_SIZE))
-        )
-
-    async def list_parties_of(self, operator: str) -> list[PartyListing]:
-        """The parties that name `operator`'s node: what a node expects to connect to it."""
-        checksummed = to_checksum_address(operator)
-        return await _all_pages(
-            lambda offset: self._party_page(
-                self._contract.functions.listPartiesOf(checksummed, offset, PAGE_SIZE)
-            )
-        )
-
-    async def set_party(
-        self,
-        account: LocalAccount,
-        party: PartyId,
-        roles: Sequence[Role],
-        operator: str,
-        *,
-        on_sent: SentCallback | None = None,
-    ) -> TransactionReceipt:
-        args = [*_credentials(party), role_indices(roles), to_checksum_address(operator)]
-        return await self._call(account, "setParty", args, on_sent)
-
-    async def set_party_modules(
-        self,
-        account: LocalAccount,
-        sender: Sequence[ModuleId],
-        receiver: Sequence[ModuleId],
-        *,
-        on_sent: SentCallback | None = None,
-    ) -> TransactionReceipt:
-        args = [module_indices(sender), module_indices(receiver)]
-        return await self._call(account, "setPartyModules", args, on_sent)
-
-    async def delete_party(
-        self, account: LocalAccount, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        return await self._call(account, "deleteParty", [], on_sent)
 
     # ------------------------------------------------------------------ signed on-behalf calls
 
@@ -250,6 +148,8 @@ class RegistryContract:
         valid_for: int = 3600,
     ) -> SignedAction:
         """Sign `action` offline for a spender to submit; reads only the signer's nonce and the chain id."""
+        if action not in self.ACTIONS:
+            raise RegistryError(f"{action} is not an action of the {self.KIND}")
         return sign_action(
             signer,
             action,
@@ -264,7 +164,11 @@ class RegistryContract:
         self, spender: LocalAccount, signed: SignedAction, *, on_sent: SentCallback | None = None
     ) -> TransactionReceipt:
         if to_checksum_address(signed.contract) != self.address:
-            raise RegistryError(f"signed for the registry at {signed.contract}, not {self.address}")
+            raise RegistryError(
+                f"signed for the {self.KIND} at {signed.contract}, not {self.address}"
+            )
+        if signed.action not in self.ACTIONS:
+            raise RegistryError(f"{signed.action} is not an action of the {self.KIND}")
         if signed.chain_id != await self.chain_id():
             raise RegistryError(f"signed for chain {signed.chain_id}, not {await self.chain_id()}")
         # Said plainly here; the contract would only answer "Invalid signature.".
@@ -278,34 +182,6 @@ class RegistryContract:
         function, args = signed.function_call()
         return await self._call(spender, function, args, on_sent)
 
-    # ------------------------------------------------------------------ owner
-
-    async def owner(self) -> str:
-        owner: str = await self._read(self._contract.functions.owner().call())
-        return owner
-
-    async def admin_delete_node(
-        self, owner: LocalAccount, operator: str, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        args = [to_checksum_address(operator)]
-        return await self._call(owner, "adminDeleteOperator", args, on_sent)
-
-    async def admin_delete_party(
-        self, owner: LocalAccount, party: PartyId, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        return await self._call(owner, "adminDeleteParty", list(_credentials(party)), on_sent)
-
-    async def transfer_ownership(
-        self, owner: LocalAccount, new_owner: str, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        args = [to_checksum_address(new_owner)]
-        return await self._call(owner, "transferOwnership", args, on_sent)
-
-    async def accept_ownership(
-        self, account: LocalAccount, *, on_sent: SentCallback | None = None
-    ) -> TransactionReceipt:
-        return await self._call(account, "acceptOwnership", [], on_sent)
-
     # ------------------------------------------------------------------ plumbing
 
     async def block_number(self) -> int:
@@ -313,7 +189,7 @@ class RegistryContract:
         return number
 
     async def changes_between(self, first_block: int, last_block: int) -> int:
-        """How many events the registry emitted in these blocks (listings created, changed,
+        """How many events the contract emitted in these blocks (listings created, changed,
         deleted): what tells a cache to drop its answers."""
         logs = await self._read(
             self.w3.eth.get_logs(
@@ -330,21 +206,6 @@ class RegistryContract:
     async def balance_of(self, address: str) -> int:
         balance: int = await self._read(self.w3.eth.get_balance(to_checksum_address(address)))
         return balance
-
-    async def _party_page(self, call: Any) -> list[PartyListing]:
-        rows = await self._read(call.call())
-        return [
-            PartyListing(
-                to_checksum_address(r[0]),
-                PartyId(r[1].decode("ascii"), r[2].decode("ascii")),
-                roles_of(r[3]),
-                modules_of(r[4]),
-                modules_of(r[5]),
-                to_checksum_address(r[6]),
-                r[7],
-            )
-            for r in rows
-        ]
 
     async def _call(
         self, account: LocalAccount, function: str, args: list[Any], on_sent: SentCallback | None
@@ -435,7 +296,186 @@ class RegistryContract:
             ) from None
 
 
-def _credentials(party: PartyId) -> tuple[bytes, bytes]:
+class RegistryContract(ScnContract):
+    """Reads and writes the SCN Registry. Methods are named by intent; results are frozen values."""
+
+    ARTIFACT = "Registry"
+    ACTIONS = frozenset(REGISTRY_ACTIONS)
+    DOMAIN = DOMAIN_NAME
+    KIND = "registry"
+
+    @classmethod
+    async def deploy(
+        cls,
+        w3: AsyncWeb3[Any],
+        account: LocalAccount,
+        *,
+        at_nonce: int | None = None,
+        on_sent: SentCallback | None = None,
+    ) -> tuple[RegistryContract, TransactionReceipt]:
+        """Deploy a new registry owned by `account` (at nonce `at_nonce`, see ScnContract._deploy)."""
+        return await cls._deploy(w3, account, [], at_nonce, on_sent)
+
+    # ------------------------------------------------------------------ nodes
+
+    async def get_node(self, operator: str) -> NodeListing | None:
+        url = await self._read(
+            self._contract.functions.getNode(to_checksum_address(operator)).call()
+        )
+        return NodeListing(to_checksum_address(operator), url) if url else None
+
+    async def node_count(self) -> int:
+        count: int = await self._read(self._contract.functions.nodeCount().call())
+        return count
+
+    async def list_nodes(self) -> list[NodeListing]:
+        async def page(offset: int, limit: int) -> list[NodeListing]:
+            rows = await self._read(self._contract.functions.listNodes(offset, limit).call())
+            return [NodeListing(to_checksum_address(r[0]), r[1]) for r in rows]
+
+        return await all_pages(page)
+
+    async def set_node(
+        self, account: LocalAccount, url: str, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "setNode", [url], on_sent)
+
+    async def delete_node(
+        self, account: LocalAccount, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "deleteNode", [], on_sent)
+
+    # ------------------------------------------------------------------ parties
+
+    async def get_party(self, party: PartyId) -> PartyListing | None:
+        row = await self._read(
+            self._contract.functions.getPartyDetailsByOcpi(*credentials(party)).call()
+        )
+        address, roles, sender, receiver, operator, url = row
+        if operator == ZERO_ADDRESS:
+            return None
+        return PartyListing(
+            to_checksum_address(address),
+            party,
+            roles_of(roles),
+            modules_of(sender),
+            modules_of(receiver),
+            to_checksum_address(operator),
+            url,
+        )
+
+    async def get_party_by_address(self, address: str) -> PartyListing | None:
+        row = await self._read(
+            self._contract.functions.getPartyDetailsByAddress(to_checksum_address(address)).call()
+        )
+        cc, pid, sender, receiver, roles, operator, url = row
+        if operator == ZERO_ADDRESS:
+            return None
+        return PartyListing(
+            to_checksum_address(address),
+            PartyId(cc.decode("ascii"), pid.decode("ascii")),
+            roles_of(roles),
+            modules_of(sender),
+            modules_of(receiver),
+            to_checksum_address(operator),
+            url,
+        )
+
+    async def party_count(self) -> int:
+        count: int = await self._read(self._contract.functions.partyCount().call())
+        return count
+
+    async def list_parties(self) -> list[PartyListing]:
+        return await all_pages(
+            lambda offset, limit: self._party_page(
+                self._contract.functions.listParties(offset, limit)
+            )
+        )
+
+    async def list_parties_of(self, operator: str) -> list[PartyListing]:
+        """The parties that name `operator`'s node: what a node expects to connect to it."""
+        checksummed = to_checksum_address(operator)
+        return await all_pages(
+            lambda offset, limit: self._party_page(
+                self._contract.functions.listPartiesOf(checksummed, offset, limit)
+            )
+        )
+
+    async def set_party(
+        self,
+        account: LocalAccount,
+        party: PartyId,
+        roles: Sequence[Role],
+        operator: str,
+        *,
+        on_sent: SentCallback | None = None,
+    ) -> TransactionReceipt:
+        args = [*credentials(party), role_indices(roles), to_checksum_address(operator)]
+        return await self._call(account, "setParty", args, on_sent)
+
+    async def set_party_modules(
+        self,
+        account: LocalAccount,
+        sender: Sequence[ModuleId],
+        receiver: Sequence[ModuleId],
+        *,
+        on_sent: SentCallback | None = None,
+    ) -> TransactionReceipt:
+        args = [module_indices(sender), module_indices(receiver)]
+        return await self._call(account, "setPartyModules", args, on_sent)
+
+    async def delete_party(
+        self, account: LocalAccount, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "deleteParty", [], on_sent)
+
+    # ------------------------------------------------------------------ owner
+
+    async def owner(self) -> str:
+        owner: str = await self._read(self._contract.functions.owner().call())
+        return owner
+
+    async def admin_delete_node(
+        self, owner: LocalAccount, operator: str, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        args = [to_checksum_address(operator)]
+        return await self._call(owner, "adminDeleteOperator", args, on_sent)
+
+    async def admin_delete_party(
+        self, owner: LocalAccount, party: PartyId, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(owner, "adminDeleteParty", list(credentials(party)), on_sent)
+
+    async def transfer_ownership(
+        self, owner: LocalAccount, new_owner: str, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        args = [to_checksum_address(new_owner)]
+        return await self._call(owner, "transferOwnership", args, on_sent)
+
+    async def accept_ownership(
+        self, account: LocalAccount, *, on_sent: SentCallback | None = None
+    ) -> TransactionReceipt:
+        return await self._call(account, "acceptOwnership", [], on_sent)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _party_page(self, call: Any) -> list[PartyListing]:
+        rows = await self._read(call.call())
+        return [
+            PartyListing(
+                to_checksum_address(r[0]),
+                PartyId(r[1].decode("ascii"), r[2].decode("ascii")),
+                roles_of(r[3]),
+                modules_of(r[4]),
+                modules_of(r[5]),
+                to_checksum_address(r[6]),
+                r[7],
+            )
+            for r in rows
+        ]
+
+
+def credentials(party: PartyId) -> tuple[bytes, bytes]:
     return party.country_code.encode("ascii"), party.party_id.encode("ascii")
 
 
@@ -446,10 +486,12 @@ def _revert_reason(error: ContractLogicError | ContractCustomError) -> str:
     )
 
 
-async def _all_pages(page: Callable[[int], Awaitable[list[T]]]) -> list[T]:
+async def all_pages(page: Callable[[int, int], Awaitable[list[T]]]) -> list[T]:
+    """Every row of a paged listing view, called as page(offset, limit)."""
     rows: list[T] = []
     while True:
-        batch = await page(len(rows))
+        size = PAGE_SIZE
+        batch = await page(len(rows), size)
         rows.extend(batch)
-        if len(batch) < PAGE_SIZE:
+        if len(batch) < size:
             return rows

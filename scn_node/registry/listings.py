@@ -1,4 +1,5 @@
-"""What the registry says about nodes and parties, as frozen values."""
+"""What the registry says about nodes and parties, and the permissions contract about services,
+as frozen values."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scn_node.scpi.party import ModuleId, PartyId, Role
+from scn_node.scpi.services import MAX_PERMISSION, ServicePermission
 
 # The contract stores roles and modules as indices in these orders (the OCN ones).
 REGISTRY_ROLES: tuple[Role, ...] = (
@@ -61,6 +63,28 @@ class PartyListing:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceListing:
+    """A service as its users' nodes see it: the provider's current credentials in the registry
+    and the permissions it asks for."""
+
+    provider: str
+    party: PartyId
+    name: str
+    url: str
+    permissions: tuple[ServicePermission, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "provider": self.provider,
+            "countryCode": self.party.country_code,
+            "partyId": self.party.party_id,
+            "name": self.name,
+            "url": self.url,
+            "permissions": [p.name for p in self.permissions],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class TransactionReceipt:
     tx_hash: str
     block_number: int
@@ -85,3 +109,13 @@ def roles_of(indices: list[int]) -> tuple[Role, ...]:
 
 def modules_of(indices: list[int]) -> tuple[ModuleId, ...]:
     return tuple(REGISTRY_MODULES[i] for i in indices)
+
+
+def permission_mask(permissions: Sequence[ServicePermission]) -> int:
+    """The contract's bit set: bit i is permission id i."""
+    return sum(1 << int(p) for p in set(permissions))
+
+
+def permissions_of(mask: int) -> tuple[ServicePermission, ...]:
+    """The permissions in a mask, by id; ids this node does not know are left out."""
+    return tuple(ServicePermission(i) for i in range(int(MAX_PERMISSION) + 1) if mask >> i & 1)

@@ -1,4 +1,5 @@
-"""EIP-712 authorisations for the registry's signed variants: a signer signs offline, a spender submits.
+"""EIP-712 authorisations for the signed variants of the SCN contracts (Registry, Permissions): a
+signer signs offline, a spender submits.
 
 The signing domain binds each signature to one chain and one contract; each action has its own
 struct type, and the signer's nonce and a deadline are part of it, so a signature works once, for
@@ -20,10 +21,12 @@ from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError
 
 DOMAIN_NAME = "SCN Registry"
+PERMISSIONS_DOMAIN_NAME = "SCN Permissions"
 DOMAIN_VERSION = "1"
 
+Fields = list[tuple[str, str]]
 # action -> (contract function, EIP-712 fields before nonce/deadline); the subject is the first field
-ACTIONS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+REGISTRY_ACTIONS: dict[str, tuple[str, Fields]] = {
     "SetNode": ("setNodeSigned", [("operator", "address"), ("domain", "string")]),
     "DeleteNode": ("deleteNodeSigned", [("operator", "address")]),
     "SetParty": (
@@ -42,7 +45,22 @@ ACTIONS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ),
     "DeleteParty": ("deletePartySigned", [("party", "address")]),
 }
+PERMISSIONS_ACTIONS: dict[str, tuple[str, Fields]] = {
+    "SetService": (
+        "setServiceSigned",
+        [("provider", "address"), ("name", "string"), ("url", "string"), ("permissions", "uint32")],
+    ),
+    "DeleteService": ("deleteServiceSigned", [("provider", "address")]),
+    "CreateAgreement": ("createAgreementSigned", [("user", "address"), ("provider", "address")]),
+    "RevokeAgreement": ("revokeAgreementSigned", [("user", "address"), ("provider", "address")]),
+}
+ACTIONS = {**REGISTRY_ACTIONS, **PERMISSIONS_ACTIONS}
 _TAIL = [("nonce", "uint256"), ("deadline", "uint256")]
+
+
+def domain_name(action: str) -> str:
+    """The EIP-712 domain `action` is signed in: that of the contract it calls."""
+    return PERMISSIONS_DOMAIN_NAME if action in PERMISSIONS_ACTIONS else DOMAIN_NAME
 
 
 class InvalidAuthorisation(ValueError):
@@ -51,7 +69,7 @@ class InvalidAuthorisation(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SignedAction:
-    """One signed registry call, as written to a file by the signer and read by the spender."""
+    """One signed contract call, as written to a file by the signer and read by the spender."""
 
     action: str
     message: dict[str, Any]
@@ -133,7 +151,8 @@ def sign_action(
     chain_id: int,
     contract: str,
 ) -> SignedAction:
-    """Sign `action` for `account`, whose address is the subject (operator or party)."""
+    """Sign `action` for `account`, whose address is the subject (operator, party, provider or
+    user)."""
     subject_field = ACTIONS[action][1][0][0]
     message = {subject_field: account.address, **fields, "nonce": nonce, "deadline": deadline}
     contract = to_checksum_address(contract)
@@ -156,7 +175,7 @@ def _encode(action: str, message: dict[str, Any], chain_id: int, contract: str) 
             },
             "primaryType": action,
             "domain": {
-                "name": DOMAIN_NAME,
+                "name": domain_name(action),
                 "version": DOMAIN_VERSION,
                 "chainId": chain_id,
                 "verifyingContract": contract,
@@ -171,7 +190,7 @@ def _abi_value(kind: str, value: Any) -> Any:
         return str(value).encode("ascii")
     if kind == "uint8[]":
         return [int(v) for v in value]
-    if kind == "uint256":
+    if kind in ("uint256", "uint32"):
         return int(value)
     if kind == "address":
         return to_checksum_address(value)

@@ -1,8 +1,8 @@
-"""Fixtures for the SCN Registry contract tests.
+"""Fixtures for the SCN Registry and SCN Permissions contract tests.
 
 One in-process py-evm chain serves the whole session. The Registry artifact is deployed once from
-account 0 and a snapshot is taken; every test starts by reverting to that snapshot, so each test
-sees a freshly deployed registry and no state left behind by another test.
+account 0, then Permissions reading it, and a snapshot is taken; every test starts by reverting to
+that snapshot, so each test sees freshly deployed contracts and no state left behind by another.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "scn_node" / "registry" / "Registry.json"
+PERMISSIONS_ARTIFACT = ARTIFACT.with_name("Permissions.json")
 MNEMONIC = "candy maple cake sugar pudding cream honey rich smooth crumble sweet treat"
 HD_PATH = "m/44'/60'/0'/0"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -50,6 +51,17 @@ TYPE_STRINGS = {
         "uint256 deadline)"
     ),
     "DeleteParty": "DeleteParty(address party,uint256 nonce,uint256 deadline)",
+    "SetService": (
+        "SetService(address provider,string name,string url,uint32 permissions,uint256 nonce,"
+        "uint256 deadline)"
+    ),
+    "DeleteService": "DeleteService(address provider,uint256 nonce,uint256 deadline)",
+    "CreateAgreement": (
+        "CreateAgreement(address user,address provider,uint256 nonce,uint256 deadline)"
+    ),
+    "RevokeAgreement": (
+        "RevokeAgreement(address user,address provider,uint256 nonce,uint256 deadline)"
+    ),
 }
 EIP712_DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
@@ -58,6 +70,7 @@ EIP712_DOMAIN_FIELDS = [
     {"name": "verifyingContract", "type": "address"},
 ]
 DOMAIN_NAME = "SCN Registry"
+PERMISSIONS_DOMAIN_NAME = "SCN Permissions"
 DOMAIN_VERSION = "1"
 
 
@@ -72,8 +85,8 @@ def struct_fields(type_string: str) -> list[dict[str, str]]:
     return fields
 
 
-def load_artifact() -> dict[str, Any]:
-    return json.loads(ARTIFACT.read_text())
+def load_artifact(path: Path = ARTIFACT) -> dict[str, Any]:
+    return json.loads(path.read_text())
 
 
 # ---------------------------------------------------------------- chain
@@ -88,13 +101,17 @@ class Chain:
     artifact: dict[str, Any]
     registry_address: str
     deploy_receipt: TxReceipt
+    permissions_artifact: dict[str, Any]
+    permissions_address: str
     snapshot: int
 
 
-def deploy(w3: Web3, artifact: dict[str, Any], sender: str) -> tuple[Contract, TxReceipt]:
+def deploy(
+    w3: Web3, artifact: dict[str, Any], sender: str, *args: Any
+) -> tuple[Contract, TxReceipt]:
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(
-        factory.constructor().transact({"from": sender, "gas": 6_000_000})
+        factory.constructor(*args).transact({"from": sender, "gas": 6_000_000})
     )
     assert receipt["status"] == 1
     contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
@@ -111,6 +128,8 @@ def chain() -> Chain:
     assert set(accounts) == set(keys)
     artifact = load_artifact()
     registry, receipt = deploy(w3, artifact, accounts[0])
+    permissions_artifact = load_artifact(PERMISSIONS_ARTIFACT)
+    permissions, _ = deploy(w3, permissions_artifact, accounts[0], registry.address)
     return Chain(
         tester=tester,
         w3=w3,
@@ -119,6 +138,8 @@ def chain() -> Chain:
         artifact=artifact,
         registry_address=registry.address,
         deploy_receipt=receipt,
+        permissions_artifact=permissions_artifact,
+        permissions_address=permissions.address,
         snapshot=tester.take_snapshot(),
     )
 
@@ -143,6 +164,23 @@ def artifact(chain: Chain) -> dict[str, Any]:
 @pytest.fixture
 def registry(chain: Chain, w3: Web3) -> Contract:
     return w3.eth.contract(address=chain.registry_address, abi=chain.artifact["abi"])
+
+
+@pytest.fixture
+def permissions(chain: Chain, w3: Web3) -> Contract:
+    """SCN Permissions reading the `registry` fixture's contract."""
+    return w3.eth.contract(address=chain.permissions_address, abi=chain.permissions_artifact["abi"])
+
+
+@pytest.fixture
+def deploy_permissions(chain: Chain, w3: Web3) -> Callable[[str], Contract]:
+    """Deploys another Permissions reading `registry` from account 0 (undone by the next rewind)."""
+
+    def _deploy(registry: str) -> Contract:
+        contract, _ = deploy(w3, chain.permissions_artifact, chain.accounts[0], registry)
+        return contract
+
+    return _deploy
 
 
 @pytest.fixture
@@ -267,17 +305,22 @@ def deadline(now: Callable[[], int]) -> int:
 
 
 class Signer:
-    """Signs the registry's EIP-712 actions the way a wallet or the CLI would."""
+    """Signs a contract's EIP-712 actions the way a wallet or the CLI would."""
 
-    def __init__(self, w3: Web3, registry: Contract) -> None:
+    def __init__(self, w3: Web3, registry: Contract, domain_name: str = DOMAIN_NAME) -> None:
         self.w3 = w3
-        self.registry = registry
+        self.registry = registry  # the verifying contract, whose nonces are read
+        self.domain_name = domain_name
 
     def domain(
-        self, *, chain_id: int | None = None, verifying_contract: str | None = None
+        self,
+        *,
+        chain_id: int | None = None,
+        verifying_contract: str | None = None,
+        name: str | None = None,
     ) -> dict[str, Any]:
         return {
-            "name": DOMAIN_NAME,
+            "name": name or self.domain_name,
             "version": DOMAIN_VERSION,
             "chainId": self.w3.eth.chain_id if chain_id is None else chain_id,
             "verifyingContract": verifying_contract or self.registry.address,
@@ -370,6 +413,42 @@ class Signer:
         fields = {"party": party}
         return self.sign("DeleteParty", key, party, fields, deadline, nonce, **domain).signature
 
+    def set_service(
+        self,
+        key: bytes,
+        provider: str,
+        name: str,
+        url: str,
+        permissions: int,
+        deadline: int,
+        nonce: int | None = None,
+        **domain: Any,
+    ) -> bytes:
+        fields = {"provider": provider, "name": name, "url": url, "permissions": permissions}
+        return self.sign("SetService", key, provider, fields, deadline, nonce, **domain).signature
+
+    def delete_service(
+        self, key: bytes, provider: str, deadline: int, nonce: int | None = None, **domain: Any
+    ) -> bytes:
+        fields = {"provider": provider}
+        return self.sign(
+            "DeleteService", key, provider, fields, deadline, nonce, **domain
+        ).signature
+
+    def agreement(
+        self,
+        action: str,
+        key: bytes,
+        user: str,
+        provider: str,
+        deadline: int,
+        nonce: int | None = None,
+        **domain: Any,
+    ) -> bytes:
+        """CreateAgreement or RevokeAgreement: the same fields, different struct types."""
+        fields = {"user": user, "provider": provider}
+        return self.sign(action, key, user, fields, deadline, nonce, **domain).signature
+
 
 @pytest.fixture
 def type_strings() -> dict[str, str]:
@@ -380,3 +459,8 @@ def type_strings() -> dict[str, str]:
 @pytest.fixture
 def sign(w3: Web3, registry: Contract) -> Signer:
     return Signer(w3, registry)
+
+
+@pytest.fixture
+def sign_permissions(w3: Web3, permissions: Contract) -> Signer:
+    return Signer(w3, permissions, PERMISSIONS_DOMAIN_NAME)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,8 +12,8 @@ import httpx
 import pytest
 
 from scn_node.devnet.chain import Ganache, dev_account, free_port
-from scn_node.registry.networks import LOCAL_REGISTRY
-from tests.e2e.conftest import key, scn_registry
+from scn_node.registry.networks import LOCAL_PERMISSIONS, LOCAL_REGISTRY
+from tests.e2e.conftest import ROOT, key, scn_registry
 
 pytestmark = pytest.mark.ganache
 
@@ -38,7 +39,9 @@ def test_ganache_runs_with_the_tutorial_settings(chain: Ganache) -> None:
 def test_tutorial_sequence(chain: Ganache) -> None:
     deployed = scn_registry(chain, "--json", "deploy", "--at-nonce", "2", SIGNER=key(0))
     assert deployed.returncode == 0, deployed.stderr
+    # OCN's local addresses: account 0 at nonces 2 and 3.
     assert json.loads(deployed.stdout)["registry"] == LOCAL_REGISTRY
+    assert json.loads(deployed.stdout)["permissions"] == LOCAL_PERMISSIONS
     assert "waiting for the receipt" in deployed.stderr
 
     node = scn_registry(chain, "set-node", "http://localhost:8080", SIGNER=key(14))
@@ -112,6 +115,83 @@ def test_signed_listing_paid_by_a_spender(chain: Ganache, tmp_path: Path) -> Non
     assert "was already used" in again.stderr
 
 
+def test_services_and_agreements_with_a_signed_revocation(chain: Ganache, tmp_path: Path) -> None:
+    assert scn_registry(chain, "deploy", "--at-nonce", "2", SIGNER=key(0)).returncode == 0
+    assert scn_registry(chain, "set-node", "http://localhost:8080", SIGNER=key(14)).returncode == 0
+    for index, (cc, pid, role) in {3: ("CH", "SRV", "OTHER"), 19: ("DE", "MSP", "EMSP")}.items():
+        listed = scn_registry(
+            chain, "set-party", "-c", cc, pid, "-r", role, "-o", TUTORIAL_NODE, SIGNER=key(index)
+        )
+        assert listed.returncode == 0, listed.stderr
+    provider = dev_account(3).address
+    offered = scn_registry(
+        chain,
+        "set-service",
+        "--name",
+        "Payments",
+        "--url",
+        "https://pay.example",
+        "-p",
+        "FORWARD_MODULE_CDRS_SENDER",
+        "forward_module_sessions_sender",
+        SIGNER=key(3),
+    )
+    assert offered.returncode == 0, offered.stderr
+    agreed = scn_registry(chain, "agree", provider, SIGNER=key(19))
+    assert agreed.returncode == 0, agreed.stderr
+    services = scn_registry(chain, "--json", "list-agreements", "-c", "DE", "MSP")
+    assert json.loads(services.stdout) == [
+        {
+            "provider": provider,
+            "countryCode": "CH",
+            "partyId": "SRV",
+            "name": "Payments",
+            "url": "https://pay.example",
+            "permissions": ["FORWARD_MODULE_SESSIONS_SENDER", "FORWARD_MODULE_CDRS_SENDER"],
+        }
+    ]
+
+    signed = tmp_path / "revoke.json"
+    made = scn_registry(chain, "sign", "-w", str(signed), "revoke", provider, SIGNER=key(19))
+    assert made.returncode == 0, made.stderr
+    sent = scn_registry(chain, "submit", str(signed), SPENDER=key(1))
+    assert sent.returncode == 0, sent.stderr
+    after = scn_registry(chain, "list-agreements", "-a", dev_account(19).address)
+    assert after.stdout == "No agreements.\n"
+    info = json.loads(scn_registry(chain, "--json", "info").stdout)
+    assert (info["permissions"], info["services"]) == (LOCAL_PERMISSIONS, 1)
+
+
+def test_the_chain_script_deploys_both_contracts() -> None:
+    port = free_port()
+    script = subprocess.Popen(
+        [sys.executable, str(ROOT / "ganache" / "start.py"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines = []
+    try:
+        assert script.stdout is not None
+        for line in script.stdout:
+            lines.append(line.strip())
+            if "press Ctrl-C to stop" in line:
+                break
+        chain = Ganache(port=port)
+        info = json.loads(scn_registry(chain, "--json", "info").stdout)
+    finally:
+        script.send_signal(signal.SIGINT)
+        assert script.wait(timeout=30) == 0
+        script.stdout.close()  # type: ignore[union-attr]
+    assert any(line.startswith(f"registry {LOCAL_REGISTRY}, owner ") for line in lines)
+    assert f"permissions {LOCAL_PERMISSIONS}" in lines
+    assert (info["registry"], info["permissions"], info["services"]) == (
+        LOCAL_REGISTRY,
+        LOCAL_PERMISSIONS,
+        0,
+    )
+
+
 def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
     node1, node2, cpo, cpx, emsp = (free_port() for _ in range(5))
     demo = subprocess.run(
@@ -146,6 +226,7 @@ def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert f"registry         {LOCAL_REGISTRY}" in demo.stdout
+    assert f"permissions      {LOCAL_PERMISSIONS}" in demo.stdout
     assert "0x9bC1169Ca09555bf2721A5C9eC6D69c8073bfeB4" in demo.stdout
     # Both nodes ran as `scn-node serve`, answered /health, and the tutorial's key is theirs.
     assert (

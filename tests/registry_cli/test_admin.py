@@ -5,28 +5,30 @@ from __future__ import annotations
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from scn_node.registry.networks import LOCAL_REGISTRY, LOCAL_RPC_URL
+from scn_node.registry.networks import LOCAL_PERMISSIONS, LOCAL_REGISTRY, LOCAL_RPC_URL
 from tests.registry_cli.conftest import MINED, SENT, Chain, assert_fails
 
 
-def test_deploy_at_nonce_lands_at_the_local_address_owned_by_the_signer(
+def test_deploy_at_nonce_lands_at_the_local_addresses_owned_by_the_signer(
     chain: Chain, accounts: list[LocalAccount]
 ) -> None:
     result = chain.ok("deploy", "--at-nonce", "2", signer=accounts[0])
 
-    sent = SENT.search(result.stderr)
-    assert sent is not None
-    assert sent["label"] == "deploy"
-    mined = MINED.search(result.stdout)
-    assert mined is not None
-    receipt = chain.receipt(sent["hash"])
-    assert receipt["contract_address"] == LOCAL_REGISTRY
-    assert int(mined["block"]) == receipt["block_number"]
-    assert int(mined["gas"]) == receipt["gas_used"]
+    sent = list(SENT.finditer(result.stderr))
+    mined = list(MINED.finditer(result.stdout))
+    assert [s["label"] for s in sent] == ["deploy", "deploy permissions"]
+    assert [m["label"] for m in mined] == ["deploy", "deploy permissions"]
+    for s, m, address in zip(sent, mined, (LOCAL_REGISTRY, LOCAL_PERMISSIONS), strict=True):
+        receipt = chain.receipt(s["hash"])
+        assert receipt["contract_address"] == address
+        assert int(m["block"]) == receipt["block_number"]
+        assert int(m["gas"]) == receipt["gas_used"]
     lines = result.stdout.splitlines()
     assert f"  registry {LOCAL_REGISTRY}" in lines
     assert f"  owner {accounts[0].address}" in lines
-    assert chain.nonce(accounts[0]) == 3  # two empty transfers, then the deployment
+    assert f"  permissions {LOCAL_PERMISSIONS}" in lines
+    # Two empty transfers, then the registry (nonce 2) and the permissions contract (nonce 3).
+    assert chain.nonce(accounts[0]) == 4
 
 
 def test_deploy_json_reports_the_new_address_and_info_finds_it(
@@ -34,18 +36,29 @@ def test_deploy_json_reports_the_new_address_and_info_finds_it(
 ) -> None:
     doc = chain.json("deploy", signer=accounts[2])
     receipt = chain.receipt(doc["transactionHash"])
+    second = chain.receipt(doc["permissionsDeploy"]["transactionHash"])
     assert doc == {
         "transactionHash": doc["transactionHash"],
         "blockNumber": receipt["block_number"],
         "gasUsed": receipt["gas_used"],
         "registry": receipt["contract_address"],
         "owner": accounts[2].address,
+        "permissions": second["contract_address"],
+        "permissionsDeploy": {
+            "transactionHash": doc["permissionsDeploy"]["transactionHash"],
+            "blockNumber": second["block_number"],
+            "gasUsed": second["gas_used"],
+        },
     }
     assert doc["registry"] != LOCAL_REGISTRY
 
     info = chain.json("--registry", doc["registry"], "info")
     assert info["registry"] == doc["registry"]
     assert info["owner"] == accounts[2].address
+    # The local network's permissions contract reads the local registry, not this one.
+    assert (info["permissions"], info["services"]) == (None, None)
+    info = chain.json("--registry", doc["registry"], "--permissions", doc["permissions"], "info")
+    assert (info["permissions"], info["services"]) == (doc["permissions"], 0)
 
 
 def test_deploy_at_a_nonce_already_used_fails_without_a_transaction(
@@ -68,6 +81,8 @@ def test_info_shows_address_chain_owner_and_counts(
         "owner": accounts[0].address,
         "nodes": 1,
         "parties": 1,
+        "permissions": LOCAL_PERMISSIONS,
+        "services": 0,
     }
     human = listed.ok("info").stdout.splitlines()
     assert [line.split() for line in human] == [
@@ -77,6 +92,8 @@ def test_info_shows_address_chain_owner_and_counts(
         ["owner", accounts[0].address],
         ["nodes", "1"],
         ["parties", "1"],
+        ["permissions", LOCAL_PERMISSIONS],
+        ["services", "0"],
     ]
 
 
