@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {SignedCalls} from "./SignedCalls.sol";
+
 /// The Registry views this contract reads; party listings stay in the Registry alone.
 interface IRegistry {
     function getPartyDetailsByAddress(address partyAddress)
@@ -20,18 +22,11 @@ interface IRegistry {
 /// user is a listed party that agrees to a service, and a node forwards the copies. Unlike OCN's
 /// Permissions contract, a revoked agreement really leaves the user's list, agreements never outlive
 /// the service they were given to, and the signed variants use EIP-712 with nonces and deadlines.
-contract Permissions {
+contract Permissions is SignedCalls {
     /// Permission ids 0 (FORWARD_ALL) to 16 (FORWARD_MODULE_CHARGINGPROFILES_RECEIVER), as bits.
     uint32 private constant ALL_PERMISSIONS = uint32((1 << 17) - 1);
     uint256 private constant MAX_NAME_LENGTH = 64;
     uint256 private constant MAX_URL_LENGTH = 253;
-    // secp256k1 order / 2: a larger s is the malleable twin of a valid signature.
-    uint256 private constant MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-
-    bytes32 private constant DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant NAME_HASH = keccak256("SCN Permissions");
-    bytes32 private constant VERSION_HASH = keccak256("1");
     bytes32 public constant SET_SERVICE_TYPEHASH = keccak256(
         "SetService(address provider,string name,string url,uint32 permissions,uint256 nonce,uint256 deadline)"
     );
@@ -66,8 +61,6 @@ contract Permissions {
     }
 
     IRegistry public immutable registry;
-    /// Next nonce each signer must use in a signed call.
-    mapping(address => uint256) public nonces;
 
     mapping(address => Service) private services;
     address[] private providers;
@@ -167,9 +160,7 @@ contract Permissions {
     function createAgreementSigned(address user, address provider, uint256 deadline, bytes calldata signature)
         external
     {
-        bytes32 structHash =
-            keccak256(abi.encode(CREATE_AGREEMENT_TYPEHASH, user, provider, nonces[user], deadline));
-        _useSignature(user, structHash, deadline, signature);
+        _useAgreementSignature(CREATE_AGREEMENT_TYPEHASH, user, provider, deadline, signature);
         _createAgreement(user, provider);
     }
 
@@ -180,10 +171,20 @@ contract Permissions {
     function revokeAgreementSigned(address user, address provider, uint256 deadline, bytes calldata signature)
         external
     {
-        bytes32 structHash =
-            keccak256(abi.encode(REVOKE_AGREEMENT_TYPEHASH, user, provider, nonces[user], deadline));
-        _useSignature(user, structHash, deadline, signature);
+        _useAgreementSignature(REVOKE_AGREEMENT_TYPEHASH, user, provider, deadline, signature);
         _revokeAgreement(user, provider);
+    }
+
+    /// CreateAgreement and RevokeAgreement sign the same fields.
+    function _useAgreementSignature(
+        bytes32 typehash,
+        address user,
+        address provider,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        bytes32 structHash = keccak256(abi.encode(typehash, user, provider, nonces[user], deadline));
+        _useSignature(user, structHash, deadline, signature);
     }
 
     /// Whether `user`'s agreement holds: given to the provider's current service, whose provider
@@ -229,31 +230,11 @@ contract Permissions {
         for (uint256 i = 0; i < n; i++) held[i] = found[i];
     }
 
-    // ---------------------------------------------------------------- EIP-712
-
-    function DOMAIN_SEPARATOR() public view returns (bytes32) {
-        // Computed per call so that a signature never survives a chain fork.
-        return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
-    }
-
-    /// EIP-5267: lets wallets and the CLI discover the signing domain.
-    function eip712Domain()
-        external
-        view
-        returns (
-            bytes1 fields,
-            string memory name,
-            string memory version,
-            uint256 chainId,
-            address verifyingContract,
-            bytes32 salt,
-            uint256[] memory extensions
-        )
-    {
-        return (hex"0f", "SCN Permissions", "1", block.chainid, address(this), bytes32(0), new uint256[](0));
-    }
-
     // ---------------------------------------------------------------- internals
+
+    function _domainName() internal pure override returns (string memory) {
+        return "SCN Permissions";
+    }
 
     function _setService(address provider, string calldata name, string calldata url, uint32 permissions)
         private
@@ -351,26 +332,6 @@ contract Permissions {
     function _listing(address provider, bytes2 cc, bytes3 pid) private view returns (ServiceListing memory) {
         Service storage s = services[provider];
         return ServiceListing(provider, cc, pid, s.name, s.url, s.permissions);
-    }
-
-    function _useSignature(address subject, bytes32 structHash, uint256 deadline, bytes calldata signature)
-        private
-    {
-        require(block.timestamp <= deadline, "Signature expired.");
-        bytes32 digest = keccak256(abi.encodePacked(hex"1901", DOMAIN_SEPARATOR(), structHash));
-        address signer = _recover(digest, signature);
-        require(signer != address(0) && signer == subject, "Invalid signature.");
-        nonces[subject]++;
-    }
-
-    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address) {
-        if (signature.length != 65) return address(0);
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (v < 27) v += 27;
-        if ((v != 27 && v != 28) || uint256(s) > MAX_S) return address(0);
-        return ecrecover(digest, v, r, s);
     }
 
     function _pageEnd(uint256 length, uint256 offset, uint256 limit) private pure returns (uint256) {

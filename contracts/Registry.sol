@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {SignedCalls} from "./SignedCalls.sol";
+
 /// @title SCN Registry
 /// @notice Lists the Smart Charging Network's nodes (keyed by operator wallet) and the SCPI parties
 /// that use them. The OCN registry's read and write functions keep their exact ABI, so OCN tools work
 /// unchanged. The on-behalf ("signed") variants use EIP-712 typed data with per-signer nonces and
 /// deadlines, where OCN's "Raw" functions could be replayed across time, chains and functions.
-contract Registry {
+contract Registry is SignedCalls {
     // Enum orders are the OCN ones; values travel as uint8 so a bad value reverts with a reason.
     uint8 private constant ROLE_COUNT = 7; // CPO, EMSP, HUB, NAP, NSP, OTHER, SCSP
     uint8 private constant MODULE_COUNT = 7; // cdrs, chargingprofiles, commands, locations, sessions, tariffs, tokens
     uint256 private constant MAX_DOMAIN_LENGTH = 253;
-    // secp256k1 order / 2: a larger s is the malleable twin of a valid signature.
-    uint256 private constant MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
-
-    bytes32 private constant DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant NAME_HASH = keccak256("SCN Registry");
-    bytes32 private constant VERSION_HASH = keccak256("1");
     bytes32 public constant SET_NODE_TYPEHASH =
         keccak256("SetNode(address operator,string domain,uint256 nonce,uint256 deadline)");
     bytes32 public constant DELETE_NODE_TYPEHASH =
@@ -59,8 +54,6 @@ contract Registry {
 
     address public owner;
     address public pendingOwner;
-    /// Next nonce each signer must use in a signed call.
-    mapping(address => uint256) public nonces;
 
     mapping(address => string) private nodeOf;
     mapping(bytes32 => address) private domainHolder;
@@ -334,31 +327,11 @@ contract Registry {
         return _listings(partiesOfOperator[operator], offset, limit);
     }
 
-    // ---------------------------------------------------------------- EIP-712
-
-    function DOMAIN_SEPARATOR() public view returns (bytes32) {
-        // Computed per call so that a signature never survives a chain fork.
-        return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
-    }
-
-    /// EIP-5267: lets wallets and the CLI discover the signing domain.
-    function eip712Domain()
-        external
-        view
-        returns (
-            bytes1 fields,
-            string memory name,
-            string memory version,
-            uint256 chainId,
-            address verifyingContract,
-            bytes32 salt,
-            uint256[] memory extensions
-        )
-    {
-        return (hex"0f", "SCN Registry", "1", block.chainid, address(this), bytes32(0), new uint256[](0));
-    }
-
     // ---------------------------------------------------------------- internals
+
+    function _domainName() internal pure override returns (string memory) {
+        return "SCN Registry";
+    }
 
     function _setNode(address operator, string calldata domain) private {
         bytes calldata d = bytes(domain);
@@ -455,26 +428,6 @@ contract Registry {
         _remove(parties, partySlot, party);
         _remove(partiesOfOperator[p.operator], operatorPartySlot, party);
         emit PartyDeleted(party, credentials, p.operator, byOwner);
-    }
-
-    function _useSignature(address subject, bytes32 structHash, uint256 deadline, bytes calldata signature)
-        private
-    {
-        require(block.timestamp <= deadline, "Signature expired.");
-        bytes32 digest = keccak256(abi.encodePacked(hex"1901", DOMAIN_SEPARATOR(), structHash));
-        address signer = _recover(digest, signature);
-        require(signer != address(0) && signer == subject, "Invalid signature.");
-        nonces[subject]++;
-    }
-
-    function _recover(bytes32 digest, bytes calldata signature) private pure returns (address) {
-        if (signature.length != 65) return address(0);
-        bytes32 r = bytes32(signature[0:32]);
-        bytes32 s = bytes32(signature[32:64]);
-        uint8 v = uint8(signature[64]);
-        if (v < 27) v += 27;
-        if ((v != 27 && v != 28) || uint256(s) > MAX_S) return address(0);
-        return ecrecover(digest, v, r, s);
     }
 
     function _listings(address[] storage list, uint256 offset, uint256 limit)

@@ -48,6 +48,8 @@ from scn_node.scpi.services import ServicePermission
 T = TypeVar("T")
 C = TypeVar("C", bound=ScnContract)
 Web3Factory = Callable[[str], AsyncWeb3[Any]]
+# A RegistryContract or PermissionsContract transaction method, called as (contract, signer, …).
+Send = Callable[..., Coroutine[Any, Any, TransactionReceipt]]
 
 
 def http_web3(rpc_url: str) -> AsyncWeb3[Any]:
@@ -123,35 +125,38 @@ class Session:
 
         return asyncio.run(session())
 
-    def transact(
-        self,
-        label: str,
-        call: Callable[
-            [RegistryContract, LocalAccount, Any], Coroutine[Any, Any, TransactionReceipt]
-        ],
-        *,
-        signer_as: str,
-        **extra: Any,
-    ) -> None:
-        """Send one transaction signed by SIGNER, showing progress, then the receipt."""
-        signer = self.signer()
-        receipt = self.run(lambda r: call(r, signer, self.output.sent(label)))
-        self.output.receipt(label, receipt, **{signer_as: signer.address}, **extra)
+    def run_for(self, action: str, work: Callable[[ScnContract], Coroutine[Any, Any, T]]) -> T:
+        """Run `work` on the contract that checks signed `action`s (an EIP-712 type name)."""
+        return (self.run_permissions if action in PERMISSIONS_ACTIONS else self.run)(work)
+
+    def transact(self, label: str, send: Send, *args: Any, signer_as: str, **shown: Any) -> None:
+        """Send one registry transaction signed by SIGNER, showing progress, then the receipt
+        with SIGNER's address `signer_as` and `shown`. `send` is a RegistryContract method,
+        called with the signer, then `args`."""
+        self._transact(self.run, label, send, args, signer_as, shown)
 
     def transact_permissions(
-        self,
-        label: str,
-        call: Callable[
-            [PermissionsContract, LocalAccount, Any], Coroutine[Any, Any, TransactionReceipt]
-        ],
-        *,
-        signer_as: str,
-        **extra: Any,
+        self, label: str, send: Send, *args: Any, signer_as: str, **shown: Any
     ) -> None:
-        """`transact` on the permissions contract."""
+        """`transact` with a PermissionsContract method."""
+        self._transact(self.run_permissions, label, send, args, signer_as, shown)
+
+    def _transact(
+        self,
+        run: Callable[
+            [Callable[[Any], Coroutine[Any, Any, TransactionReceipt]]], TransactionReceipt
+        ],
+        label: str,
+        send: Send,
+        args: tuple[Any, ...],
+        signer_as: str,
+        shown: dict[str, Any],
+    ) -> None:
         signer = self.signer()
-        receipt = self.run_permissions(lambda p: call(p, signer, self.output.sent(label)))
-        self.output.receipt(label, receipt, **{signer_as: signer.address}, **extra)
+        receipt = run(
+            lambda contract: send(contract, signer, *args, on_sent=self.output.sent(label))
+        )
+        self.output.receipt(label, receipt, **{signer_as: signer.address}, **shown)
 
 
 def _account(key: str | None, who: str, where: str) -> LocalAccount:
@@ -297,6 +302,23 @@ def credentials_option(*, required: bool) -> Callable[[Callable[..., Any]], Call
     )
 
 
+def lookup_options(who: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """-c CC PID or -a ADDRESS: the two ways to name a party to look up."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "-a", "--address", callback=_address, help=f"the {who}'s wallet address"
+        )(command)
+        return credentials_option(required=False)(command)
+
+    return decorate
+
+
+def _exactly_one(party: PartyId | None, address: str | None) -> None:
+    if (party is None) == (address is None):
+        raise click.UsageError("give exactly one of -c/--credentials CC PID or -a/--address")
+
+
 def party_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "-o",
@@ -399,12 +421,7 @@ pass_session = click.make_pass_decorator(Session)
 @pass_session
 def set_node(session: Session, url: str) -> None:
     """List (or change) the signer's node at URL."""
-    session.transact(
-        "set-node",
-        lambda r, signer, sent: r.set_node(signer, url, on_sent=sent),
-        signer_as="operator",
-        url=url,
-    )
+    session.transact("set-node", RegistryContract.set_node, url, signer_as="operator", url=url)
 
 
 @cli.command("get-node")
@@ -419,11 +436,7 @@ def get_node(session: Session, address: str) -> None:
 @pass_session
 def delete_node(session: Session) -> None:
     """Remove the signer's node from the registry."""
-    session.transact(
-        "delete-node",
-        lambda r, signer, sent: r.delete_node(signer, on_sent=sent),
-        signer_as="operator",
-    )
+    session.transact("delete-node", RegistryContract.delete_node, signer_as="operator")
 
 
 @cli.command("list-nodes")
@@ -442,20 +455,16 @@ def list_nodes(session: Session) -> None:
 def set_party(session: Session, party: PartyId, roles: list[Role], operator: str) -> None:
     """List (or update) the signer as an SCPI party using OPERATOR's node."""
     session.transact(
-        "set-party",
-        lambda r, signer, sent: r.set_party(signer, party, roles, operator, on_sent=sent),
-        signer_as="party",
+        "set-party", RegistryContract.set_party, party, roles, operator, signer_as="party"
     )
 
 
 @cli.command("get-party")
-@credentials_option(required=False)
-@click.option("-a", "--address", callback=_address, help="the party's wallet address")
+@lookup_options("party")
 @pass_session
 def get_party(session: Session, party: PartyId | None, address: str | None) -> None:
     """Look a party up by -c CC PID or by -a ADDRESS."""
-    if (party is None) == (address is None):
-        raise click.UsageError("give exactly one of -c/--credentials CC PID or -a/--address")
+    _exactly_one(party, address)
     if party is not None:
         session.output.party(session.run(lambda r: r.get_party(party)))
     else:
@@ -472,9 +481,9 @@ def set_party_modules(
     """Declare the SCPI modules the signer's party implements."""
     session.transact(
         "set-party-modules",
-        lambda r, signer, sent: r.set_party_modules(
-            signer, sender_interface, receiver_interface, on_sent=sent
-        ),
+        RegistryContract.set_party_modules,
+        sender_interface,
+        receiver_interface,
         signer_as="party",
     )
 
@@ -483,11 +492,7 @@ def set_party_modules(
 @pass_session
 def delete_party(session: Session) -> None:
     """Remove the signer's party from the registry."""
-    session.transact(
-        "delete-party",
-        lambda r, signer, sent: r.delete_party(signer, on_sent=sent),
-        signer_as="party",
-    )
+    session.transact("delete-party", RegistryContract.delete_party, signer_as="party")
 
 
 @cli.command("list-parties")
@@ -513,7 +518,10 @@ def set_service(
     agreements: they agree again to the wider set."""
     session.transact_permissions(
         "set-service",
-        lambda p, signer, sent: p.set_service(signer, name, url, permissions, on_sent=sent),
+        PermissionsContract.set_service,
+        name,
+        url,
+        permissions,
         signer_as="provider",
         permissions=", ".join(p.name for p in sorted(permissions)),
     )
@@ -532,9 +540,7 @@ def get_service(session: Session, address: str) -> None:
 def delete_service(session: Session) -> None:
     """Withdraw the signer's service; its users' agreements lapse."""
     session.transact_permissions(
-        "delete-service",
-        lambda p, signer, sent: p.delete_service(signer, on_sent=sent),
-        signer_as="provider",
+        "delete-service", PermissionsContract.delete_service, signer_as="provider"
     )
 
 
@@ -554,10 +560,7 @@ def agree(session: Session, provider: str) -> None:
     """Agree, as the signer's party, to PROVIDER's service: its node then copies the party's
     matching requests to the service."""
     session.transact_permissions(
-        "agree",
-        lambda p, signer, sent: p.agree(signer, provider, on_sent=sent),
-        signer_as="user",
-        provider=provider,
+        "agree", PermissionsContract.agree, provider, signer_as="user", provider=provider
     )
 
 
@@ -567,21 +570,16 @@ def agree(session: Session, provider: str) -> None:
 def revoke(session: Session, provider: str) -> None:
     """Withdraw the signer's agreement to PROVIDER's service, at once."""
     session.transact_permissions(
-        "revoke",
-        lambda p, signer, sent: p.revoke(signer, provider, on_sent=sent),
-        signer_as="user",
-        provider=provider,
+        "revoke", PermissionsContract.revoke, provider, signer_as="user", provider=provider
     )
 
 
 @cli.command("list-agreements")
-@credentials_option(required=False)
-@click.option("-a", "--address", callback=_address, help="the user party's wallet address")
+@lookup_options("user party")
 @pass_session
 def list_agreements(session: Session, party: PartyId | None, address: str | None) -> None:
     """List the services a party agreed to, by -c CC PID or by -a ADDRESS."""
-    if (party is None) == (address is None):
-        raise click.UsageError("give exactly one of -c/--credentials CC PID or -a/--address")
+    _exactly_one(party, address)
 
     async def by_address(p: PermissionsContract) -> list[ServiceListing]:
         assert address is not None
@@ -621,12 +619,7 @@ def _sign(action: str, fields: dict[str, Any]) -> None:
     session: Session = ctx.find_object(Session)  # type: ignore[assignment]
     target, valid_for = ctx.meta["sign"]
     signer = session.signer()
-    if action in PERMISSIONS_ACTIONS:
-        signed = session.run_permissions(
-            lambda p: p.sign(signer, action, fields, valid_for=valid_for)
-        )
-    else:
-        signed = session.run(lambda r: r.sign(signer, action, fields, valid_for=valid_for))
+    signed = session.run_for(action, lambda c: c.sign(signer, action, fields, valid_for=valid_for))
     if target:
         target.write_text(signed.to_json() + "\n")
         click.echo(f"signed {action} for {signer.address}, written to {target}", err=True)
@@ -726,8 +719,7 @@ def submit(session: Session, source: Any) -> None:
     async def send(contract: ScnContract) -> TransactionReceipt:
         return await contract.submit(spender, signed, on_sent=session.output.sent(label))
 
-    run = session.run_permissions if signed.action in PERMISSIONS_ACTIONS else session.run
-    receipt = run(send)
+    receipt = session.run_for(signed.action, send)
     session.output.receipt(label, receipt, signer=signed.subject, spender=spender.address)
 
 
@@ -842,7 +834,8 @@ def admin_delete_node(session: Session, operator: str) -> None:
     """Remove OPERATOR's node (owner only)."""
     session.transact(
         "admin delete-node",
-        lambda r, owner, sent: r.admin_delete_node(owner, operator, on_sent=sent),
+        RegistryContract.admin_delete_node,
+        operator,
         signer_as="owner",
         operator=operator,
     )
@@ -855,7 +848,8 @@ def admin_delete_party(session: Session, party: PartyId) -> None:
     """Remove a party by CC PID (owner only)."""
     session.transact(
         "admin delete-party",
-        lambda r, owner, sent: r.admin_delete_party(owner, party, on_sent=sent),
+        RegistryContract.admin_delete_party,
+        party,
         signer_as="owner",
         party=str(party),
     )
@@ -868,7 +862,8 @@ def admin_transfer_ownership(session: Session, new_owner: str) -> None:
     """Offer ownership to NEW_OWNER, who must accept it."""
     session.transact(
         "admin transfer-ownership",
-        lambda r, owner, sent: r.transfer_ownership(owner, new_owner, on_sent=sent),
+        RegistryContract.transfer_ownership,
+        new_owner,
         signer_as="owner",
         pendingOwner=new_owner,
     )
@@ -878,11 +873,7 @@ def admin_transfer_ownership(session: Session, new_owner: str) -> None:
 @pass_session
 def admin_accept_ownership(session: Session) -> None:
     """Accept ownership offered to the signer."""
-    session.transact(
-        "admin accept-ownership",
-        lambda r, account, sent: r.accept_ownership(account, on_sent=sent),
-        signer_as="owner",
-    )
+    session.transact("admin accept-ownership", RegistryContract.accept_ownership, signer_as="owner")
 
 
 def main() -> None:

@@ -65,7 +65,9 @@ def build(binary: Path, version: str) -> dict[str, dict[str, Any]]:
             "evmVersion": EVM_VERSION,
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                "*": {
+                    "*": ["abi", "metadata", "evm.bytecode.object", "evm.deployedBytecode.object"]
+                }
             },
         },
     }
@@ -79,11 +81,14 @@ def build(binary: Path, version: str) -> dict[str, dict[str, Any]]:
     for source in sources:
         for name, contract in output["contracts"][source.name].items():
             if not contract["evm"]["bytecode"]["object"]:
-                continue  # an interface, such as the Registry views Permissions reads
+                continue  # an interface or an abstract base, such as SignedCalls
+            imports = sorted(set(json.loads(contract["metadata"])["sources"]) - {source.name})
             artifacts[name] = {
                 "contractName": name,
                 "source": f"contracts/{source.name}",
-                "sourceSha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+                "sourceSha256": sha256_of(source),
+                # The other sources it is built from, so that a change to a base shows too.
+                "importsSha256": {f"contracts/{i}": sha256_of(CONTRACTS / i) for i in imports},
                 "compiler": {
                     "version": version,
                     "evmVersion": EVM_VERSION,
@@ -94,6 +99,10 @@ def build(binary: Path, version: str) -> dict[str, dict[str, Any]]:
                 "deployedBytecode": "0x" + contract["evm"]["deployedBytecode"]["object"],
             }
     return artifacts
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def render(artifact: dict[str, Any]) -> str:

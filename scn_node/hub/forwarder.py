@@ -119,23 +119,8 @@ class Forwarder:
         request = await self._hide_response_url(request, rules, notary)
         if self.services and not request.custom:
             self._copy_to_services(request)
-        wants_signed = caller.platform.rules.signatures
-        if isinstance(route, RemoteParty):
-            message = NodeMessage(
-                request.method,
-                request.module,
-                request.interface,
-                request.headers,
-                path=request.tail,
-                query=request.query,
-                body=request.body,
-                custom=request.custom,
-            )
-            response = await self._to_peer(route, message)
-            return await self._relay(response, request, route.node_url, wants_signed)
-        url = await self._endpoint(route.platform, request)
-        response = await self._send(route.platform, request, url)
-        return await self._relay(response, request, url, wants_signed)
+        response, url = await self._deliver(route, request)
+        return await self._relay(response, request, url, caller.platform.rules.signatures)
 
     async def forward_proxied(
         self, uid: str, method: str, headers: RoutingHeaders, body: bytes, caller: Caller
@@ -152,15 +137,10 @@ class Forwarder:
         wants_signed = caller.platform.rules.signatures
         if isinstance(route, RemoteParty):
             await self.signing.check_request(request)
-            message = NodeMessage(
-                method, proxy.module, proxy.interface, headers, body=body,
-                proxy=_peer_proxy_uid(proxy, route),
-            )  # fmt: skip
+            message = NodeMessage.carrying(request, proxy=_peer_proxy_uid(proxy, route))
             response = await self._to_peer(route, message)
             return await self._relay(response, request, proxy.url, wants_signed)
-        await self.signing.check_request(request, receiver_requires=route.platform.rules.signatures)
-        response = await self._send(route.platform, request, proxy.url)
-        return await self._relay(response, request, proxy.url, wants_signed)
+        return await self._to_proxy(route.platform, request, proxy, wants_signed)
 
     async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
         """A message from a peer node for a party on this node (POST /scn/message)."""
@@ -176,26 +156,30 @@ class Forwarder:
                 message.method, proxy.module, proxy.interface, message.headers, body=message.body
             )
             self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
-            await self.signing.check_request(request, receiver_requires=platform.rules.signatures)
-            response = await self._send(platform, request, proxy.url)
-            return await self._relay(response, request, proxy.url)
-        request = ScpiRequest(
-            message.method,
-            message.module,
-            message.interface,
-            message.headers,
-            tail=message.path,
-            query=message.query,
-            body=message.body,
-            custom=message.custom,
-        )
+            return await self._to_proxy(platform, request, proxy)
+        request = message.request()
         rules = rules_for(request.module, request.interface, custom=request.custom)
         self._check_request(request, rules)
         notary = await self._admit(request, platform.rules)
         request = await self._hide_response_url(request, rules, notary)
-        url = await self._endpoint(platform, request)
-        response = await self._send(platform, request, url)
+        response, url = await self._deliver(LocalParty(platform), request)
         return await self._relay(response, request, url)
+
+    async def _deliver(self, route: Route, request: ScpiRequest) -> tuple[PartyResponse, str]:
+        """Send to the party's endpoint here, or to the node it is on. Also returns the URL its
+        Link and Location resolve against."""
+        if isinstance(route, RemoteParty):
+            return await self._to_peer(route, NodeMessage.carrying(request)), route.node_url
+        url = await self._endpoint(route.platform, request)
+        return await self._send(route.platform, request, url), url
+
+    async def _to_proxy(
+        self, platform: Platform, request: ScpiRequest, proxy: Proxy, wants_signed: bool = False
+    ) -> ScpiReply:
+        """Call the party URL behind one of this node's proxies, for a party on this node."""
+        await self.signing.check_request(request, receiver_requires=platform.rules.signatures)
+        response = await self._send(platform, request, proxy.url)
+        return await self._relay(response, request, proxy.url, wants_signed)
 
     async def _to_peer(self, route: RemoteParty, message: NodeMessage) -> PartyResponse:
         raw = message.encode()
@@ -418,15 +402,7 @@ class Forwarder:
             )
         try:
             route = await find(self.directory, self.registry, service, self.node_address)
-            if isinstance(route, RemoteParty):
-                message = NodeMessage(
-                    copy.method, copy.module, copy.interface, copy.headers,
-                    path=copy.tail, query=copy.query, body=copy.body,
-                )  # fmt: skip
-                response = await self._to_peer(route, message)
-            else:
-                url = await self._endpoint(route.platform, copy)
-                response = await self._send(route.platform, copy, url)
+            response, _ = await self._deliver(route, copy)
         except ScpiError as error:
             log.warning("copy of %s to service %s failed: %s", headers.request_id, service, error)
             return

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from scn_node.hub.message import ScpiRequest
 from scn_node.hub.ports import Registry, Wallet
 from scn_node.scpi.envelope import decode, timestamp
 from scn_node.scpi.errors import InvalidNodeSignature, InvalidParameters, ReplayedMessage
@@ -45,6 +46,38 @@ class NodeMessage:
     proxy: str | None = None  # a proxy uid of the receiving node, instead of module and path
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     timestamp: str = field(default_factory=timestamp)
+
+    @classmethod
+    def carrying(cls, request: ScpiRequest, *, proxy: str | None = None) -> NodeMessage:
+        """The message that carries `request` to the receiver's node (to one of its proxies)."""
+        if proxy is not None:
+            return cls(
+                request.method, request.module, request.interface, request.headers,
+                body=request.body, proxy=proxy,
+            )  # fmt: skip
+        return cls(
+            request.method,
+            request.module,
+            request.interface,
+            request.headers,
+            path=request.tail,
+            query=request.query,
+            body=request.body,
+            custom=request.custom,
+        )
+
+    def request(self) -> ScpiRequest:
+        """The routed request this message carries (not for proxy messages)."""
+        return ScpiRequest(
+            self.method,
+            self.module,
+            self.interface,
+            self.headers,
+            tail=self.path,
+            query=self.query,
+            body=self.body,
+            custom=self.custom,
+        )
 
     def encode(self) -> bytes:
         data: dict[str, Any] = {

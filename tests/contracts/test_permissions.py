@@ -51,6 +51,7 @@ INVALID_SIGNATURE = "Invalid signature."
 
 Tx = Callable[[ContractFunction, str], TxReceipt]
 Events = Callable[[TxReceipt, str], list[dict[str, Any]]]
+Rejected = Callable[[ContractFunction], None]
 
 
 # ================================================================ fixtures
@@ -101,6 +102,17 @@ def agreed(permissions: Contract, service: str, user: str, tx: Tx) -> str:
 def relayer(accounts: list[str]) -> str:
     """Pays the gas of signed calls; never the subject of one."""
     return accounts[9]
+
+
+@pytest.fixture
+def rejected(relayer: str, reverts: Any) -> Rejected:
+    """Sends a signed call from the relayer and asserts that its signature is refused."""
+
+    def send(call: ContractFunction) -> None:
+        with reverts(INVALID_SIGNATURE):
+            call.transact({"from": relayer})
+
+    return send
 
 
 @pytest.fixture
@@ -595,13 +607,26 @@ class Signed:
         self.deadline = deadline
 
     def set_service(
-        self, name: str = NAME, url: str = URL, mask: int = FORWARD_ALL, **options: Any
+        self,
+        name: str = NAME,
+        url: str = URL,
+        mask: int = FORWARD_ALL,
+        signature: bytes | None = None,
+        **options: Any,
     ) -> ContractFunction:
+        """The call carrying `signature`, else the signer's signature of these fields."""
         deadline = options.pop("deadline", self.deadline)
-        sig = self.sign.set_service(self.key, self.address, name, url, mask, deadline, **options)
+        if signature is None:
+            signature = self.set_service_signature(name, url, mask, deadline=deadline, **options)
         return self.permissions.functions.setServiceSigned(
-            self.address, name, url, mask, deadline, sig
+            self.address, name, url, mask, deadline, signature
         )
+
+    def set_service_signature(
+        self, name: str = NAME, url: str = URL, mask: int = FORWARD_ALL, **options: Any
+    ) -> bytes:
+        deadline = options.pop("deadline", self.deadline)
+        return self.sign.set_service(self.key, self.address, name, url, mask, deadline, **options)
 
     def delete_service(self, **options: Any) -> ContractFunction:
         deadline = options.pop("deadline", self.deadline)
@@ -675,8 +700,8 @@ def test_a_replayed_signature_is_rejected(
     signed: Callable[[bytes], Signed],
     relayer: str,
     tx: Tx,
-    reverts: Any,
     action: str,
+    rejected: Rejected,
 ) -> None:
     if action == "revoke":
         tx(permissions.functions.createAgreement(service), user)
@@ -698,8 +723,7 @@ def test_a_replayed_signature_is_rejected(
     }[action]
     if undo is not None:
         tx(undo, subject)
-    with reverts(INVALID_SIGNATURE):
-        call.transact({"from": relayer})
+    rejected(call)
     assert nonce(permissions, subject) == 1
 
 
@@ -711,24 +735,18 @@ def test_an_agreement_signature_cannot_be_used_for_the_other_action(
     sign_permissions: Signer,
     deadline: int,
     relayer: str,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     # Same fields, other struct type: a "create" consent never revokes and vice versa.
     create = sign_permissions.agreement("CreateAgreement", keys[agreed], agreed, service, deadline)
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.revokeAgreementSigned(agreed, service, deadline, create).transact(
-            {"from": relayer}
-        )
+    rejected(permissions.functions.revokeAgreementSigned(agreed, service, deadline, create))
     assert has(permissions, agreed, service)
     revoke = sign_permissions.agreement("RevokeAgreement", keys[agreed], agreed, service, deadline)
     permissions.functions.revokeAgreementSigned(agreed, service, deadline, revoke).transact(
         {"from": relayer}
     )
     assert not has(permissions, agreed, service)
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.createAgreementSigned(agreed, service, deadline, revoke).transact(
-            {"from": relayer}
-        )
+    rejected(permissions.functions.createAgreementSigned(agreed, service, deadline, revoke))
 
 
 def test_a_delete_service_signature_cannot_delete_a_registry_listing(
@@ -738,14 +756,10 @@ def test_a_delete_service_signature_cannot_delete_a_registry_listing(
     keys: dict[str, bytes],
     sign_permissions: Signer,
     deadline: int,
-    relayer: str,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     signature = sign_permissions.delete_service(keys[service], service, deadline)
-    with reverts(INVALID_SIGNATURE):
-        registry.functions.deletePartySigned(service, deadline, signature).transact(
-            {"from": relayer}
-        )
+    rejected(registry.functions.deletePartySigned(service, deadline, signature))
     assert registry.functions.getPartyDetailsByAddress(service).call()[5] != ZERO
 
 
@@ -757,8 +771,7 @@ def test_a_registry_signature_cannot_act_on_permissions(
     sign: Signer,
     sign_permissions: Signer,
     deadline: int,
-    relayer: str,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     # A DeleteParty signature of the registry, and a DeleteService one in the registry's domain.
     party = sign.delete_party(keys[service], service, deadline)
@@ -766,10 +779,7 @@ def test_a_registry_signature_cannot_act_on_permissions(
         keys[service], service, deadline, name="SCN Registry"
     )
     for signature in (party, registry_domain):
-        with reverts(INVALID_SIGNATURE):
-            permissions.functions.deleteServiceSigned(service, deadline, signature).transact(
-                {"from": relayer}
-            )
+        rejected(permissions.functions.deleteServiceSigned(service, deadline, signature))
     assert get_service(permissions, service)[-1] is True
 
 
@@ -783,7 +793,7 @@ def test_a_signature_for_another_permissions_contract_is_rejected(
     deadline: int,
     relayer: str,
     tx: Tx,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     other = deploy_permissions(registry.address)
     signature = sign_permissions.set_service(
@@ -792,15 +802,13 @@ def test_a_signature_for_another_permissions_contract_is_rejected(
     call = permissions.functions.setServiceSigned(
         provider, NAME, URL, FORWARD_ALL, deadline, signature
     )
-    with reverts(INVALID_SIGNATURE):
-        call.transact({"from": relayer})
+    rejected(call)
     tx(
         other.functions.setServiceSigned(provider, NAME, URL, FORWARD_ALL, deadline, signature),
         relayer,
     )
     assert other.functions.getService(provider).call()[-1] is True
-    with reverts(INVALID_SIGNATURE):
-        call.transact({"from": relayer})
+    rejected(call)
     assert get_service(permissions, provider)[-1] is False
 
 
@@ -809,19 +817,11 @@ def test_a_signature_for_another_chain_is_rejected(
     permissions: Contract,
     provider: str,
     keys: dict[str, bytes],
-    sign_permissions: Signer,
-    deadline: int,
-    relayer: str,
-    reverts: Any,
+    signed: Callable[[bytes], Signed],
+    rejected: Rejected,
 ) -> None:
     for chain_id in (1, 9, w3.eth.chain_id + 1):
-        signature = sign_permissions.set_service(
-            keys[provider], provider, NAME, URL, FORWARD_ALL, deadline, chain_id=chain_id
-        )
-        with reverts(INVALID_SIGNATURE):
-            permissions.functions.setServiceSigned(
-                provider, NAME, URL, FORWARD_ALL, deadline, signature
-            ).transact({"from": relayer})
+        rejected(signed(keys[provider]).set_service(chain_id=chain_id))
     assert nonce(permissions, provider) == 0
 
 
@@ -829,23 +829,17 @@ def test_a_set_service_signature_binds_every_field(
     permissions: Contract,
     provider: str,
     keys: dict[str, bytes],
-    sign_permissions: Signer,
-    deadline: int,
-    relayer: str,
-    reverts: Any,
+    signed: Callable[[bytes], Signed],
+    rejected: Rejected,
 ) -> None:
-    signature = sign_permissions.set_service(
-        keys[provider], provider, NAME, URL, CDRS_SENDER, deadline
-    )
+    as_provider = signed(keys[provider])
+    signature = as_provider.set_service_signature(mask=CDRS_SENDER)
     for name, url, mask in [
         (NAME, URL, FORWARD_ALL),
         ("Other", URL, CDRS_SENDER),
         (NAME, "https://evil.example", CDRS_SENDER),
     ]:
-        with reverts(INVALID_SIGNATURE):
-            permissions.functions.setServiceSigned(
-                provider, name, url, mask, deadline, signature
-            ).transact({"from": relayer})
+        rejected(as_provider.set_service(name, url, mask, signature=signature))
     assert get_service(permissions, provider)[-1] is False
 
 
@@ -859,18 +853,14 @@ def test_an_agreement_signature_binds_the_provider(
     keys: dict[str, bytes],
     sign_permissions: Signer,
     deadline: int,
-    relayer: str,
     tx: Tx,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     other = accounts[4]
     list_party(registry, tx, other, operator, b"NL", b"SRV")
     tx(permissions.functions.setService(NAME, URL, FORWARD_ALL), other)
     signature = sign_permissions.agreement("CreateAgreement", keys[user], user, service, deadline)
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.createAgreementSigned(user, other, deadline, signature).transact(
-            {"from": relayer}
-        )
+    rejected(permissions.functions.createAgreementSigned(user, other, deadline, signature))
     assert agreements_of(permissions, user) == []
 
 
@@ -907,18 +897,13 @@ def test_a_junk_signature_is_rejected(
     permissions: Contract,
     provider: str,
     keys: dict[str, bytes],
-    sign_permissions: Signer,
-    deadline: int,
-    relayer: str,
-    reverts: Any,
+    signed: Callable[[bytes], Signed],
+    rejected: Rejected,
     junk: str,
 ) -> None:
-    good = sign_permissions.set_service(keys[provider], provider, NAME, URL, FORWARD_ALL, deadline)
-    signature = junk_signatures(good)[junk]
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.setServiceSigned(
-            provider, NAME, URL, FORWARD_ALL, deadline, signature
-        ).transact({"from": relayer})
+    as_provider = signed(keys[provider])
+    good = as_provider.set_service_signature()
+    rejected(as_provider.set_service(signature=junk_signatures(good)[junk]))
     assert nonce(permissions, provider) == 0
 
 
@@ -926,24 +911,21 @@ def test_v_as_0_or_1_is_accepted(
     permissions: Contract,
     provider: str,
     keys: dict[str, bytes],
-    sign_permissions: Signer,
-    deadline: int,
+    signed: Callable[[bytes], Signed],
     relayer: str,
     tx: Tx,
 ) -> None:
-    good = sign_permissions.set_service(keys[provider], provider, NAME, URL, FORWARD_ALL, deadline)
-    r, s, v = sig_parts(good)
-    tx(
-        permissions.functions.setServiceSigned(
-            provider, NAME, URL, FORWARD_ALL, deadline, pack_sig(r, s, v - 27)
-        ),
-        relayer,
-    )
+    as_provider = signed(keys[provider])
+    r, s, v = sig_parts(as_provider.set_service_signature())
+    tx(as_provider.set_service(signature=pack_sig(r, s, v - 27)), relayer)
     assert get_service(permissions, provider)[-1] is True
 
 
 def test_the_zero_address_never_acts(
-    permissions: Contract, service: str, deadline: int, relayer: str, reverts: Any
+    permissions: Contract,
+    service: str,
+    deadline: int,
+    rejected: Rejected,
 ) -> None:
     for signature in (bytes(65), pack_sig(0, 0, 27), pack_sig(1, 1, 0), b""):
         calls = [
@@ -955,21 +937,20 @@ def test_the_zero_address_never_acts(
             permissions.functions.revokeAgreementSigned(ZERO, service, deadline, signature),
         ]
         for call in calls:
-            with reverts(INVALID_SIGNATURE):
-                call.transact({"from": relayer})
+            rejected(call)
     assert get_service(permissions, ZERO)[-1] is False
     assert agreements_of(permissions, ZERO) == []
 
 
 def test_the_high_s_twin_is_rejected(
-    permissions: Contract,
     provider: str,
     keys: dict[str, bytes],
     sign_permissions: Signer,
+    signed: Callable[[bytes], Signed],
     deadline: int,
     relayer: str,
     tx: Tx,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     message = {
         "provider": provider,
@@ -984,14 +965,9 @@ def test_the_high_s_twin_is_rejected(
     r, s, v = sig_parts(good)
     twin = pack_sig(r, SECP256K1_N - s, 55 - v)
     assert Account.recover_message(signable, signature=twin) == provider
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.setServiceSigned(
-            provider, NAME, URL, FORWARD_ALL, deadline, twin
-        ).transact({"from": relayer})
-    tx(
-        permissions.functions.setServiceSigned(provider, NAME, URL, FORWARD_ALL, deadline, good),
-        relayer,
-    )
+    as_provider = signed(keys[provider])
+    rejected(as_provider.set_service(signature=twin))
+    tx(as_provider.set_service(signature=good), relayer)
 
 
 def test_a_signature_by_someone_else_is_rejected(
@@ -1001,20 +977,13 @@ def test_a_signature_by_someone_else_is_rejected(
     keys: dict[str, bytes],
     sign_permissions: Signer,
     deadline: int,
-    relayer: str,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
     # The provider cannot revoke its users' agreements, nor anyone sign for the provider.
     revoke = sign_permissions.agreement("RevokeAgreement", keys[service], agreed, service, deadline)
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.revokeAgreementSigned(agreed, service, deadline, revoke).transact(
-            {"from": relayer}
-        )
+    rejected(permissions.functions.revokeAgreementSigned(agreed, service, deadline, revoke))
     delete = sign_permissions.delete_service(keys[agreed], service, deadline)
-    with reverts(INVALID_SIGNATURE):
-        permissions.functions.deleteServiceSigned(service, deadline, delete).transact(
-            {"from": relayer}
-        )
+    rejected(permissions.functions.deleteServiceSigned(service, deadline, delete))
     assert has(permissions, agreed, service)
 
 
@@ -1023,11 +992,9 @@ def test_a_future_nonce_is_rejected(
     provider: str,
     keys: dict[str, bytes],
     signed: Callable[[bytes], Signed],
-    relayer: str,
-    reverts: Any,
+    rejected: Rejected,
 ) -> None:
-    with reverts(INVALID_SIGNATURE):
-        signed(keys[provider]).set_service(nonce=1).transact({"from": relayer})
+    rejected(signed(keys[provider]).set_service(nonce=1))
 
 
 def test_a_signed_call_with_bad_input_reverts_with_its_reason_and_keeps_the_nonce(

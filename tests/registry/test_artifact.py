@@ -5,18 +5,22 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from scn_node.registry.artifact import load_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_committed_artifact_matches_the_contract_source() -> None:
-    artifact = load_artifact("Registry")
-    source = (ROOT / artifact["source"]).read_bytes()
+@pytest.mark.parametrize("name", ["Registry", "Permissions"])
+def test_committed_artifact_matches_the_contract_source(name: str) -> None:
+    artifact = load_artifact(name)
+    sources = {artifact["source"]: artifact["sourceSha256"], **artifact["importsSha256"]}
     # A full recompile runs in scripts/check (compile_contracts.py --check); this catches it offline.
-    assert artifact["sourceSha256"] == hashlib.sha256(source).hexdigest(), (
-        "contracts/Registry.sol changed: run scripts/compile_contracts.py"
-    )
+    for path, digest in sources.items():
+        assert digest == hashlib.sha256((ROOT / path).read_bytes()).hexdigest(), (
+            f"{path} changed: run scripts/compile_contracts.py"
+        )
 
 
 def test_artifact_targets_an_evm_ganache_runs() -> None:
