@@ -402,6 +402,8 @@ class Forwarder:
             )
         try:
             route = await find(self.directory, self.registry, service, self.node_address)
+            if isinstance(route, LocalParty):  # a peer node applies its party's rules itself
+                route.platform.rules.check(headers.sender, copy.module, service)
             response, _ = await self._deliver(route, copy)
         except ScpiError as error:
             log.warning("copy of %s to service %s failed: %s", headers.request_id, service, error)

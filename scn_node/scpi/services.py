@@ -40,12 +40,5 @@ class ServicePermission(IntEnum):
             return True
         return scope == ["FORWARD", "MODULE", module.upper()]
 
-    @classmethod
-    def known(cls, ids: object) -> tuple[ServicePermission, ...]:
-        """The permissions among `ids` that this node knows; unknown ids are left out."""
-        if not isinstance(ids, list | tuple):
-            return ()
-        return tuple(cls(i) for i in ids if isinstance(i, int) and i in cls._value2member_map_)
-
 
 MAX_PERMISSION = max(ServicePermission)
