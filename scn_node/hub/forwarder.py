@@ -24,6 +24,7 @@ from scn_node.hub.network import (
     SIGNATURE_HEADER,
     NodeMessage,
     ReplayGuard,
+    check_answer_signature,
     check_node_signature,
 )
 from scn_node.hub.ports import (
@@ -183,20 +184,31 @@ class Forwarder:
 
     async def _to_peer(self, route: RemoteParty, message: NodeMessage) -> PartyResponse:
         raw = message.encode()
+        transport_id = self.new_request_id()
         headers = {
             SIGNATURE_HEADER: self.wallet.sign(raw),
             "Content-Type": "application/json",
-            REQUEST_ID: self.new_request_id(),
+            REQUEST_ID: transport_id,
             CORRELATION_ID: message.headers.correlation_id,
         }
         request = OutboundRequest("POST", route.node_url + MESSAGE_PATH, headers, raw)
         receiver = message.headers.receiver
         try:
-            return await self.transport.send(request)
+            response = await self.transport.send(request)
         except (ReceiverTimeout, ConnectionProblem) as error:
             raise type(error)(
                 f"The node {route.node_url} of receiver {receiver} {error.message}"
             ) from None
+        check_answer_signature(
+            self.wallet,
+            transport_id,
+            response.status,
+            response.headers,
+            response.body,
+            node_url=route.node_url,
+            operator=route.operator,
+        )
+        return response
 
     async def _proxy(self, uid: str, headers: RoutingHeaders) -> Proxy:
         proxy = await self.directory.proxy(uid)

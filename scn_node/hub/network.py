@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,12 @@ from typing import Any
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.ports import Registry, Wallet
 from scn_node.scpi.envelope import decode, timestamp
-from scn_node.scpi.errors import InvalidNodeSignature, InvalidParameters, ReplayedMessage
+from scn_node.scpi.errors import (
+    HubError,
+    InvalidNodeSignature,
+    InvalidParameters,
+    ReplayedMessage,
+)
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import InvalidPartyId, PartyId
 from scn_node.scpi.versions import InterfaceRole
@@ -30,6 +35,8 @@ from scn_node.scpi.versions import InterfaceRole
 SIGNATURE_HEADER = "SCN-Signature"
 MESSAGE_PATH = "/scn/message"
 CLIENT_INFO_PATH = "/scn/client-info"
+# An answer's headers that mean something to the sender, and so are signed with its body.
+SIGNED_ANSWER_HEADERS = ("link", "location", "x-total-count", "x-limit")
 MAX_AGE_SECONDS = 120.0  # clocks of two nodes may differ this much, and a message live this long
 
 
@@ -219,4 +226,40 @@ async def check_node_signature(
     if listed.operator.lower() != signer.lower():
         raise InvalidNodeSignature(
             f"Signed by {signer}, but {party} is listed with the node of {listed.operator}"
+        )
+
+
+def answer_to_sign(
+    transport_id: str, status: int, headers: Mapping[str, str], body: bytes
+) -> bytes:
+    """What a node signs of its answer to a node message: bound to the message's transport
+    X-Request-ID, so an answer cannot be replayed for another message, and covering the HTTP
+    status, the headers the sender acts on (lower-case names) and the body."""
+    lines = [transport_id, str(status), *(headers.get(h, "") for h in SIGNED_ANSWER_HEADERS)]
+    return "\n".join(lines).encode() + b"\n" + body
+
+
+def check_answer_signature(
+    wallet: Wallet,
+    transport_id: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    node_url: str,
+    operator: str,
+) -> None:
+    """The answer of the node at `node_url` must be signed by `operator`, the registry's
+    operator of the receiver's node: nothing between the nodes may change it."""
+    signature = headers.get(SIGNATURE_HEADER.lower())
+    try:
+        if not signature:
+            raise ValueError("no signature")
+        signer = wallet.recover(answer_to_sign(transport_id, status, headers, body), signature)
+    except ValueError as error:
+        raise HubError(f"The answer of the node {node_url} is not signed: {error}") from None
+    if signer.lower() != operator.lower():
+        raise HubError(
+            f"The answer of the node {node_url} is signed by {signer}, not by its operator "
+            f"{operator} in the SCN Registry"
         )

@@ -8,7 +8,7 @@ from aiohttp import ClientPayloadError, web
 
 from scn_node.hub.clientinfo import HubClientInfo
 from scn_node.hub.message import ScpiReply, ScpiRequest
-from scn_node.hub.network import SIGNATURE_HEADER
+from scn_node.hub.network import SIGNATURE_HEADER, answer_to_sign
 from scn_node.hub.ports import Caller, TokenKind
 from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
@@ -20,7 +20,13 @@ from scn_node.scpi.errors import (
     ScpiError,
     Unauthorized,
 )
-from scn_node.scpi.headers import FROM_COUNTRY_CODE, FROM_PARTY_ID, RoutingHeaders, read_party
+from scn_node.scpi.headers import (
+    FROM_COUNTRY_CODE,
+    FROM_PARTY_ID,
+    REQUEST_ID,
+    RoutingHeaders,
+    read_party,
+)
 from scn_node.scpi.pagination import Page, link_header
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
 from scn_node.scpi.versions import (
@@ -31,7 +37,7 @@ from scn_node.scpi.versions import (
     node_endpoints,
     versions_path,
 )
-from scn_node.web.middlewares import json_response
+from scn_node.web.middlewares import error_response, json_response
 from scn_node.web.state import STATE, NodeState
 
 HUB_CLIENT_INFO_PAGE = 100
@@ -242,13 +248,25 @@ async def proxy(request: web.Request) -> web.Response:
 
 
 async def node_message(request: web.Request) -> web.Response:
-    reply = await _state(request).forwarder.receive(
-        await _body(request), request.headers.get(SIGNATURE_HEADER)
+    """A peer node's message; every answer, errors included, is signed by this node."""
+    forwarder = _state(request).forwarder
+    try:
+        reply = await forwarder.receive(await _body(request), request.headers.get(SIGNATURE_HEADER))
+    except ScpiError as error:
+        response = error_response(error)
+    else:
+        receiver = _answered_by(reply)
+        if receiver is not None:
+            _client_info(request).heard(receiver)
+        response = web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+    signed = answer_to_sign(
+        request.headers.get(REQUEST_ID, ""),
+        response.status,
+        {k.lower(): v for k, v in response.headers.items()},
+        response.body if isinstance(response.body, bytes) else b"",
     )
-    receiver = _answered_by(reply)
-    if receiver is not None:
-        _client_info(request).heard(receiver)
-    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+    response.headers[SIGNATURE_HEADER] = forwarder.wallet.sign(signed)
+    return response
 
 
 def _answered_by(reply: ScpiReply) -> PartyId | None:

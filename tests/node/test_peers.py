@@ -8,7 +8,7 @@ import json
 import httpx
 from aiohttp import web
 
-from scn_node.hub.network import NodeMessage
+from scn_node.hub.network import NodeMessage, answer_to_sign
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import Role
@@ -180,3 +180,86 @@ async def test_a_party_that_moves_node_is_routed_to_its_new_node(
     moved = await one.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
     assert moved.json()["status_code"] == 1000, moved.text  # now through node two
     assert len(cpo.module_requests()) == before + 1
+
+
+async def test_every_answer_to_a_node_message_is_signed_by_the_node(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+    message = NodeMessage(
+        "GET", "locations", InterfaceRole.SENDER,
+        RoutingHeaders("r", "c", emsp.party, cpo.party),
+    ).encode()  # fmt: skip
+    node_two = NodeWallet("0x" + bytes(two.node_account.key).hex())
+
+    def signer_of(answer: httpx.Response, transport_id: str) -> str:
+        headers = {k.lower(): v for k, v in answer.headers.items()}
+        signed = answer_to_sign(transport_id, answer.status_code, headers, answer.content)
+        return node_two.recover(signed, answer.headers["SCN-Signature"])
+
+    real = NodeWallet("0x" + bytes(one.node_account.key).hex()).sign(message)
+    accepted = await two.client.post(
+        "/scn/message", content=message,
+        headers={"SCN-Signature": real, "X-Request-ID": "transport-1"},
+    )  # fmt: skip
+    assert accepted.json()["status_code"] == 1000
+    assert signer_of(accepted, "transport-1") == two.node_account.address
+    assert signer_of(accepted, "transport-2") != two.node_account.address  # bound to the id
+    refused = await two.client.post(  # an error answer is signed too
+        "/scn/message", content=message,
+        headers={"SCN-Signature": real, "X-Request-ID": "transport-3"},
+    )  # fmt: skip
+    assert (refused.status_code, refused.json()["status_code"]) == (409, 4902)
+    assert signer_of(refused, "transport-3") == two.node_account.address
+
+
+async def test_an_answer_changed_between_the_nodes_is_refused(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    emsp = await one.connect("DE", "MSP", Role.EMSP)
+    cpo = await two.connect("NL", "CPO", Role.CPO)
+    tamper = {"strip": False}
+
+    async def in_the_middle(request: web.Request) -> web.Response:
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(
+                f"{two.url}/scn/message", content=await request.read(),
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            )  # fmt: skip
+        headers = {k: v for k, v in answer.headers.items() if k.lower() == "scn-signature"}
+        if tamper["strip"]:
+            headers = {}
+        body = answer.content + b" "  # still the same JSON, but not the signed bytes
+        return web.Response(status=answer.status_code, body=body, headers=headers)
+
+    app = web.Application()
+    app.router.add_post("/scn/message", in_the_middle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        # Node 2's listing now points at the man in the middle: node 1 sends through it.
+        await one.registry.set_node(two.node_account, f"http://127.0.0.1:{port}")
+
+        async def through_the_middle() -> httpx.Response:
+            return await one.send(emsp, "GET", "/scpi/sender/2.2/locations/1", to=cpo)
+
+        for _ in range(100):  # until node 1 has seen the registry event (polled every 0.1 s)
+            answer = await through_the_middle()
+            if answer.json()["status_code"] != 1000:
+                break
+            await asyncio.sleep(0.05)
+        assert answer.json()["status_code"] == 4000, answer.text
+        assert "not by its operator" in answer.json()["status_message"]
+        tamper["strip"] = True
+        stripped = await through_the_middle()
+        assert stripped.json()["status_code"] == 4000
+        assert "is not signed" in stripped.json()["status_message"]
+    finally:
+        await one.registry.set_node(two.node_account, two.url)
+        await runner.cleanup()
