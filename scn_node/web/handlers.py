@@ -38,7 +38,7 @@ from scn_node.scpi.versions import (
     versions_path,
 )
 from scn_node.web.middlewares import error_response, json_response
-from scn_node.web.state import STATE, NodeState
+from scn_node.web.state import ROUTED, STATE, NodeState
 
 HUB_CLIENT_INFO_PAGE = 100
 CLIENT_INFO = web.AppKey("client_info", HubClientInfo)  # set by create_app beside STATE
@@ -209,6 +209,7 @@ def _raw_tail(request: web.Request) -> str:
 
 async def _routed(request: web.Request, module: str, interface: str, custom: bool) -> web.Response:
     caller = await _caller(request, TokenKind.C)
+    request[ROUTED] = True
     scpi_request = ScpiRequest(
         method=request.method,
         module=module,
@@ -236,6 +237,7 @@ async def custom_module(request: web.Request) -> web.Response:
 
 async def proxy(request: web.Request) -> web.Response:
     caller = await _caller(request, TokenKind.C)
+    request[ROUTED] = True
     headers = RoutingHeaders.parse(request.headers)
     reply = await _state(request).forwarder.forward_proxied(
         request.match_info["uid"], request.method, headers, await _body(request), caller

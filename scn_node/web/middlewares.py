@@ -9,6 +9,7 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from scn_node.hub.ports import Wallet
 from scn_node.log import request_ids
 from scn_node.scpi.envelope import encode, envelope
 from scn_node.scpi.errors import (
@@ -28,14 +29,21 @@ from scn_node.scpi.headers import (
     read_party,
     routing_pair,
 )
+from scn_node.scpi.notary import RESPONSE_FIELD, response_values, sign_with
 from scn_node.scpi.status import ScpiStatus
-from scn_node.web.state import STATE
+from scn_node.web.state import ROUTED, STATE
 
 log = logging.getLogger("scn_node.requests")
 
 
-def error_response(error: ScpiError) -> web.Response:
-    return json_response(envelope(status=error.status, message=error.message), error.http_status)
+def error_response(error: ScpiError, signer: Wallet | None = None) -> web.Response:
+    """The error's envelope; with `signer`, signed by the node (scn_signature), as a party that
+    checks signatures expects of every answer to a routed request."""
+    body = envelope(status=error.status, message=error.message)
+    if signer is not None:
+        notary = sign_with(response_values(envelope=body), signer.sign, signer.address)
+        body[RESPONSE_FIELD] = notary.encode()
+    return json_response(body, error.http_status)
 
 
 def json_response(body: dict[str, object], status: int = 200) -> web.Response:
@@ -52,7 +60,8 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         try:
             response = await handler(request)
         except ScpiError as error:
-            response = error_response(error)
+            routed = request.get(ROUTED, False)
+            response = error_response(error, request.app[STATE].wallet if routed else None)
         except web.HTTPRequestEntityTooLarge:
             limit = request.app[STATE].settings.max_body_bytes
             response = error_response(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from scn_node.hub.forwarder import Forwarder
-from scn_node.hub.ports import Directory, Registry
+from scn_node.hub.ports import Directory, Registry, Wallet
 from scn_node.hub.registration import Handshake, NodeIdentity
 from scn_node.settings import Settings
 
@@ -21,5 +21,10 @@ class NodeState:
     forwarder: Forwarder
     handshake: Handshake
 
+    @property
+    def wallet(self) -> Wallet:
+        return self.forwarder.wallet
+
 
 STATE = web.AppKey("state", NodeState)
+ROUTED = web.RequestKey("routed", bool)  # set on routed requests: their errors are node-signed

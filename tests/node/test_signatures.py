@@ -182,6 +182,20 @@ async def test_a_body_changed_after_signing_is_refused(network: Network) -> None
     assert cpo.module_requests() == []
 
 
+async def test_the_nodes_own_error_answers_are_signed_by_the_node(network: Network) -> None:
+    cpo, emsp = await connect_pair(network)
+    headers = signed(emsp, cpo, TOKENS, TOKEN)
+    altered = TOKEN.replace(b'"valid": true', b'"valid": false')
+
+    refused = await network.send(emsp, "PUT", TOKENS, to=cpo, body=altered, headers=headers)
+    unknown = await network.send(emsp, "GET", LOCATIONS, to=PartyId("NL", "ZZZ"))
+
+    expect(refused, 2904)
+    expect(unknown, 4001)
+    for answer in (refused, unknown):
+        assert verify_reply(answer).signatories() == [network.node_account.address]
+
+
 async def test_a_signature_by_another_account_is_refused_naming_the_signer(
     network: Network,
 ) -> None:
