@@ -40,7 +40,7 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///scn-node.db"
     rpc_url: str = LOCAL_RPC_URL
     registry_address: str = LOCAL_REGISTRY
-    # The Permissions contract (services and agreements); empty: no service copies.
+    # The Permissions contract (services and agreements); "none": no service copies.
     permissions_address: str = LOCAL_PERMISSIONS
     signatures: bool = False  # require every party's requests and answers to be signed
     party_timeout: float = 30.0  # seconds a receiver may take to answer a forwarded request
@@ -161,8 +161,11 @@ def _convert(name: str, kind: object, raw: object) -> object:
         if not _HEX_KEY.fullmatch(text):
             raise ValueError("must be 32 bytes of hex (64 hex digits, 0x optional)")
         return text if text.startswith("0x") else "0x" + text
-    if name == "permissions_address" and text and not _ADDRESS.fullmatch(text):
-        raise ValueError(f"{text!r} is not an address (0x and 40 hex digits)")
+    if name == "permissions_address":
+        if text.lower() in ("", "none"):
+            return ""  # no Permissions contract: no service copies
+        if not _ADDRESS.fullmatch(text):
+            raise ValueError(f"{text!r} is not an address (0x and 40 hex digits)")
     if name == "registry_address" and not _ADDRESS.fullmatch(text):
         raise ValueError(f"{text!r} is not an address (0x and 40 hex digits)")
     if name == "database_url":

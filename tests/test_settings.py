@@ -22,6 +22,21 @@ def test_defaults_are_the_local_network() -> None:
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
 
 
+def test_signatures_and_the_permissions_contract() -> None:
+    default = Settings.load({})
+    assert default.signatures is False
+    assert default.permissions_address == "0xf25186B5081Ff5cE73482AD761DB0eB0d25abfBF"
+    assert Settings.load({"SCN_SIGNATURES": "true"}).signatures is True
+    assert Settings.load({"SCN_SIGNATURES": "off"}).signatures is False
+    with pytest.raises(SettingsError) as refused:
+        Settings.load({"SCN_SIGNATURES": "maybe", "SCN_PERMISSIONS_ADDRESS": "0x12"})
+    assert sorted(refused.value.problems) == [
+        "SCN_PERMISSIONS_ADDRESS: '0x12' is not an address (0x and 40 hex digits)",
+        "SCN_SIGNATURES: must be true or false",
+    ]
+    assert Settings.load({"SCN_PERMISSIONS_ADDRESS": "none"}).permissions_address == ""
+
+
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
     config = tmp_path / "node.toml"
     config.write_text('node_url = "https://file.example.com/"\nport = 9000\nlog_format = "text"\n')
