@@ -57,11 +57,6 @@ class NodeMessage:
     @classmethod
     def carrying(cls, request: ScpiRequest, *, proxy: str | None = None) -> NodeMessage:
         """The message that carries `request` to the receiver's node (to one of its proxies)."""
-        if proxy is not None:
-            return cls(
-                request.method, request.module, request.interface, request.headers,
-                body=request.body, proxy=proxy,
-            )  # fmt: skip
         return cls(
             request.method,
             request.module,
@@ -71,6 +66,7 @@ class NodeMessage:
             query=request.query,
             body=request.body,
             custom=request.custom,
+            proxy=proxy,
         )
 
     def request(self) -> ScpiRequest:
