@@ -36,6 +36,7 @@ from scn_node.hub.ports import (
     Platform,
     Proxy,
     Registry,
+    Service,
     Wallet,
 )
 from scn_node.hub.rewrites import RESPONSE_URL, replace_member, replace_query_parameter
@@ -76,6 +77,7 @@ from scn_node.scpi.versions import InterfaceRole, proxy_path
 
 Route = LocalParty | RemoteParty
 log = logging.getLogger(__name__)
+MAX_COPIES = 256  # service copies in flight at once
 
 # Reply headers a receiver sets that matter to the sender; Link and Location are rewritten.
 _RELAYED = {"content-type": "Content-Type", "x-total-count": "X-Total-Count", "x-limit": "X-Limit"}
@@ -118,7 +120,7 @@ class Forwarder:
         receiver_rules = route.platform.rules if isinstance(route, LocalParty) else None
         notary = await self._admit(request, receiver_rules)
         request = await self._hide_response_url(request, rules, notary)
-        if self.services and not request.custom:
+        if not request.custom:
             self._copy_to_services(request)
         response, url = await self._deliver(route, request)
         return await self._relay(response, request, url, caller.platform.rules.signatures)
@@ -138,10 +140,11 @@ class Forwarder:
         wants_signed = caller.platform.rules.signatures
         if isinstance(route, RemoteParty):
             await self.signing.check_request(request)
+            self._copy_to_services(request)
             message = NodeMessage.carrying(request, proxy=_peer_proxy_uid(proxy, route))
             response = await self._to_peer(route, message)
             return await self._relay(response, request, proxy.url, wants_signed)
-        return await self._to_proxy(route.platform, request, proxy, wants_signed)
+        return await self._to_proxy(route.platform, request, proxy, wants_signed, copies=True)
 
     async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
         """A message from a peer node for a party on this node (POST /scn/message)."""
@@ -175,20 +178,30 @@ class Forwarder:
         return await self._send(route.platform, request, url), url
 
     async def _to_proxy(
-        self, platform: Platform, request: ScpiRequest, proxy: Proxy, wants_signed: bool = False
+        self,
+        platform: Platform,
+        request: ScpiRequest,
+        proxy: Proxy,
+        wants_signed: bool = False,
+        *,
+        copies: bool = False,
     ) -> ScpiReply:
-        """Call the party URL behind one of this node's proxies, for a party on this node."""
+        """Call the party URL behind one of this node's proxies, for a party on this node.
+        Its rules apply as to any request: a party that blocks a sender blocks its old URLs too."""
+        headers = request.headers
+        platform.rules.check(headers.sender, proxy.module, headers.receiver)
         await self.signing.check_request(request, receiver_requires=platform.rules.signatures)
+        if copies:  # the sender is on this node
+            self._copy_to_services(request)
         response = await self._send(platform, request, proxy.url)
         return await self._relay(response, request, proxy.url, wants_signed)
 
     async def _to_peer(self, route: RemoteParty, message: NodeMessage) -> PartyResponse:
         raw = message.encode()
-        transport_id = self.new_request_id()
         headers = {
             SIGNATURE_HEADER: self.wallet.sign(raw),
             "Content-Type": "application/json",
-            REQUEST_ID: transport_id,
+            REQUEST_ID: self.new_request_id(),
             CORRELATION_ID: message.headers.correlation_id,
         }
         request = OutboundRequest("POST", route.node_url + MESSAGE_PATH, headers, raw)
@@ -201,7 +214,7 @@ class Forwarder:
             ) from None
         check_answer_signature(
             self.wallet,
-            transport_id,
+            raw,
             response.status,
             response.headers,
             response.body,
@@ -335,14 +348,9 @@ class Forwarder:
         """The receiver's answer, with node URLs for its Link and Location, re-signed if it
         was signed. `wants_signed`: the sender asks for signed answers (its rules)."""
         headers = request.headers
-        notary = None
-        if response.status < 300:
-            notary = await self.signing.check_response(
-                response.body,
-                response.headers,
-                headers.receiver,
-                sender_requires=wants_signed,
-            )
+        notary = await self.signing.check_response(
+            response.body, response.headers, headers.receiver, sender_requires=wants_signed
+        )
         reply = {
             name: response.headers[key] for key, name in _RELAYED.items() if key in response.headers
         }
@@ -369,7 +377,16 @@ class Forwarder:
 
     def _copy_to_services(self, request: ScpiRequest) -> None:
         """Send a copy to each service the sender agreed to, after (never before or in the
-        way of) the original."""
+        way of) the original. Copies wait for nobody: over MAX_COPIES in flight, they are
+        dropped (and logged) rather than queued behind slow services."""
+        if not self.services:
+            return
+        if len(self._copies) >= MAX_COPIES:
+            log.warning(
+                "service copies of %s dropped: %d copies in flight",
+                request.headers.request_id, len(self._copies),
+            )  # fmt: skip
+            return
         task = asyncio.get_running_loop().create_task(self._copies_of(request))
         self._copies.add(task)
         task.add_done_callback(self._copies.discard)
@@ -378,49 +395,56 @@ class Forwarder:
         headers = request.headers
         try:
             services = await self.registry.services_of(headers.sender)
-            for service in services:
-                if service.party in (headers.sender, headers.receiver):
-                    continue
-                if not service.wants(request.module, request.interface):
-                    continue
-                # Read now, not from a cache: a revoked agreement stops copies at once.
-                if not await self.registry.agrees(headers.sender, service.provider):
-                    log.info(
-                        "no copy of %s to service %s: %s has no standing agreement with it",
-                        headers.request_id, service.party, headers.sender,
-                    )  # fmt: skip
-                    continue
-                await self._copy(request, service.party)
         except ScpiError as error:
-            log.warning("copy of %s to a service not sent: %s", headers.request_id, error)
-        except Exception:  # a copy must never take the node down with it
-            log.exception("copy of %s to a service failed", headers.request_id)
+            log.warning("copies of %s to services not sent: %s", headers.request_id, error)
+            return
+        wanted = [
+            service
+            for service in services
+            if service.party not in (headers.sender, headers.receiver)
+            and service.wants(request.module, request.interface)
+        ]
+        await asyncio.gather(*(self._copy(request, service) for service in wanted))
 
-    async def _copy(self, request: ScpiRequest, service: PartyId) -> None:
+    async def _copy(self, request: ScpiRequest, service: Service) -> None:
+        """One copy; whatever goes wrong with it is logged and touches no other copy."""
         headers = request.headers
-        copy = replace(
-            request,
-            headers=replace(headers, receiver=service, request_id=self.new_request_id()),
-        )
-        if headers.signature is not None:
-            notary = Notary.decode(headers.signature)
-            copy = self.signing.resign_request(
-                copy,
-                notary,
-                {
-                    TO_COUNTRY_CODE_PATH: headers.receiver.country_code,
-                    TO_PARTY_ID_PATH: headers.receiver.party_id,
-                },
-            )
         try:
-            route = await find(self.directory, self.registry, service, self.node_address)
+            # Read now, not from a cache: a revoked agreement stops copies at once.
+            if not await self.registry.agrees(headers.sender, service.provider):
+                log.info(
+                    "no copy of %s to service %s: %s has no standing agreement with it",
+                    headers.request_id, service.party, headers.sender,
+                )  # fmt: skip
+                return
+            copy = replace(
+                request,
+                headers=replace(headers, receiver=service.party, request_id=self.new_request_id()),
+            )
+            if headers.signature is not None:
+                copy = self.signing.resign_request(
+                    copy,
+                    Notary.decode(headers.signature),
+                    {
+                        TO_COUNTRY_CODE_PATH: headers.receiver.country_code,
+                        TO_PARTY_ID_PATH: headers.receiver.party_id,
+                    },
+                )
+            route = await find(self.directory, self.registry, service.party, self.node_address)
             if isinstance(route, LocalParty):  # a peer node applies its party's rules itself
-                route.platform.rules.check(headers.sender, copy.module, service)
+                route.platform.rules.check(headers.sender, copy.module, service.party)
             response, _ = await self._deliver(route, copy)
         except ScpiError as error:
-            log.warning("copy of %s to service %s failed: %s", headers.request_id, service, error)
+            log.warning(
+                "copy of %s to service %s failed: %s", headers.request_id, service.party, error
+            )
             return
-        log.info("copied %s to service %s (HTTP %d)", headers.request_id, service, response.status)
+        except Exception:  # a copy must never take the node down with it
+            log.exception("copy of %s to service %s failed", headers.request_id, service.party)
+            return
+        log.info(
+            "copied %s to service %s (HTTP %d)", headers.request_id, service.party, response.status
+        )
 
     async def close(self) -> None:
         """Let the copies in flight finish (briefly), then cancel the rest."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import time
 import uuid
@@ -225,19 +226,24 @@ async def check_node_signature(
         )
 
 
-def answer_to_sign(
-    transport_id: str, status: int, headers: Mapping[str, str], body: bytes
-) -> bytes:
-    """What a node signs of its answer to a node message: bound to the message's transport
-    X-Request-ID, so an answer cannot be replayed for another message, and covering the HTTP
-    status, the headers the sender acts on (lower-case names) and the body."""
-    lines = [transport_id, str(status), *(headers.get(h, "") for h in SIGNED_ANSWER_HEADERS)]
+def answer_to_sign(message: bytes, status: int, headers: Mapping[str, str], body: bytes) -> bytes:
+    """What a node signs of its answer to a node message: bound to that message's exact bytes
+    (themselves signed, and unique: the replay guard refuses a second delivery), so an answer
+    cannot be passed off as another message's; covering the HTTP status, the headers the sender
+    acts on (lower-case names) and the body. The prefix keeps these signatures apart from the
+    node's other EIP-191 signatures (node messages, ClientInfo)."""
+    lines = [
+        "SCN node answer",
+        hashlib.sha256(message).hexdigest(),
+        str(status),
+        *(headers.get(h, "") for h in SIGNED_ANSWER_HEADERS),
+    ]
     return "\n".join(lines).encode() + b"\n" + body
 
 
 def check_answer_signature(
     wallet: Wallet,
-    transport_id: str,
+    message: bytes,
     status: int,
     headers: Mapping[str, str],
     body: bytes,
@@ -251,7 +257,7 @@ def check_answer_signature(
     try:
         if not signature:
             raise ValueError("no signature")
-        signer = wallet.recover(answer_to_sign(transport_id, status, headers, body), signature)
+        signer = wallet.recover(answer_to_sign(message, status, headers, body), signature)
     except ValueError as error:
         raise HubError(f"The answer of the node {node_url} is not signed: {error}") from None
     if signer.lower() != operator.lower():

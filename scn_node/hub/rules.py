@@ -23,6 +23,8 @@ from enum import StrEnum
 from scn_node.scpi.errors import InvalidParameters, ResourceNotFound, SenderBlocked
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
 
+# Enough for any roaming partner list; the HubClientInfo filter is one SQL condition per entry.
+MAX_ENTRIES = 500
 MODULE = ModuleId.SCN_RULES
 
 
@@ -115,6 +117,8 @@ class PartyRules:
         entries = self.entries if self.active is kind else ()
         if any(e.party == entry.party for e in entries):
             raise InvalidParameters(f"{entry.party} is already on your {kind}")
+        if len(entries) >= MAX_ENTRIES:
+            raise InvalidParameters(f"Your {kind} is full: at most {MAX_ENTRIES} parties")
         return replace(self, active=kind, entries=(*entries, entry))
 
     def replace_list(self, kind: ListKind, entries: tuple[RuleEntry, ...]) -> PartyRules:
@@ -169,6 +173,8 @@ def parse_entry(data: object) -> RuleEntry:
 def parse_entries(data: object) -> tuple[RuleEntry, ...]:
     if not isinstance(data, list):
         raise InvalidParameters("A rule list is a JSON array of entries")
+    if len(data) > MAX_ENTRIES:
+        raise InvalidParameters(f"A rule list holds at most {MAX_ENTRIES} parties")
     entries = tuple(parse_entry(item) for item in data)
     _unique(entries)
     return entries

@@ -48,6 +48,9 @@ _MISSING: Final = object()
 _T = TypeVar("_T")
 
 
+MAX_REWRITES = 16  # a message crosses two nodes; each rewrites at most a few values
+
+
 class NotaryError(ValueError):
     """A signature that is malformed, or does not match the values or its signatory."""
 
@@ -106,6 +109,10 @@ class Notary:
         if not isinstance(document, dict):
             raise NotaryError("Signature is not a JSON object")
         rewrites = _get(document, "rewrites", list)
+        # Each rewrite costs a signature recovery: a chain longer than any route needs is refused
+        # before any is checked (a few hundred bytes of brotli could otherwise hold thousands).
+        if len(rewrites) > MAX_REWRITES:
+            raise NotaryError(f"More than {MAX_REWRITES} rewrites")
         notary = cls(
             fields=tuple(_string(path, "fields") for path in _get(document, "fields", list)),
             hash=_get(document, "hash", str),
@@ -129,9 +136,9 @@ class Notary:
             for path in paths
         )
         _check(message, self.hash, self.rsv, self.signatory, where="")
-        current: object = values
+        # One copy, rolled back rewrite by rewrite: each step starts from the one before it.
+        previous: object = copy.deepcopy(values) if self.rewrites else values
         for number, rewrite in reversed(list(enumerate(self.rewrites, start=1))):
-            previous = copy.deepcopy(current)
             for path, original in rewrite.rewritten_fields.items():
                 _write(previous, _parse_path(path), original)
             # Rewrites are checked over the latest signer's fields; here missing values are skipped.
@@ -142,7 +149,6 @@ class Notary:
             )
             where = f"Rewrite {number} by {rewrite.signatory}: "
             _check(message, rewrite.hash, rewrite.rsv, rewrite.signatory, where=where)
-            current = previous
 
     def signatories(self) -> list[str]:
         """Who signed, latest first: the current signer, then the rewrites newest to oldest."""

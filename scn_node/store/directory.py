@@ -672,15 +672,24 @@ def _rules_record(rules: PartyRules) -> str | None:
 def _party_rules(record: str | None) -> PartyRules:
     if record is None:
         return NO_RULES
-    data = json.loads(record)
-    return PartyRules(
-        signatures=bool(data["signatures"]),
-        active=ListKind(data["active"]) if data["active"] else None,
-        entries=tuple(
-            RuleEntry(PartyId(e["country_code"], e["party_id"]), frozenset(e["modules"]))
-            for e in data["entries"]
-        ),
-    )
+    try:
+        data = json.loads(record)
+        return PartyRules(
+            signatures=bool(data["signatures"]),
+            active=ListKind(data["active"]) if data["active"] else None,
+            entries=tuple(
+                RuleEntry(
+                    PartyId.parse(e["country_code"], e["party_id"]),
+                    frozenset(str(m) for m in e["modules"]),
+                )
+                for e in data["entries"]
+            ),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # Rules this node did not write (a hand edit): closed, not open, until the party
+        # sets them again.
+        _log.error("unreadable scnrules in the database (%.80r): blocking all senders", record)
+        return NO_RULES.block_all()
 
 
 def _network_row(info: ClientInfo) -> dict[str, object]:

@@ -23,7 +23,6 @@ from scn_node.scpi.errors import (
 from scn_node.scpi.headers import (
     FROM_COUNTRY_CODE,
     FROM_PARTY_ID,
-    REQUEST_ID,
     RoutingHeaders,
     read_party,
 )
@@ -252,8 +251,9 @@ async def proxy(request: web.Request) -> web.Response:
 async def node_message(request: web.Request) -> web.Response:
     """A peer node's message; every answer, errors included, is signed by this node."""
     forwarder = _state(request).forwarder
+    raw = await _body(request)
     try:
-        reply = await forwarder.receive(await _body(request), request.headers.get(SIGNATURE_HEADER))
+        reply = await forwarder.receive(raw, request.headers.get(SIGNATURE_HEADER))
     except ScpiError as error:
         response = error_response(error)
     else:
@@ -262,7 +262,7 @@ async def node_message(request: web.Request) -> web.Response:
             _client_info(request).heard(receiver)
         response = web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
     signed = answer_to_sign(
-        request.headers.get(REQUEST_ID, ""),
+        raw,
         response.status,
         {k.lower(): v for k, v in response.headers.items()},
         response.body if isinstance(response.body, bytes) else b"",

@@ -194,25 +194,24 @@ async def test_every_answer_to_a_node_message_is_signed_by_the_node(
     ).encode()  # fmt: skip
     node_two = NodeWallet("0x" + bytes(two.node_account.key).hex())
 
-    def signer_of(answer: httpx.Response, transport_id: str) -> str:
+    def signer_of(answer: httpx.Response, sent: bytes) -> str:
         headers = {k.lower(): v for k, v in answer.headers.items()}
-        signed = answer_to_sign(transport_id, answer.status_code, headers, answer.content)
+        signed = answer_to_sign(sent, answer.status_code, headers, answer.content)
         return node_two.recover(signed, answer.headers["SCN-Signature"])
 
     real = NodeWallet("0x" + bytes(one.node_account.key).hex()).sign(message)
     accepted = await two.client.post(
-        "/scn/message", content=message,
-        headers={"SCN-Signature": real, "X-Request-ID": "transport-1"},
-    )  # fmt: skip
+        "/scn/message", content=message, headers={"SCN-Signature": real}
+    )
     assert accepted.json()["status_code"] == 1000
-    assert signer_of(accepted, "transport-1") == two.node_account.address
-    assert signer_of(accepted, "transport-2") != two.node_account.address  # bound to the id
+    assert signer_of(accepted, message) == two.node_account.address
+    other = message.replace(b'"request_id":"r"', b'"request_id":"s"')
+    assert signer_of(accepted, other) != two.node_account.address  # bound to its message
     refused = await two.client.post(  # an error answer is signed too
-        "/scn/message", content=message,
-        headers={"SCN-Signature": real, "X-Request-ID": "transport-3"},
-    )  # fmt: skip
+        "/scn/message", content=message, headers={"SCN-Signature": real}
+    )
     assert (refused.status_code, refused.json()["status_code"]) == (409, 4902)
-    assert signer_of(refused, "transport-3") == two.node_account.address
+    assert signer_of(refused, message) == two.node_account.address
 
 
 async def test_an_answer_changed_between_the_nodes_is_refused(

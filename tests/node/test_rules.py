@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from scn_node.scpi.party import Role
 from tests.node.conftest import Network
-from tests.node.parties import FakeParty
+from tests.node.parties import FakeParty, Received, ok
 
 PATHS = (
     "/scpi/2.2/scnrules",
@@ -407,3 +408,40 @@ async def test_rules_refuse_a_sender_on_a_peer_node(peers: tuple[Network, Networ
     assert arrived(cpo) == []
     expect(await two.send(msp, "GET", LOCATIONS, to=cpo), 200, 1000)
     assert arrived(cpo) == [cpo.endpoint_path("locations", "SENDER") + "/1"]
+
+
+async def test_a_blacklisted_sender_cannot_use_node_urls_it_was_given_before(
+    network: Network,
+) -> None:
+    cpo = await network.connect("DE", "CPO")
+    msp = await network.connect("DE", "MSP", Role.EMSP)
+    page_two = cpo.endpoint("locations", "SENDER") + "?offset=1"
+
+    async def first_page(request: web.Request, received: Received) -> web.StreamResponse:
+        return web.json_response(ok([{"id": "1"}]), headers={"Link": f'<{page_two}>; rel="next"'})
+
+    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), first_page)
+    listed = await network.send(msp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    next_page = re.fullmatch(r"<([^>]+)>; rel=\"next\"", listed.headers["Link"])
+    assert next_page is not None
+    expect(await call(network, cpo, "POST", f"{RULES}/blacklist", entry(msp)), 200, 1000)
+    before = len(arrived(cpo))
+
+    refused = await network.send(msp, "GET", next_page.group(1), to=cpo)
+
+    expect(refused, 200, 2000, "Receiver DE CPO does not accept locations requests")
+    assert len(arrived(cpo)) == before
+
+
+async def test_a_rule_list_holds_at_most_500_parties(network: Network) -> None:
+    cpo = await network.connect("DE", "CPO")
+    many = [{"country_code": "NL", "party_id": f"{n:03d}"} for n in range(501)]
+    expect(await call(network, cpo, "PUT", f"{RULES}/whitelist", many), 200, 2001, "at most 500")
+    full = expect(await call(network, cpo, "PUT", f"{RULES}/whitelist", many[:500]), 200, 1000)
+    assert len(full["data"]["whitelist"]["list"]) == 500
+    one_more = await call(network, cpo, "POST", f"{RULES}/whitelist", many[500])
+    expect(one_more, 200, 2001, "at most 500")
+    listing = await network.client.get(
+        "/scpi/2.2/hubclientinfo", headers={"Authorization": f"Token {cpo.token_c}"}
+    )
+    expect(listing, 200, 1000)

@@ -8,6 +8,7 @@ every receiver checks what it got with that same API over exactly the values it 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -153,19 +154,16 @@ async def test_a_signed_request_is_delivered_with_its_signature(network: Network
     assert notary.signatories() == [emsp.account.address]
 
 
-async def test_a_request_signed_by_the_senders_node_operator_is_delivered(
-    network: Network,
-) -> None:
+async def test_a_node_signature_alone_does_not_speak_for_a_party(network: Network) -> None:
+    # OCN took its node operator's signature as the party's: then anything the node ever signed
+    # could be passed off as the party's message. A node may only re-sign what the party signed.
     cpo, emsp = await connect_pair(network)
     headers = signed(emsp, cpo, TOKENS, TOKEN, key=network.node_account.key)
 
     response = await network.send(emsp, "PUT", TOKENS, to=cpo, body=TOKEN, headers=headers)
 
-    expect(response, 1000)
-    (got,) = cpo.module_requests()
-    notary = signature_received(got)
-    notary.verify(values_received(got))
-    assert same(notary.signatory, network.node_account.address)
+    expect(response, 2904, "a node may only re-sign what the party signed")
+    assert cpo.module_requests() == []
 
 
 # ---------------------------------------------------------------- 2. invalid signatures
@@ -352,6 +350,57 @@ async def test_a_senders_rule_requires_signed_answers(network: Network) -> None:
     answer(cpo, "GET", cpo.endpoint_path("tokens", "RECEIVER"), ok(status_code=2004))
     unknown = await network.send(emsp, "GET", "/scpi/receiver/2.2/tokens/DE/MSP/T1", to=cpo)
     expect(unknown, 2004)
+
+    # Anything that does not report an error must be signed: a 1xxx, a text "1000", no code.
+    for dodge in ({"status_code": 1001, "data": {}}, {"status_code": "1000"}, {"data": {}}):
+        answer(cpo, "GET", cpo.endpoint_path("tokens", "RECEIVER"), dodge)
+        dodged = await network.send(emsp, "GET", "/scpi/receiver/2.2/tokens/DE/MSP/T1", to=cpo)
+        expect(dodged, 3000, "answered without the scn_signature")
+
+
+async def test_an_escaped_signature_key_is_still_checked(network: Network) -> None:
+    # "scn\u005fsignature" is the same JSON key: the node must not relay it unchecked.
+    cpo, emsp = await connect_pair(network)
+    forged = json.dumps(signed_envelope(emsp, {"uid": "T1"})).replace(
+        '"scn_signature"', '"scn\\u005fsignature"'
+    )
+
+    async def respond(request: web.Request, received: Received) -> web.StreamResponse:
+        return web.Response(body=forged.encode(), content_type="application/json")
+
+    cpo.on("GET", cpo.endpoint_path("tokens", "RECEIVER"), respond)
+    response = await network.send(emsp, "GET", "/scpi/receiver/2.2/tokens/DE/MSP/T1", to=cpo)
+    expect(response, 3000, f"The signature is by {emsp.account.address}, not by DE CPO")
+
+
+async def test_a_signature_with_more_rewrites_than_any_route_is_refused_unchecked(
+    network: Network,
+) -> None:
+    # A few hundred bytes of brotli can hold thousands of rewrites, each costing a recovery.
+    cpo, emsp = await connect_pair(network)
+    notary = Notary.decode(signed(emsp, cpo, TOKENS, TOKEN)["SCN-Signature"])
+    for _ in range(17):
+        notary = notary.stash({})
+    headers = {"SCN-Signature": notary.encode()}
+
+    response = await network.send(emsp, "PUT", TOKENS, to=cpo, body=TOKEN, headers=headers)
+
+    expect(response, 2904, "More than 16 rewrites")
+    assert cpo.module_requests() == []
+
+
+async def test_signed_fields_in_another_order_are_refused(network: Network) -> None:
+    # The values are joined without separators: fields read in another order could make the
+    # same hash stand for another message.
+    cpo, emsp = await connect_pair(network)
+    notary = Notary.decode(signed(emsp, cpo, TOKENS, TOKEN)["SCN-Signature"])
+    shuffled = replace(notary, fields=(notary.fields[1], notary.fields[0], *notary.fields[2:]))
+    headers = {"SCN-Signature": shuffled.encode()}
+
+    response = await network.send(emsp, "PUT", TOKENS, to=cpo, body=TOKEN, headers=headers)
+
+    expect(response, 2904, "not the message's values, in their order")
+    assert cpo.module_requests() == []
 
 
 # ---------------------------------------------------------------- 5. rewrite chains

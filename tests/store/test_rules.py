@@ -7,10 +7,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from scn_node.hub.ports import Platform, TokenKind
-from scn_node.hub.rules import NO_RULES, ListKind, PartyRules, RuleEntry
+from scn_node.hub.rules import MAX_ENTRIES, NO_RULES, ListKind, PartyRules, RuleEntry
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
@@ -203,3 +204,28 @@ async def test_filtered_pages_count_only_what_is_seen(store: SqlDirectory) -> No
     assert total == 2 and [i.party for i in second] == [CPB]
     third, total = await store.client_infos(Page(None, None, 2, 1), rules)
     assert total == 2 and third == []
+
+
+async def test_the_longest_rule_list_still_filters_the_list(store: SqlDirectory) -> None:
+    # SQLite refuses expressions over 1000 deep: the cap on a list keeps the filter under it.
+    await connect(store, CPO)
+    await connect(store, MSP, Role.EMSP)
+    many = tuple(RuleEntry(PartyId("NL", f"{n:03d}")) for n in range(MAX_ENTRIES - 1))
+    whitelist = NO_RULES.replace_list(WHITELIST, (*many, RuleEntry(MSP)))
+    assert await listed(store, whitelist) == ["MSP"]
+    blacklist = NO_RULES.replace_list(BLACKLIST, (*many, RuleEntry(MSP)))
+    assert await listed(store, blacklist) == ["CPO"]
+
+
+async def test_unreadable_stored_rules_block_all_and_are_logged(
+    store: SqlDirectory, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    platform_id, token_c = await connect(store, CPO)
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE platforms SET rules = :rules WHERE id = :id"),
+            {"rules": '{"signatures": true}', "id": platform_id},
+        )
+    fresh = SqlDirectory(database)  # no cached platform
+    assert (await rules_platform(fresh, token_c)).rules == NO_RULES.block_all()
+    assert "unreadable scnrules" in caplog.text
