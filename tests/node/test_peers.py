@@ -14,7 +14,7 @@ from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import Role
 from scn_node.scpi.versions import InterfaceRole
 from tests.node.conftest import PARTY_ACCOUNTS, Network
-from tests.node.parties import Received
+from tests.node.parties import FakeParty, Received
 
 
 async def test_a_request_reaches_a_party_on_the_peer_node(peers: tuple[Network, Network]) -> None:
@@ -109,16 +109,22 @@ async def test_pages_and_cdr_locations_cross_nodes(peers: tuple[Network, Network
     assert emsp.module_requests()[-1].path == "/scpi/emsp/2.2/cdrs/7"
 
 
-async def test_a_forged_or_replayed_node_message_is_refused(
-    peers: tuple[Network, Network],
-) -> None:
-    one, two = peers
+async def a_node_message(one: Network, two: Network) -> tuple[FakeParty, FakeParty, bytes]:
+    """An eMSP on node one, a CPO on node two, and a node message between them."""
     emsp = await one.connect("DE", "MSP", Role.EMSP)
     cpo = await two.connect("NL", "CPO", Role.CPO)
     message = NodeMessage(
         "GET", "locations", InterfaceRole.SENDER,
         RoutingHeaders("r", "c", emsp.party, cpo.party),
     ).encode()  # fmt: skip
+    return emsp, cpo, message
+
+
+async def test_a_forged_or_replayed_node_message_is_refused(
+    peers: tuple[Network, Network],
+) -> None:
+    one, two = peers
+    _, cpo, message = await a_node_message(one, two)
     forged = NodeWallet("0x" + "11" * 32).sign(message)
     refused = await two.client.post(
         "/scn/message", content=message, headers={"SCN-Signature": forged}
@@ -186,12 +192,7 @@ async def test_every_answer_to_a_node_message_is_signed_by_the_node(
     peers: tuple[Network, Network],
 ) -> None:
     one, two = peers
-    emsp = await one.connect("DE", "MSP", Role.EMSP)
-    cpo = await two.connect("NL", "CPO", Role.CPO)
-    message = NodeMessage(
-        "GET", "locations", InterfaceRole.SENDER,
-        RoutingHeaders("r", "c", emsp.party, cpo.party),
-    ).encode()  # fmt: skip
+    *_, message = await a_node_message(one, two)
     node_two = NodeWallet("0x" + bytes(two.node_account.key).hex())
 
     def signer_of(answer: httpx.Response, sent: bytes) -> str:
