@@ -379,8 +379,8 @@ class Forwarder:
         """Send a copy to each service the sender agreed to, after (never before or in the
         way of) the original. Copies wait for nobody: over MAX_COPIES in flight, they are
         dropped (and logged) rather than queued behind slow services."""
-        if not self.services:
-            return
+        if not self.services or self.registry.known_services(request.headers.sender) == ():
+            return  # the common case: no task for a sender known to have no services
         if len(self._copies) >= MAX_COPIES:
             log.warning(
                 "service copies of %s dropped: %d copies in flight",

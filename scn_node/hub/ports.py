@@ -195,6 +195,10 @@ class Registry(Protocol):
         """The services `user` has agreed to (cached; revocations expire the cache)."""
         ...
 
+    def known_services(self, user: PartyId) -> tuple[Service, ...] | None:
+        """What `services_of` would answer from the cache right now; None if it would ask."""
+        ...
+
     async def agrees(self, user: PartyId, provider: str) -> bool:
         """Whether `user`'s agreement with `provider` stands, read from the chain now."""
         ...

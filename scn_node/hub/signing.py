@@ -35,7 +35,6 @@ from scn_node.scpi.notary import (
     fields_of,
     request_values,
     response_values,
-    sign_with,
 )
 from scn_node.scpi.party import PartyId
 
@@ -92,12 +91,8 @@ class Signatures:
     ) -> ScpiRequest:
         """`request` (already rewritten) with a signature over its new values that keeps
         the originals of `rewritten` (JSON path -> original value)."""
-        stashed = notary.stash(dict(rewritten))
-        new = sign_with(
-            values_of_request(request),
-            self.wallet.sign,
-            self.wallet.address,
-            rewrites=stashed.rewrites,
+        new = notary.resign(
+            values_of_request(request), rewritten, self.wallet.sign, self.wallet.address
         )
         headers = _with_signature(request.headers, new.encode())
         return ScpiRequest(
@@ -164,12 +159,8 @@ class Signatures:
         envelope = _envelope(body)
         if envelope is None:
             return body
-        stashed = notary.stash(dict(rewritten))
-        new = sign_with(
-            values_of_response(envelope, headers),
-            self.wallet.sign,
-            self.wallet.address,
-            rewrites=stashed.rewrites,
+        new = notary.resign(
+            values_of_response(envelope, headers), rewritten, self.wallet.sign, self.wallet.address
         )
         member = RESPONSE_FIELD if RESPONSE_FIELD in envelope else OCN_RESPONSE_FIELD
         try:

@@ -128,6 +128,15 @@ class CachedRegistry:
 
         return await self._cached(("services", user), read, False)
 
+    def known_services(self, user: PartyId) -> tuple[Service, ...] | None:
+        """The services `user` agreed to as cached now, without waiting; None if not cached."""
+        if self.permissions is None:
+            return ()
+        entry = self._entries.get(("services", user))
+        if entry is None or entry[0] <= self.clock():
+            return None
+        return entry[1]  # type: ignore[return-value]
+
     async def agrees(self, user: PartyId, provider: str) -> bool:
         if self.permissions is None:
             return False

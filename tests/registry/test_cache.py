@@ -153,31 +153,9 @@ class ChangingContract(CountingContract):
         return sum(n for block, n in self.events.items() if first <= block <= last)
 
 
-async def test_registry_events_expire_the_cache_and_tell_the_listeners() -> None:
-    contract = ChangingContract()
-    registry = CachedRegistry(contract, ttl=3600)  # type: ignore[arg-type]
-    changed = asyncio.Event()
-
-    async def listener() -> None:
-        changed.set()
-
-    registry.on_change.append(listener)
-    await registry.party(PARTY)
-    watcher = asyncio.create_task(registry.watch(0.01))
-    try:
-        await asyncio.wait_for(contract.polled.wait(), timeout=5)  # the first reading is taken
-        contract.head, contract.events = 13, {11: 0, 13: 2}
-        await asyncio.wait_for(changed.wait(), timeout=5)
-        calls = contract.calls
-        await registry.party(PARTY)
-        assert contract.calls == calls + 1  # the cached answer was expired
-    finally:
-        watcher.cancel()
-
-
-async def test_an_answer_expired_by_an_event_still_serves_when_the_chain_goes_away() -> None:
-    # Regression: the watch used to drop answers on an event; if the RPC stopped before the
-    # re-read, routing failed with 4000 instead of going on from the last answer.
+async def watched_event(events: dict[int, int]) -> tuple[ChangingContract, CachedRegistry]:
+    """A cache that has answered for PARTY, then seen the contract emit `events` (block: count)
+    and told its listeners."""
     contract = ChangingContract()
     registry = CachedRegistry(contract, ttl=3600)  # type: ignore[arg-type]
     changed = asyncio.Event()
@@ -189,11 +167,55 @@ async def test_an_answer_expired_by_an_event_still_serves_when_the_chain_goes_aw
     assert await registry.party(PARTY) is not None
     watcher = asyncio.create_task(registry.watch(0.01))
     try:
-        await asyncio.wait_for(contract.polled.wait(), timeout=5)
-        contract.head, contract.events = 12, {12: 1}
+        await asyncio.wait_for(contract.polled.wait(), timeout=5)  # the first reading is taken
+        contract.head, contract.events = max(events), events
         await asyncio.wait_for(changed.wait(), timeout=5)
     finally:
         watcher.cancel()
+    return contract, registry
+
+
+async def test_registry_events_expire_the_cache_and_tell_the_listeners() -> None:
+    contract, registry = await watched_event({11: 0, 13: 2})
+    calls = contract.calls
+    await registry.party(PARTY)
+    assert contract.calls == calls + 1  # the cached answer was expired
+
+
+async def test_an_answer_expired_by_an_event_still_serves_when_the_chain_goes_away() -> None:
+    # Regression: the watch used to drop answers on an event; if the RPC stopped before the
+    # re-read, routing failed with 4000 instead of going on from the last answer.
+    contract, registry = await watched_event({12: 1})
     contract.down = True
     listed = await registry.party(PARTY)
     assert listed is not None and listed.node_url == "http://node"
+
+
+class NoServices:
+    """Stands in for PermissionsContract: a sender that agreed to nothing."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def services_of(self, user: PartyId) -> tuple[()]:
+        self.calls += 1
+        return ()
+
+
+async def test_known_services_answers_from_the_cache_without_waiting() -> None:
+    clock = Clock()
+    permissions = NoServices()
+    registry = CachedRegistry(
+        CountingContract(),  # type: ignore[arg-type]
+        permissions=permissions,  # type: ignore[arg-type]
+        ttl=60,
+        clock=clock,
+    )
+    assert registry.known_services(PARTY) is None  # not read yet: the caller must ask
+    assert await registry.services_of(PARTY) == ()
+    assert registry.known_services(PARTY) == ()
+    assert permissions.calls == 1
+    clock.now = 1000  # expired: ask again
+    assert registry.known_services(PARTY) is None
+    no_contract = cached(CountingContract(), clock)
+    assert no_contract.known_services(PARTY) == ()
