@@ -1,32 +1,36 @@
 """Benchmark: a request forwarded through the node against the same request sent straight to the party.
 
-    .venv/bin/python bench/forward.py [--requests 1000] [--concurrency 20] [--database sqlite|postgresql]
+    .venv/bin/python bench/forward.py [--requests 1000] [--concurrency 20] [--database-url URL]
 
-Both run in this process, against the same FakeParty, in the same run; the ratio is the node's cost.
-The registry is in-process (eth-tester); a forwarded request makes no chain call anyway.
+The node runs in this process (so a profiler sees it), on the bench's ganache chain, in front of
+the bench's party server; both routes are measured in the same run and the ratio is the node's
+cost. The database is a new SQLite file, or the (empty) database at --database-url, e.g.
+postgresql+asyncpg://user@127.0.0.1/scn.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 
+import aiohttp
 import httpx
+from aiohttp import web
+from testbed import ADMIN_KEY, chain, party_server, register, routing
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from scn_node.app import create_app
 from scn_node.devnet.chain import dev_account
-from scn_node.registry import RegistryContract
-from scn_node.scpi.party import Role
-from tests.chain import new_tester, tester_web3
-from tests.node.conftest import Network
-from tests.postgres import PostgresServer, server_binaries
+from scn_node.scpi.party import PartyId, Role
+from scn_node.settings import Settings
+
+NODE_ACCOUNT = 14
 
 
 async def measure(
@@ -56,57 +60,66 @@ def report(name: str, rate: float, latencies: list[float]) -> None:
     )
 
 
-async def main(requests: int, concurrency: int, database: str) -> None:
-    server = None
-    if database == "postgresql":
-        bin_dir = server_binaries()
-        assert bin_dir is not None, "PostgreSQL server binaries not found"
-        server = PostgresServer.start(bin_dir)
-        url = await server.new_database()
-    else:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
-    registry, _ = await RegistryContract.deploy(tester_web3(new_tester()), dev_account(0))
-    network = Network(registry, [dev_account(i) for i in range(20)], url)
-    await network.start_node(log_level="WARNING")
-    try:
-        cpo = await network.connect("DE", "CPO", Role.CPO)
-        emsp = await network.connect("DE", "MSP", Role.EMSP)
-        headers = network.headers(emsp, cpo)
-        direct_headers = {**headers, "Authorization": f"Token {cpo.token_b}"}
-        location = cpo.endpoint("locations", "SENDER") + "/LOC1"
-        async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=100)) as client:
+async def main(requests: int, concurrency: int, database_url: str | None) -> None:
+    async with AsyncExitStack() as stack:
+        rpc_url, registry = await stack.enter_async_context(chain())
+        party_base = await stack.enter_async_context(party_server())
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        account = dev_account(NODE_ACCOUNT)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        await registry.set_node(account, url)
+        settings = Settings(
+            node_url=url,
+            private_key="0x" + bytes(account.key).hex(),
+            admin_api_key=ADMIN_KEY,
+            database_url=database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
+            rpc_url=rpc_url,
+            registry_address=registry.address,
+            log_level="WARNING",
+        )
+        runner = web.AppRunner(create_app(settings, contract=registry), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.SockSite(runner, sock).start()
 
-            async def direct() -> httpx.Response:
-                return await client.get(location, headers=direct_headers)
+        msp, cpo = PartyId("DE", "MSP"), PartyId("DE", "CPO")
+        async with aiohttp.ClientSession() as session:
+            listed_here = (session, registry, url, account.address)
+            await register(*listed_here, cpo, Role.CPO, dev_account(1), party_base)
+            token = await register(*listed_here, msp, Role.EMSP, dev_account(19), party_base)
+        headers = routing(token, msp, cpo)
+        direct_headers = {**headers, "Authorization": "Token token-b"}
+        limits = httpx.Limits(max_keepalive_connections=100)
+        client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
 
-            async def via_node() -> httpx.Response:
-                return await client.get(
-                    f"{network.url}/scpi/sender/2.2/locations/LOC1", headers=headers
-                )
+        async def direct() -> httpx.Response:
+            return await client.get(f"{party_base}/decpo/locations/LOC1", headers=direct_headers)
 
-            await measure(via_node, 50, 5)  # warm up pools and caches
-            await measure(direct, 50, 5)
-            for c in sorted({1, concurrency}):
-                print(f"{requests} GET locations/LOC1, concurrency {c}, database {database}:")
-                direct_rate, direct_lat = await measure(direct, requests, c)
-                node_rate, node_lat = await measure(via_node, requests, c)
-                report("direct", direct_rate, direct_lat)
-                report("via node", node_rate, node_lat)
-                added = statistics.median(node_lat) - statistics.median(direct_lat)
-                print(
-                    f"  ratio     {node_rate / direct_rate:8.2f} of the direct rate; "
-                    f"the node adds {added * 1000:.2f} ms at the median"
-                )
-    finally:
-        await network.close()
-        if server is not None:
-            server.stop()
+        async def via_node() -> httpx.Response:
+            return await client.get(f"{url}/scpi/sender/2.2/locations/LOC1", headers=headers)
+
+        await measure(via_node, 50, 5)  # warm up pools and caches
+        await measure(direct, 50, 5)
+        database = "sqlite" if database_url is None else database_url.split(":", 1)[0]
+        for c in sorted({1, concurrency}):
+            print(f"{requests} GET locations/LOC1, concurrency {c}, database {database}:")
+            direct_rate, direct_lat = await measure(direct, requests, c)
+            node_rate, node_lat = await measure(via_node, requests, c)
+            report("direct", direct_rate, direct_lat)
+            report("via node", node_rate, node_lat)
+            added = statistics.median(node_lat) - statistics.median(direct_lat)
+            print(
+                f"  ratio     {node_rate / direct_rate:8.2f} of the direct rate; "
+                f"the node adds {added * 1000:.2f} ms at the median"
+            )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", help="an empty database; default: a new SQLite file")
     options = parser.parse_args()
-    asyncio.run(main(options.requests, options.concurrency, options.database))
+    asyncio.run(main(options.requests, options.concurrency, options.database_url))

@@ -14,111 +14,18 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp
-from eth_account.signers.local import LocalAccount
-from web3 import AsyncHTTPProvider, AsyncWeb3
+from testbed import chain, node, party_server, percentile, register, routing
 
-from scn_node.devnet.chain import Ganache, deploy_registry, dev_account, free_port
-from scn_node.registry import RegistryContract
+from scn_node.devnet.chain import dev_account
 from scn_node.scpi.party import PartyId, Role
 
-ROOT = Path(__file__).resolve().parents[1]
-ADMIN_KEY = "bench-admin-key"
-
-
-@dataclass
-class Node:
-    url: str
-    account: LocalAccount
-    process: subprocess.Popen[str]
-
-
-@asynccontextmanager
-async def node(
-    registry: RegistryContract, index: int, rpc_url: str, db: Path, client: str
-) -> AsyncIterator[Node]:
-    account = dev_account(index)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    await registry.set_node(account, url)
-    env = {
-        **os.environ,
-        "SCN_NODE_URL": url,
-        "SCN_PORT": str(port),
-        "SCN_PRIVATE_KEY": "0x" + bytes(account.key).hex(),
-        "SCN_ADMIN_API_KEY": ADMIN_KEY,
-        "SCN_RPC_URL": rpc_url,
-        "SCN_DATABASE_URL": f"sqlite:///{db}",
-        "SCN_LOG_LEVEL": "WARNING",
-        "SCN_HTTP_CLIENT": client,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scn_node", "serve"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    assert process.stdout is not None
-    line = await asyncio.to_thread(process.stdout.readline)  # the readiness line
-    assert "is listening" in line, f"node {index} did not start: {line!r}"
-    try:
-        yield Node(url, account, process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-async def register(
-    session: aiohttp.ClientSession,
-    registry: RegistryContract,
-    at: Node,
-    party: PartyId,
-    role: Role,
-    account: LocalAccount,
-    party_base: str,
-) -> str:
-    """List `party` with `at`'s operator, register it over SCPI; its TOKEN_C."""
-    await registry.set_party(account, party, [role], at.account.address)
-    admin = {"Authorization": f"Token {ADMIN_KEY}"}
-    async with session.post(f"{at.url}/admin/generate-registration-token", headers=admin) as r:
-        token_a = (await r.json())["token"]
-    name = f"{party.country_code}{party.party_id}".lower()
-    credentials = {
-        "token": "token-b",
-        "url": f"{party_base}/{name}/versions",
-        "roles": [
-            {"role": role.value, "business_details": {"name": name},
-             "party_id": party.party_id, "country_code": party.country_code}
-        ],
-    }  # fmt: skip
-    async with session.post(
-        f"{at.url}/scpi/2.2/credentials",
-        json=credentials,
-        headers={"Authorization": f"Token {token_a}"},
-    ) as r:
-        body = await r.json()
-    assert body["status_code"] == 1000, body
-    return str(body["data"]["token"])
-
-
-def routing(token: str, receiver: PartyId) -> dict[str, str]:
-    return {
-        "Authorization": f"Token {token}",
-        "X-Request-ID": "bench",
-        "X-Correlation-ID": "bench",
-        "SCPI-from-country-code": "DE",
-        "SCPI-from-party-id": "MSP",
-        "SCPI-to-country-code": receiver.country_code,
-        "SCPI-to-party-id": receiver.party_id,
-    }
+LOCATION = "scpi/sender/2.2/locations/LOC1"
 
 
 async def measure(
@@ -146,33 +53,13 @@ async def measure(
     return requests / (time.perf_counter() - started), latencies, errors
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000
-
-
 async def main(requests: int, levels: list[int], client: str) -> None:
     async with AsyncExitStack() as stack:
-        chain = Ganache(port=0).start()
-        stack.callback(chain.stop)
-        address, _ = await deploy_registry(chain.rpc_url)
-        w3 = AsyncWeb3(AsyncHTTPProvider(chain.rpc_url))
-        registry = RegistryContract(w3, address)
-        stack.push_async_callback(registry.close)
-        server = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "party_server.py")],
-            stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        stack.callback(lambda: (server.terminate(), server.wait(timeout=10)))
-        assert server.stdout is not None
-        party_base = (await asyncio.to_thread(server.stdout.readline)).strip()
+        rpc_url, registry = await stack.enter_async_context(chain())
+        party_base = await stack.enter_async_context(party_server())
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        one = await stack.enter_async_context(
-            node(registry, 14, chain.rpc_url, tmp / "1.db", client)
-        )
-        two = await stack.enter_async_context(
-            node(registry, 2, chain.rpc_url, tmp / "2.db", client)
-        )
+        one = await stack.enter_async_context(node(registry, 14, rpc_url, tmp, client))
+        two = await stack.enter_async_context(node(registry, 2, rpc_url, tmp, client))
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         msp, local_cpo, remote_cpo = (
@@ -180,13 +67,40 @@ async def main(requests: int, levels: list[int], client: str) -> None:
             PartyId("DE", "CPO"),
             PartyId("NL", "CPO"),
         )
-        token = await register(session, registry, one, msp, Role.EMSP, dev_account(19), party_base)
-        await register(session, registry, one, local_cpo, Role.CPO, dev_account(1), party_base)
-        await register(session, registry, two, remote_cpo, Role.CPO, dev_account(3), party_base)
+        token = await register(
+            session,
+            registry,
+            one.url,
+            one.account.address,
+            msp,
+            Role.EMSP,
+            dev_account(19),
+            party_base,
+        )
+        await register(
+            session,
+            registry,
+            one.url,
+            one.account.address,
+            local_cpo,
+            Role.CPO,
+            dev_account(1),
+            party_base,
+        )
+        await register(
+            session,
+            registry,
+            two.url,
+            two.account.address,
+            remote_cpo,
+            Role.CPO,
+            dev_account(3),
+            party_base,
+        )
         routes = {
             "direct": (f"{party_base}/decpo/locations/LOC1", {"Authorization": "Token token-b"}),
-            "local": (f"{one.url}/scpi/sender/2.2/locations/LOC1", routing(token, local_cpo)),
-            "remote": (f"{one.url}/scpi/sender/2.2/locations/LOC1", routing(token, remote_cpo)),
+            "local": (f"{one.url}/{LOCATION}", routing(token, msp, local_cpo)),
+            "remote": (f"{one.url}/{LOCATION}", routing(token, msp, remote_cpo)),
         }
         for url, headers in routes.values():  # warm up connections, caches and the JIT-less VM
             await measure(session, url, headers, 200, 8)

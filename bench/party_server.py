@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sys
 
 from aiohttp import web
 
@@ -48,4 +47,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -3,7 +3,8 @@ registry and the permissions contract.
 
     python ganache/start.py [--port 8544] [--no-deploy]     (same as `scn-devnet chain`)
 
-Ctrl-C stops ganache.
+Ctrl-C or SIGTERM stops ganache, also when the script was started with SIGINT ignored
+(a background job of a non-interactive shell): it sets both handlers itself.
 """
 
 import sys

@@ -22,7 +22,7 @@ from eth_utils.address import (
 )
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
-from registry_cli.output import Output
+from registry_cli.output import Output, plain_error
 from scn_node.registry import (
     InvalidAuthorisation,
     RegistryContract,
@@ -115,11 +115,13 @@ class Session:
                 try:
                     contract = await open_contract(w3)
                 except RegistryError as error:
-                    raise click.ClickException(f"{error} (RPC {self.rpc_url})") from None
+                    raise click.ClickException(
+                        f"{plain_error(error)} (RPC {self.rpc_url})"
+                    ) from None
                 try:
                     return await work(contract)
                 except RegistryError as error:
-                    raise click.ClickException(str(error)) from None
+                    raise click.ClickException(plain_error(error)) from None
             finally:
                 await w3.provider.disconnect()
 
@@ -354,6 +356,37 @@ def module_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _key_override(attribute: str) -> Callable[..., None]:
+    """A subcommand's -s/-x replaces the group's (or the environment's) key for this command."""
+
+    def override(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value is not None:
+            setattr(ctx.find_object(Session), attribute, value)
+
+    return override
+
+
+def key_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """-s/--signer and -x/--spender after the subcommand too (`set-node URL -s KEY`), as the OCN
+    CLI took them. No envvar here: SIGNER and SPENDER are read once, by the group."""
+    command = click.option(
+        "-x",
+        "--spender",
+        metavar="KEY",
+        expose_value=False,
+        callback=_key_override("spender_key"),
+        help="private key that pays for signed calls [default: the group's -x, env SPENDER]",
+    )(command)
+    return click.option(
+        "-s",
+        "--signer",
+        metavar="KEY",
+        expose_value=False,
+        callback=_key_override("signer_key"),
+        help="private key of the data owner [default: the group's -s, env SIGNER]",
+    )(command)
+
+
 @click.group()
 @click.option("-n", "--network", "network_name", default="local", show_default=True)
 @click.option(
@@ -417,6 +450,7 @@ pass_session = click.make_pass_decorator(Session)
 
 
 @cli.command("set-node")
+@key_options
 @click.argument("url", callback=_url)
 @pass_session
 def set_node(session: Session, url: str) -> None:
@@ -433,6 +467,7 @@ def get_node(session: Session, address: str) -> None:
 
 
 @cli.command("delete-node")
+@key_options
 @pass_session
 def delete_node(session: Session) -> None:
     """Remove the signer's node from the registry."""
@@ -450,6 +485,7 @@ def list_nodes(session: Session) -> None:
 
 
 @cli.command("set-party")
+@key_options
 @party_options
 @pass_session
 def set_party(session: Session, party: PartyId, roles: list[Role], operator: str) -> None:
@@ -466,13 +502,16 @@ def get_party(session: Session, party: PartyId | None, address: str | None) -> N
     """Look a party up by -c CC PID or by -a ADDRESS."""
     _exactly_one(party, address)
     if party is not None:
-        session.output.party(session.run(lambda r: r.get_party(party)))
+        not_listed = f"SCPI party {party} is not listed in the registry"
+        session.output.party(session.run(lambda r: r.get_party(party)), not_listed)
     else:
         assert address is not None
-        session.output.party(session.run(lambda r: r.get_party_by_address(address)))
+        listing = session.run(lambda r: r.get_party_by_address(address))
+        session.output.party(listing, f"no SCPI party is listed in the registry for {address}")
 
 
 @cli.command("set-party-modules")
+@key_options
 @module_options
 @pass_session
 def set_party_modules(
@@ -489,6 +528,7 @@ def set_party_modules(
 
 
 @cli.command("delete-party")
+@key_options
 @pass_session
 def delete_party(session: Session) -> None:
     """Remove the signer's party from the registry."""
@@ -509,6 +549,7 @@ def list_parties(session: Session, operator: str | None) -> None:
 
 
 @cli.command("set-service")
+@key_options
 @service_options
 @pass_session
 def set_service(
@@ -536,6 +577,7 @@ def get_service(session: Session, address: str) -> None:
 
 
 @cli.command("delete-service")
+@key_options
 @pass_session
 def delete_service(session: Session) -> None:
     """Withdraw the signer's service; its users' agreements lapse."""
@@ -554,6 +596,7 @@ def list_services(session: Session) -> None:
 
 
 @cli.command()
+@key_options
 @click.argument("provider", callback=_address)
 @pass_session
 def agree(session: Session, provider: str) -> None:
@@ -565,6 +608,7 @@ def agree(session: Session, provider: str) -> None:
 
 
 @cli.command()
+@key_options
 @click.argument("provider", callback=_address)
 @pass_session
 def revoke(session: Session, provider: str) -> None:
@@ -598,6 +642,7 @@ def list_agreements(session: Session, party: PartyId | None, address: str | None
 
 
 @cli.group()
+@key_options
 @click.option(
     "-w",
     "--write",
@@ -628,6 +673,7 @@ def _sign(action: str, fields: dict[str, Any]) -> None:
 
 
 @sign.command("set-node")
+@key_options
 @click.argument("url", callback=_url)
 def sign_set_node(url: str) -> None:
     """Sign listing the signer's node at URL."""
@@ -635,12 +681,14 @@ def sign_set_node(url: str) -> None:
 
 
 @sign.command("delete-node")
+@key_options
 def sign_delete_node() -> None:
     """Sign removing the signer's node."""
     _sign("DeleteNode", {})
 
 
 @sign.command("set-party")
+@key_options
 @party_options
 def sign_set_party(party: PartyId, roles: list[Role], operator: str) -> None:
     """Sign listing the signer as a party."""
@@ -656,6 +704,7 @@ def sign_set_party(party: PartyId, roles: list[Role], operator: str) -> None:
 
 
 @sign.command("set-party-modules")
+@key_options
 @module_options
 def sign_set_party_modules(
     sender_interface: list[ModuleId], receiver_interface: list[ModuleId]
@@ -671,12 +720,14 @@ def sign_set_party_modules(
 
 
 @sign.command("delete-party")
+@key_options
 def sign_delete_party() -> None:
     """Sign removing the signer's party."""
     _sign("DeleteParty", {})
 
 
 @sign.command("set-service")
+@key_options
 @service_options
 def sign_set_service(name: str, url: str, permissions: list[ServicePermission]) -> None:
     """Sign offering the signer's service."""
@@ -684,12 +735,14 @@ def sign_set_service(name: str, url: str, permissions: list[ServicePermission]) 
 
 
 @sign.command("delete-service")
+@key_options
 def sign_delete_service() -> None:
     """Sign withdrawing the signer's service."""
     _sign("DeleteService", {})
 
 
 @sign.command("agree")
+@key_options
 @click.argument("provider", callback=_address)
 def sign_agree(provider: str) -> None:
     """Sign agreeing to PROVIDER's service."""
@@ -697,6 +750,7 @@ def sign_agree(provider: str) -> None:
 
 
 @sign.command("revoke")
+@key_options
 @click.argument("provider", callback=_address)
 def sign_revoke(provider: str) -> None:
     """Sign withdrawing the agreement to PROVIDER's service."""
@@ -704,6 +758,7 @@ def sign_revoke(provider: str) -> None:
 
 
 @cli.command()
+@key_options
 @click.argument("source", type=click.File("r"))
 @pass_session
 def submit(session: Session, source: Any) -> None:
@@ -727,6 +782,7 @@ def submit(session: Session, source: Any) -> None:
 
 
 @cli.command()
+@key_options
 @click.option(
     "--at-nonce",
     type=int,
@@ -772,7 +828,7 @@ def deploy(session: Session, at_nonce: int | None, permissions_only: bool) -> No
     try:
         deployed = asyncio.run(work())
     except RegistryError as error:
-        raise click.ClickException(f"{error} (RPC {session.rpc_url})") from None
+        raise click.ClickException(f"{plain_error(error)} (RPC {session.rpc_url})") from None
     permissions, permissions_receipt = deployed["permissions"]
     if permissions_only:
         output.receipt(
@@ -823,11 +879,13 @@ def info(session: Session) -> None:
 
 
 @cli.group()
+@key_options
 def admin() -> None:
     """Owner-only actions."""
 
 
 @admin.command("delete-node")
+@key_options
 @click.argument("operator", callback=_address)
 @pass_session
 def admin_delete_node(session: Session, operator: str) -> None:
@@ -842,6 +900,7 @@ def admin_delete_node(session: Session, operator: str) -> None:
 
 
 @admin.command("delete-party")
+@key_options
 @credentials_option(required=True)
 @pass_session
 def admin_delete_party(session: Session, party: PartyId) -> None:
@@ -856,6 +915,7 @@ def admin_delete_party(session: Session, party: PartyId) -> None:
 
 
 @admin.command("transfer-ownership")
+@key_options
 @click.argument("new_owner", callback=_address)
 @pass_session
 def admin_transfer_ownership(session: Session, new_owner: str) -> None:
@@ -870,6 +930,7 @@ def admin_transfer_ownership(session: Session, new_owner: str) -> None:
 
 
 @admin.command("accept-ownership")
+@key_options
 @pass_session
 def admin_accept_ownership(session: Session) -> None:
     """Accept ownership offered to the signer."""

@@ -3,12 +3,52 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
 
 from scn_node.registry import NodeListing, PartyListing, TransactionReceipt
+from scn_node.registry.errors import RegistryError, RegistryRevert
 from scn_node.registry.listings import ServiceListing
+
+# ganache words a revert "VM Exception while processing transaction: revert REASON".
+_CHAIN_WORDING = re.compile(r"^(VM Exception while processing transaction: )?revert\b:? ?")
+
+# The contracts' revert reasons that name contract methods or Solidity modifiers, said the way a
+# CLI user acts on them. Other reasons are plain enough as they are.
+PLAIN_REVERTS = {
+    "Provided operator not registered.": (
+        "the operator (-o) has no node listed in the registry: its node is listed first, "
+        "with `scn-registry set-node URL -s OPERATOR_KEY`"
+    ),
+    "Domain name already registered.": "another operator already lists a node at this URL",
+    "Cannot delete node that does not exist.": "the signer has no node listed in the registry",
+    "Party not registered. Use setParty method first.": (
+        "the signer has no party listed in the registry: list it first with `set-party`"
+    ),
+    "Cannot delete party that does not exist. No operator found for given party.": (
+        "that party is not listed in the registry"
+    ),
+    "Ownable: caller is not the owner": "the signer is not the registry's owner",
+    "Ownable: caller is not the pending owner": (
+        "the signer has not been offered ownership of the registry (admin transfer-ownership)"
+    ),
+    "Signature expired.": "the signed action has expired: sign it again",
+    "Invalid signature.": "the signature is not the signed action's signer's",
+}
+
+
+class NotListed(click.ClickException):
+    """A lookup found nothing: exit 1, so scripts can tell "not listed" from a listing."""
+
+
+def plain_error(error: RegistryError) -> str:
+    """What a registry failure means to a CLI user: the one place revert reasons are worded."""
+    if not isinstance(error, RegistryRevert):
+        return str(error)
+    reason = _CHAIN_WORDING.sub("", error.reason.strip()) or "no reason given"
+    return PLAIN_REVERTS.get(reason, f"the contract refused: {reason}")
 
 
 class Output:
@@ -85,13 +125,16 @@ class Output:
         for n in listings:
             click.echo(f"{n.operator}  {n.url}")
 
-    def party(self, listing: PartyListing | None) -> None:
+    def party(self, listing: PartyListing | None, not_listed: str) -> None:
+        """One party's listing, or the error `not_listed` (with JSON null on stdout)."""
+        if listing is None:
+            if self.as_json:
+                self.json(None)
+            raise NotListed(not_listed)
         if self.as_json:
-            self.json(listing.to_json() if listing else None)
-        elif listing:
-            self._party_lines(listing)
+            self.json(listing.to_json())
         else:
-            click.echo("SCPI party not listed in registry.")
+            self._party_lines(listing)
 
     def parties(self, listings: list[PartyListing]) -> None:
         if self.as_json:

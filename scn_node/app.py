@@ -18,6 +18,7 @@ from scn_node.clients.aiohttp_client import AiohttpPartyTransport, new_session
 from scn_node.clients.party_client import HttpPartyTransport, new_client
 from scn_node.hub.clientinfo import HubClientInfo
 from scn_node.hub.forwarder import Forwarder
+from scn_node.hub.network import ReplayGuard
 from scn_node.hub.ports import ListedParty, PartyTransport
 from scn_node.hub.registration import Handshake, NodeIdentity
 from scn_node.registry.cache import CachedRegistry
@@ -27,7 +28,7 @@ from scn_node.registry.permissions import PermissionsContract
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
-from scn_node.store import Database, SqlDirectory
+from scn_node.store import Database, SqlDirectory, SqlRegistrySnapshot, SqlSeenMessages
 from scn_node.web.handlers import CLIENT_INFO
 from scn_node.web.middlewares import scpi_errors
 from scn_node.web.routes import routes
@@ -103,6 +104,7 @@ def create_app(
                     settings.rpc_url,
                     settings.registry_address,
                     rpc_timeout=settings.registry_timeout,
+                    verify=False,  # `scn-node serve` checks it, and may start while it is away
                 )
                 stack.push_async_callback(registry.close)
             transport = await stack.enter_async_context(_transport(settings))
@@ -112,8 +114,13 @@ def create_app(
             await directory.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             permissions = await _permissions(registry, settings.permissions_address)
             cached = CachedRegistry(
-                registry, permissions=permissions, ttl=settings.registry_cache_seconds
+                registry,
+                permissions=permissions,
+                ttl=settings.registry_cache_seconds,
+                saved=SqlRegistrySnapshot(database),
             )
+            await cached.restore()
+            stack.push_async_callback(cached.save)  # what was read since the watch last saved
             chain = registry  # the uncached contract: these reads are rare and want news
 
             async def other_nodes() -> list[str]:
@@ -151,6 +158,8 @@ def create_app(
                     wallet=wallet,
                     signatures=settings.signatures,
                     services=permissions is not None,
+                    # Replays are refused across restarts and processes sharing the database.
+                    replays=ReplayGuard(SqlSeenMessages(database)),
                 ),
                 handshake=Handshake(directory, cached, transport, node, events=client_info),
             )

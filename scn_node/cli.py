@@ -8,12 +8,13 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 import click
 
+from scn_node.platforms_cli import platforms
 from scn_node.settings import Settings, SettingsError
 
-SIGNATURE_HEADER_BYTES = 65536
 log = logging.getLogger("scn_node")
 
 
@@ -31,6 +32,9 @@ def cli() -> None:
     """The Smart Charging Network node."""
 
 
+cli.add_command(platforms)
+
+
 @cli.command()
 def version() -> None:
     """Print the node's version."""
@@ -44,13 +48,17 @@ def version() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def config(config: str | None, as_json: bool) -> None:
     """Print the effective configuration, secrets masked."""
-    shown = _settings(config).masked()
+    settings = _settings(config)
+    shown = settings.masked()
     if as_json:
         click.echo(json.dumps(shown, indent=2))
         return
     width = max(len(k) for k in shown)
     for key, value in shown.items():
-        click.echo(f"{key.ljust(width)}  {value}")
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if key == "SCN_ALLOW_PRIVATE_URLS":
+            text += f" ({settings.private_urls_reason()})"
+        click.echo(f"{key.ljust(width)}  {text}")
 
 
 @cli.command()
@@ -65,50 +73,55 @@ def serve(config: str | None) -> None:
 
 
 async def _serve(settings: Settings) -> int:
-    from aiohttp import web
+    from scn_node.startup import new_sqlite_files
 
+    # The SQLite files a failed start must not leave behind; emptied once the node listens.
+    unused = new_sqlite_files(settings.database_url)
+    try:
+        return 0 if await _start(settings, unused) else 2
+    finally:
+        for path in unused:
+            path.unlink(missing_ok=True)
+
+
+async def _start(settings: Settings, unused: list[Path]) -> bool:
+    """Check, serve until stopped, and say whether the node started at all."""
     from scn_node.app import create_app, node_address
-    from scn_node.registry import RegistryContract, RegistryError
+    from scn_node.registry import RegistryContract
     from scn_node.startup import database_problems, registry_problems
+    from scn_node.web import server
 
     if settings.private_key is None:
         click.echo("scn-node: SCN_PRIVATE_KEY is not set; the node needs its wallet key", err=True)
-        return 2
+        return False
     address = node_address(settings)
+    # Checked by registry_problems, which lets a node with saved registry answers start while
+    # the chain is away.
+    contract = await RegistryContract.connect(
+        settings.rpc_url,
+        settings.registry_address,
+        rpc_timeout=settings.registry_timeout,
+        verify=False,
+    )
     try:
-        contract = await RegistryContract.connect(
-            settings.rpc_url, settings.registry_address, rpc_timeout=settings.registry_timeout
-        )
-    except RegistryError as error:
-        click.echo(
-            f"scn-node: cannot use the SCN Registry at {settings.registry_address} "
-            f"via {settings.rpc_url}: {error}",
-            err=True,
-        )
-        return 2
-    try:
-        problems = await registry_problems(contract, address, settings.node_url)
-        problems += await database_problems(settings)
+        problems, saved = await database_problems(settings)
+        if not problems:
+            problems = await registry_problems(
+                contract, address, settings.node_url, saved_answers=saved
+            )
         if problems:
             for problem in problems:
                 click.echo(f"scn-node: {problem}", err=True)
-            return 2
-        runner = web.AppRunner(
-            create_app(settings, contract=contract),
-            access_log=None,
-            # A Notary signature of a large body outgrows aiohttp's default 8 KB header line.
-            handler_args={"max_field_size": SIGNATURE_HEADER_BYTES},
-        )
-        await runner.setup()
+            return False
         try:
-            site = web.TCPSite(runner, settings.host, settings.port)
-            try:
-                await site.start()
-            except OSError as error:
-                click.echo(
-                    f"scn-node: cannot listen on {settings.host}:{settings.port}: {error}", err=True
-                )
-                return 2
+            runner = await server.start(create_app(settings, contract=contract), settings)
+        except OSError as error:
+            click.echo(
+                f"scn-node: cannot listen on {settings.host}:{settings.port}: {error}", err=True
+            )
+            return False
+        unused.clear()  # the node runs: its database stays, whatever happens next
+        try:
             click.echo(
                 f"SCN node {settings.node_url} (wallet {address}) is listening on "
                 f"{settings.host}:{settings.port}; press Ctrl-C to stop"
@@ -120,7 +133,7 @@ async def _serve(settings: Settings) -> int:
             await runner.cleanup()
     finally:
         await contract.close()
-    return 0
+    return True
 
 
 async def stop_signal() -> None:

@@ -23,7 +23,7 @@ QUIET_LOGGERS = (
     "aiohttp.access",
 )
 # Fields callers may attach with `extra=`; anything else on a record stays out of the log.
-_FIELDS = ("method", "path", "status", "duration_ms")
+_FIELDS = ("method", "path", "status", "scpi_status", "sender", "receiver", "duration_ms")
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,10 +48,24 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        request_id, _ = request_ids.get()
-        line = super().format(record)
-        return f"{line} [{request_id}]" if request_id else line
+    """One line for people: what the JSON line says, in words, after the message."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        details = []
+        scpi_status = getattr(record, "scpi_status", None)
+        if scpi_status is not None:
+            details.append(f"SCPI {scpi_status}")
+        sender, receiver = getattr(record, "sender", None), getattr(record, "receiver", None)
+        if sender or receiver:
+            details.append(f"{sender or '?'} -> {receiver or '?'}")
+        duration = getattr(record, "duration_ms", None)
+        if duration is not None:
+            details.append(f"{duration} ms")
+        request_id, correlation_id = request_ids.get()
+        if request_id:
+            details.append(f"[request {request_id}, correlation {correlation_id}]")
+        line = super().formatMessage(record)
+        return " ".join([line, *details]) if details else line
 
 
 def configure(level: str, form: str) -> None:

@@ -49,6 +49,13 @@ class Settings:
     registry_cache_seconds: float = 60.0
     registry_poll_seconds: float = 5.0  # how often the contract's events are checked
     max_body_bytes: int = 1_048_576
+    # Seconds a client has to send a request's head (line and headers), from connecting or from
+    # its first byte: slow clients cannot hold connections (and file descriptors) open.
+    request_head_timeout: float = 10.0
+    # Seconds an idle connection stays open between requests. Longer than the idle time of the
+    # clients and proxies that reuse connections (aiohttp 15 s, nginx and load balancers 60 s),
+    # so none sends a request on a connection the node is closing.
+    keepalive_timeout: float = 75.0
     proxy_days: int = 30  # node URLs standing for party URLs (pages, CDRs, results) expire
     still_alive_seconds: float = 300.0  # a party silent this long is called; 0: never
     planned_party_seconds: float = 3600.0  # how often to look for PLANNED parties; 0: never
@@ -98,7 +105,8 @@ class Settings:
         return address.is_loopback or address.is_private
 
     def masked(self) -> dict[str, object]:
-        """Every setting, with secrets shown only as set or not set, and URLs without passwords."""
+        """Every setting's effective value, with secrets shown only as set or not set, and URLs
+        without passwords."""
         shown: dict[str, object] = {}
         for field in fields(self):
             value = getattr(self, field.name)
@@ -106,8 +114,17 @@ class Settings:
                 value = "(set, hidden)" if value else "(not set)"
             elif field.name in ("database_url", "rpc_url"):
                 value = _without_credentials(value)
+            elif field.name == "allow_private_urls":
+                value = self.calls_private_urls
             shown[f"SCN_{field.name.upper()}"] = value
         return shown
+
+    def private_urls_reason(self) -> str:
+        """Why the node does or does not call private addresses, for `scn-node config`."""
+        if self.allow_private_urls is not None:
+            return "set"
+        local = "local" if self.calls_private_urls else "public"
+        return f"default: the node URL is {local}"
 
 
 def _without_credentials(url: str) -> str:

@@ -146,3 +146,43 @@ def test_private_party_urls_are_called_only_by_local_nodes(
     if setting is not None:
         env["SCN_ALLOW_PRIVATE_URLS"] = setting
     assert Settings.load(env).calls_private_urls is calls_private
+
+
+def test_request_head_and_keepalive_timeouts() -> None:
+    default = Settings.load({})
+    assert (default.request_head_timeout, default.keepalive_timeout) == (10.0, 75.0)
+    chosen = Settings.load({"SCN_REQUEST_HEAD_TIMEOUT": "2.5", "SCN_KEEPALIVE_TIMEOUT": "30"})
+    assert (chosen.request_head_timeout, chosen.keepalive_timeout) == (2.5, 30.0)
+    with pytest.raises(SettingsError) as refused:
+        Settings.load({"SCN_REQUEST_HEAD_TIMEOUT": "0", "SCN_KEEPALIVE_TIMEOUT": "-1"})
+    assert sorted(refused.value.problems) == [
+        "SCN_KEEPALIVE_TIMEOUT: must be positive",
+        "SCN_REQUEST_HEAD_TIMEOUT: must be positive",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "shown", "line"),
+    [
+        ({}, True, "true (default: the node URL is local)"),
+        (
+            {"SCN_NODE_URL": "https://node.example.com"},
+            False,
+            "false (default: the node URL is public)",
+        ),
+        (
+            {"SCN_NODE_URL": "https://node.example.com", "SCN_ALLOW_PRIVATE_URLS": "yes"},
+            True,
+            "true (set)",
+        ),
+    ],
+)
+def test_config_shows_whether_private_urls_are_called(
+    env: dict[str, str], shown: bool, line: str
+) -> None:
+    as_json = CliRunner().invoke(cli, ["config", "--json"], env=env)
+    assert json.loads(as_json.output)["SCN_ALLOW_PRIVATE_URLS"] is shown
+    table = CliRunner().invoke(cli, ["config"], env=env)
+    (row,) = [r for r in table.output.splitlines() if r.startswith("SCN_ALLOW_PRIVATE_URLS")]
+    assert row.split(None, 1)[1] == line
+    assert "None" not in table.output

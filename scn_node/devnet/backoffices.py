@@ -21,6 +21,8 @@ URL layout (each party serves only its own role's tree)::
     {base}/scpi/emsp/versions, /scpi/emsp/2.2, /scpi/emsp/2.2/credentials
     {base}/scpi/emsp/2.2/commands       commands SENDER: async results, POST /{COMMAND}/{uid}
     {base}/scpi/emsp/2.2/cdrs           cdrs RECEIVER: POST stores (Location), GET /{n} returns
+    {base}/scpi/emsp/received           demo only, not SCPI: what the eMSP has received so far
+                                        (async command results and CDRs), for Postman and curl
 
 Sessions: the tutorial says a sessions request to the CPO tells the user that the CPO has not
 implemented the module. The demo CPO answers HTTP 501 Not Implemented with the SCPI envelope
@@ -811,6 +813,7 @@ class DemoEmsp(DemoParty):
             web.post(f"{base}/commands/{{command}}/{{uid}}", self._command_result),
             web.post(f"{base}/cdrs", self._post_cdr),
             web.get(f"{base}/cdrs/{{number}}", self._get_cdr),
+            web.get(f"{self.prefix}/received", self._received),
         ]
 
     def response_url(self, command: str) -> str:
@@ -844,6 +847,23 @@ class DemoEmsp(DemoParty):
         log.info("%s stored cdr %s as %s", self.label, cdr.get("id"), location)
         self.record.record("cdr-stored", number=number, cdr=cdr, sender=_sender_of(request))
         return reply(headers={"Location": location})
+
+    async def _received(self, request: web.Request) -> web.Response:
+        """A debug view for the demo, not an SCPI module: the async command results and CDRs
+        this eMSP has received, oldest first, so Postman and curl users can see them arrive."""
+        results = [
+            {**entry, "sender": str(entry["sender"]) if entry["sender"] else None}
+            for entry in self.command_results
+        ]
+        cdrs = [
+            {
+                "number": number,
+                "location": f"{self.module_url('cdrs')}/{number}",
+                **{key: cdr.get(key) for key in ("country_code", "party_id", "id", "session_id")},
+            }
+            for number, cdr in enumerate(self.cdrs, 1)
+        ]
+        return reply({"command_results": results, "cdrs": cdrs})
 
     async def _get_cdr(self, request: web.Request) -> web.Response:
         number = request.match_info["number"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -39,6 +40,10 @@ def dev_account(index: int) -> LocalAccount:
     return account
 
 
+class ChainFailed(RuntimeError):
+    """Ganache is missing or did not start; the message says which, in one line."""
+
+
 def ganache_binary() -> str:
     """$SCN_GANACHE, the repository's node_modules, or ganache on PATH."""
     candidates = [
@@ -50,22 +55,48 @@ def ganache_binary() -> str:
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
-    raise FileNotFoundError("ganache not found: run `npm ci` in the repository first")
+    raise ChainFailed("ganache not found: run scripts/setup (or `npm ci`) in the repository first")
 
 
-def wait_for_stop_signal() -> None:
-    """Block until Ctrl-C (SIGINT) or SIGTERM, so callers can stop what they started."""
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+def stop_on_signals() -> None:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt.
+
+    Set both explicitly: a background job of a non-interactive shell starts with SIGINT ignored,
+    and Python keeps an inherited SIG_IGN, so Ctrl-C (or a test's SIGINT) would do nothing.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def wait_for_stop_signal(announce: str = "") -> None:
+    """Print `announce`, then block until Ctrl-C (SIGINT) or SIGTERM, so callers can stop what
+    they started. A signal right after the announcement counts too: it is printed inside."""
+    stop_on_signals()
     with contextlib.suppress(KeyboardInterrupt):
+        if announce:
+            print(announce, flush=True)
         while True:
             signal.pause()
     # A second Ctrl-C must not cut the teardown short and leave processes behind.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something listens on `host`:`port` (a bind with SO_REUSEADDR, as servers do, fails)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+        return False
 
 
 def free_port() -> int:
@@ -104,8 +135,16 @@ class Ganache:
             f"--chain.chainId={self.chain_id}",
             "--logging.quiet",
         ]
-        self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        self._wait_ready(timeout)
+        try:
+            self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        except OSError as error:
+            raise ChainFailed(f"ganache could not be started: {error}") from None
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            # Also on Ctrl-C during the wait: nothing is left running.
+            self.stop()
+            raise
         return self
 
     def _wait_ready(self, timeout: float) -> None:
@@ -115,7 +154,7 @@ class Ganache:
             while True:
                 assert self.process is not None
                 if self.process.poll() is not None:
-                    raise RuntimeError(
+                    raise ChainFailed(
                         f"ganache exited with code {self.process.returncode} "
                         f"(is port {self.port} already in use?)"
                     )
@@ -126,7 +165,7 @@ class Ganache:
                     pass
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise TimeoutError(
+                    raise ChainFailed(
                         f"ganache did not answer on {self.rpc_url} in {timeout:.0f} s"
                     )
                 time.sleep(0.1)  # polling interval of the readiness check, not a readiness guess

@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
+import aiohttp
 import click
+import httpx
 from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.exceptions import Web3Exception
 
-from scn_node.cli import stop_signal
-from scn_node.devnet.backoffices import DemoCpo, DemoEmsp
+from scn_node.devnet.backoffices import DemoCpo, DemoEmsp, RegistrationFailed
 from scn_node.devnet.chain import (
     DEFAULT_PORT,
     MNEMONIC,
+    ChainFailed,
     Ganache,
     deploy_contracts,
     dev_account,
+    port_in_use,
+    stop_on_signals,
     wait_for_stop_signal,
 )
-from scn_node.devnet.nodes import ADMIN_API_KEY, NodeProcess
+from scn_node.devnet.nodes import ADMIN_API_KEY, NodeFailed, NodeProcess, remove_databases
 from scn_node.devnet.tour import NodeTour
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
@@ -92,50 +101,126 @@ def up(
     exit_when_done: bool,
 ) -> None:
     """Start ganache, deploy the registry, list and start both nodes; Ctrl-C stops it all."""
+    stop_on_signals()
     ports = {1: node_port, 2: node2_port or node_port + 1}
+    check_ports(
+        {
+            "--chain-port": chain_port,
+            "--node-port": ports[1],
+            "--node2-port": ports[2],
+            "--cpo-port": cpo_port,
+            "--cpx-port": cpx_port,
+            "--emsp-port": emsp_port,
+        }
+    )
     _show_demo_logs()
     folder = Path(workdir or tempfile.mkdtemp(prefix="scn-devnet-"))
     folder.mkdir(parents=True, exist_ok=True)
+    removed = remove_databases(folder, tuple(NODE_ACCOUNTS))
+    if removed:
+        click.echo(
+            f"new databases in {folder}: removed {', '.join(removed)} (the chain is new too)"
+        )
     chain = Ganache(port=chain_port)
-    click.echo(f"starting ganache on {chain.rpc_url} …")
-    chain.start()
     nodes: list[NodeProcess] = []
     try:
-        deployed = asyncio.run(deploy_contracts(chain.rpc_url))
-        address, receipt = deployed.registry, deployed.registry_receipt
-        asyncio.run(list_nodes(chain.rpc_url, address, ports))
-        for number, index in NODE_ACCOUNTS.items():
-            node = NodeProcess(
-                number, index, ports[number], chain.rpc_url, address, folder, admin_key
-            )
-            click.echo(f"starting node {number} on {node.url} …")
-            nodes.append(node.start())
-        owner = dev_account(0).address
-        click.echo("")
-        click.echo("SCN local network")
-        click.echo(f"  RPC provider     {chain.rpc_url} (chain id {chain.chain_id})")
-        click.echo(f"  mnemonic         {MNEMONIC}")
-        click.echo(f"  registry         {address} (owner {owner}, deploy gas {receipt.gas_used})")
-        click.echo(f"  permissions      {deployed.permissions}")
-        for node in nodes:
-            click.echo(
-                f"  node {node.number}           {node.url}  wallet {node.address}  "
-                f"admin API key {node.admin_api_key}  (/health OK; log {node.log_path})"
-            )
-        if address != LOCAL_REGISTRY:
-            click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
-        click.echo("")
-        urls = (nodes[0].url, nodes[1].url)
-        ports_of_parties = (cpo_port, cpx_port, emsp_port)
-        demo = Demo(chain.rpc_url, address, urls, ports_of_parties, result_delay, admin_key)
-        asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
+        with expected_failures():
+            click.echo(f"starting ganache on {chain.rpc_url} …")
+            chain.start()
+            deployed = asyncio.run(deploy_contracts(chain.rpc_url))
+            address, receipt = deployed.registry, deployed.registry_receipt
+            asyncio.run(list_nodes(chain.rpc_url, address, ports))
+            for number, index in NODE_ACCOUNTS.items():
+                node = NodeProcess(
+                    number, index, ports[number], chain.rpc_url, address, folder, admin_key
+                )
+                click.echo(f"starting node {number} on {node.url} …")
+                nodes.append(node)  # listed first: a Ctrl-C while it starts still stops it
+                node.start()
+            _show_network(chain, address, receipt.gas_used, deployed.permissions, nodes)
+            urls = (nodes[0].url, nodes[1].url)
+            ports_of_parties = (cpo_port, cpx_port, emsp_port)
+            demo = Demo(chain.rpc_url, address, urls, ports_of_parties, result_delay, admin_key)
+            asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
     finally:
+        # A second Ctrl-C (or SIGTERM) must not cut the teardown short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for node in reversed(nodes):
             node.stop()
         if nodes:
             click.echo("stopped the nodes")
-        chain.stop()
-        click.echo("stopped ganache")
+        if chain.process is not None:
+            chain.stop()
+            click.echo("stopped ganache")
+
+
+def _show_network(
+    chain: Ganache, address: str, gas_used: int, permissions: str, nodes: list[NodeProcess]
+) -> None:
+    owner = dev_account(0).address
+    click.echo("")
+    click.echo("SCN local network")
+    click.echo(f"  RPC provider     {chain.rpc_url} (chain id {chain.chain_id})")
+    click.echo(f"  mnemonic         {MNEMONIC}")
+    click.echo(f"  registry         {address} (owner {owner}, deploy gas {gas_used})")
+    click.echo(f"  permissions      {permissions}")
+    for node in nodes:
+        click.echo(
+            f"  node {node.number}           {node.url}  wallet {node.address}  "
+            f"admin API key {node.admin_api_key}  (/health OK; log {node.log_path})"
+        )
+    if address != LOCAL_REGISTRY:
+        click.echo(f"  note: not the usual local address {LOCAL_REGISTRY}")
+    click.echo("")
+
+
+class DevnetFailed(click.ClickException):
+    """An expected failure (a busy port, no ganache, a node that does not start, Ctrl-C while
+    starting): one plain line on stderr and a non-zero exit, never a traceback."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"scn-devnet: {self.format_message()}", err=True)
+
+
+class PortUnavailable(DevnetFailed):
+    exit_code = 2
+
+
+class Interrupted(DevnetFailed):
+    exit_code = 130  # as a shell reports a Ctrl-C
+
+
+def check_ports(ports: dict[str, int]) -> None:
+    """Refuse at once, naming the option, when a port is taken or given twice (0: any port)."""
+    given: dict[int, str] = {}
+    for option, port in ports.items():
+        if port == 0:
+            continue
+        if port in given:
+            raise PortUnavailable(f"port {port} is given to both {given[port]} and {option}")
+        given[port] = option
+        try:
+            busy = port_in_use(port)
+        except OSError as error:
+            raise PortUnavailable(
+                f"port {port} ({option}) cannot be used: {error.strerror}"
+            ) from None
+        if busy:
+            raise PortUnavailable(f"port {port} ({option}) is in use")
+
+
+@contextlib.contextmanager
+def expected_failures() -> Iterator[None]:
+    """Turn the failures a user can cause or meet into one line each; bugs keep their traceback."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted while starting; stopped what had started") from None
+    except (ChainFailed, NodeFailed, RegistrationFailed) as error:
+        raise DevnetFailed(str(error)) from None
+    except (Web3Exception, aiohttp.ClientError, httpx.HTTPError, OSError) as error:
+        raise DevnetFailed(f"{type(error).__name__}: {error}") from None
 
 
 @cli.command()
@@ -160,10 +245,12 @@ def demo(
     result_delay: float,
 ) -> None:
     """Run the demo backoffices against nodes that are already up (docker-compose's demo)."""
+    stop_on_signals()
     _show_demo_logs()
     ports = (cpo_port, cpx_port, emsp_port)
     runner = Demo(rpc_url, registry, (node_url, node2_url), ports, result_delay, admin_key)
-    asyncio.run(runner.run(tour=False, stay_up=True))
+    with expected_failures():
+        asyncio.run(runner.run(tour=False, stay_up=True))
 
 
 @cli.command()
@@ -171,7 +258,9 @@ def demo(
 @click.option("--no-deploy", is_flag=True, help="leave the chain empty")
 def chain(port: int, no_deploy: bool) -> None:
     """Start the local chain alone (ganache and the registry deploy); Ctrl-C stops it."""
-    with Ganache(port=port, log=sys.stderr) as ganache:
+    stop_on_signals()
+    check_ports({"--port": port})
+    with expected_failures(), Ganache(port=port, log=sys.stderr) as ganache:
         click.echo(
             f"ganache on {ganache.rpc_url} (chain id {ganache.chain_id}), mnemonic: {MNEMONIC}"
         )
@@ -183,8 +272,7 @@ def chain(port: int, no_deploy: bool) -> None:
             )
             click.echo(f"permissions {deployed.permissions}")
         # Callers (and the e2e tests) read this line as the readiness signal.
-        click.echo("press Ctrl-C to stop")
-        wait_for_stop_signal()
+        wait_for_stop_signal(announce="press Ctrl-C to stop")
 
 
 @cli.command("tour")
@@ -242,11 +330,20 @@ class Demo:
             )
             click.echo("")
             if tour:
-                await asyncio.to_thread(run_tour, self.rpc_url, self.registry_address)
-                await NodeTour(one, self.admin_key, emsp, cpos).run()
+                node_tour = NodeTour(one, self.admin_key, emsp, cpos)
+                # One numbering for both parts: [step n/total].
+                first_node_step = len(registry_steps()) + 1
+                total = first_node_step - 1 + len(node_tour.steps())
+                await asyncio.to_thread(run_tour, self.rpc_url, self.registry_address, total=total)
+                await node_tour.run(first=first_node_step, total=total)
             if stay_up:
+                # Handlers first, then the readiness line: a signal right after it still stops.
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, stop.set)
                 click.echo("up; press Ctrl-C to stop")
-                await stop_signal()
+                await stop.wait()
         finally:
             for party in parties:
                 await party.stop()
@@ -263,11 +360,11 @@ def _show_demo_logs() -> None:
     demo.propagate = False
 
 
-def run_tour(rpc_url: str, registry: str) -> None:
-    """The tutorial's registry steps, each run as the real CLI command and checked."""
+def registry_steps() -> list[tuple[str, list[str], dict[str, str], str]]:
+    """The tutorial's registry steps: title, scn-registry arguments, extra env, expected output."""
     node1 = dev_account(NODE_ACCOUNTS[1]).address
     emsp = dev_account(EMSP_ACCOUNT)
-    steps: list[tuple[str, list[str], dict[str, str], str]] = [
+    return [
         ("Look up node 1 by its operator wallet", ["get-node", node1], {}, "http://localhost:"),
         (
             "List the eMSP DE MSP in the registry, linked to node 1",
@@ -283,10 +380,17 @@ def run_tour(rpc_url: str, registry: str) -> None:
         ),
         ("Look the party up by its wallet", ["get-party", "-a", emsp.address], {}, "DE MSP"),
     ]
+
+
+def run_tour(rpc_url: str, registry: str, *, total: int | None = None) -> None:
+    """The tutorial's registry steps, each run as the real CLI command and checked; numbered
+    out of `total` when the node steps follow."""
+    steps = registry_steps()
+    total = total or len(steps)
     env = {**os.environ, "SCN_RPC_URL": rpc_url, "SCN_REGISTRY_ADDRESS": registry}
     for number, (title, args, extra_env, expect) in enumerate(steps, 1):
         shown = " ".join(f"{k}={v[:10]}…" for k, v in extra_env.items())
-        click.secho(f"[{number}/{len(steps)}] {title}", bold=True)
+        click.secho(f"[step {number}/{total}] {title}", bold=True)
         click.echo(f"  $ {shown + ' ' if shown else ''}scn-registry {shlex.join(args)}")
         result = subprocess.run(
             [sys.executable, "-m", "registry_cli", *args],

@@ -18,6 +18,23 @@ from scn_node.devnet.chain import dev_account
 ADMIN_API_KEY = "randomkey"  # the tutorial's admin key for both nodes
 
 
+class NodeFailed(RuntimeError):
+    """A node did not start or did not answer /health; the message says where to look."""
+
+
+def remove_databases(workdir: Path, numbers: tuple[int, ...]) -> list[str]:
+    """Delete the nodes' SQLite files in `workdir` (the chain is new each run, so they must be
+    too); the names of the files removed."""
+    removed = []
+    for number in numbers:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = workdir / f"node{number}.db{suffix}"
+            if path.exists():
+                path.unlink()
+                removed.append(path.name)
+    return removed
+
+
 @dataclass
 class NodeProcess:
     """One `scn-node serve` on 127.0.0.1:`port`, advertised as http://localhost:`port`."""
@@ -66,17 +83,30 @@ class NodeProcess:
             env=env, stdout=subprocess.PIPE, stderr=log, text=True,
         )  # fmt: skip
         log.close()
-        line = _first_line(self.process, timeout)
+        try:
+            line = _first_line(self.process, timeout)
+        except BaseException:
+            self.stop()  # Ctrl-C while it starts: leave nothing behind
+            raise
         if "is listening" not in line:
             self.stop()
-            raise RuntimeError(
+            raise NodeFailed(
                 f"node {self.number} did not start ({line.strip() or 'no output'}); "
                 f"see {self.log_path}"
             )
-        health = httpx.get(f"{self.url}/health", timeout=10)
+        try:
+            health = httpx.get(f"{self.url}/health", timeout=10)
+        except httpx.HTTPError as error:
+            self.stop()
+            raise NodeFailed(
+                f"node {self.number} did not answer {self.url}/health ({error}); "
+                f"see {self.log_path}"
+            ) from None
         if health.status_code != 200 or health.text != "OK":
             self.stop()
-            raise RuntimeError(f"node {self.number}: /health answered {health.status_code}")
+            raise NodeFailed(
+                f"node {self.number}: /health answered {health.status_code}; see {self.log_path}"
+            )
         return self
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ async results and the CDR arrive. A step whose outcome is not what the tutorial 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -34,38 +35,48 @@ class NodeTour:
         self.client = httpx.AsyncClient(base_url=node_url, timeout=30)
         self.number = 0
 
-    async def run(self) -> None:
-        try:
-            await self._step("GET Node Info", self._node_info)
-            await self._step("GET Generate Registration Token (admin)", self._token_a)
-            await self._step("GET versions and version details with TOKEN_A", self._versions)
-            await self._step("POST credentials: DE MSP registers, TOKEN_C saved", self._credentials)
-            for cpo in self.cpos:
-                where = "local, node 1" if cpo.node_url == self.node_url else "remote, via node 2"
-                await self._step(
+    def steps(self) -> list[tuple[str, Callable[[], Awaitable[str]]]]:
+        """The tutorial's node steps, in order: numbered `[step n/total]` as they run."""
+        steps: list[tuple[str, Callable[[], Awaitable[str]]]] = [
+            ("GET Node Info", self._node_info),
+            ("GET Generate Registration Token (admin)", self._token_a),
+            ("GET versions and version details with TOKEN_A", self._versions),
+            ("POST credentials: DE MSP registers, TOKEN_C saved", self._credentials),
+        ]
+        for cpo in self.cpos:
+            where = "local, node 1" if cpo.node_url == self.node_url else "remote, via node 2"
+            steps += [
+                (
                     f"GET locations, LOC1, EVSE 1234, connector 1 from {cpo.party} ({where})",
-                    lambda cpo=cpo: self._locations(cpo),  # type: ignore[misc]
-                )
-                await self._step(
-                    f"GET tariffs from {cpo.party}",
-                    lambda cpo=cpo: self._tariffs(cpo),  # type: ignore[misc]
-                )
-                await self._step(
+                    functools.partial(self._locations, cpo),
+                ),
+                (f"GET tariffs from {cpo.party}", functools.partial(self._tariffs, cpo)),
+                (
                     f"POST START_SESSION to {cpo.party}; the async result reaches DE MSP",
-                    lambda cpo=cpo: self._start(cpo),  # type: ignore[misc]
-                )
-                await self._step(
+                    functools.partial(self._start, cpo),
+                ),
+                (
                     f"POST STOP_SESSION to {cpo.party}; its result and the CDR reach DE MSP",
-                    lambda cpo=cpo: self._stop(cpo),  # type: ignore[misc]
-                )
-            await self._step("GET sessions: the CPO has not implemented it", self._sessions)
+                    functools.partial(self._stop, cpo),
+                ),
+            ]
+        steps.append(("GET sessions: the CPO has not implemented it", self._sessions))
+        return steps
+
+    async def run(self, *, first: int = 1, total: int | None = None) -> None:
+        """Run the steps, numbered from `first` out of `total` (when other steps come before)."""
+        steps = self.steps()
+        self.number = first - 1
+        try:
+            for title, action in steps:
+                await self._step(title, action, total or len(steps))
             click.secho("tour complete: every step checked", fg="green")
         finally:
             await self.client.aclose()
 
-    async def _step(self, title: str, action: Callable[[], Awaitable[str]]) -> None:
+    async def _step(self, title: str, action: Callable[[], Awaitable[str]], total: int) -> None:
         self.number += 1
-        click.secho(f"[node {self.number}] {title}", bold=True)
+        click.secho(f"[step {self.number}/{total}] {title}", bold=True)
         try:
             outcome = await action()
         except (httpx.HTTPError, KeyError, TypeError, ValueError, TimeoutError) as error:

@@ -101,6 +101,10 @@ class HubClientInfo:
         for party in parties:
             self._heard[party] = now
 
+    def last_heard(self, party: PartyId) -> datetime | None:
+        """When `party` was last heard from, if not yet written to the directory."""
+        return self._heard.get(party)
+
     def routed(self, caller: Caller, headers: RoutingHeaders) -> None:
         """A routed request was answered: its sender and its receiver are alive."""
         self.heard(headers.sender, headers.receiver)
@@ -110,7 +114,7 @@ class HubClientInfo:
     async def receive(self, raw: bytes, signature: str | None) -> None:
         """A ClientInfo from a peer node (PUT /scn/client-info): kept, and told to the parties
         here. Its signer must operate the node the registry lists the party with."""
-        info = parse_client_info(raw)
+        info = parse_client_info(raw, self.clock())
         await check_node_signature(
             self.wallet, self.registry, raw, signature, info.party, recheck=True
         )

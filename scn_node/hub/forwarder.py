@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import ModuleRules, Where, rules_for
@@ -78,6 +79,7 @@ from scn_node.scpi.versions import InterfaceRole, proxy_path
 Route = LocalParty | RemoteParty
 log = logging.getLogger(__name__)
 MAX_COPIES = 256  # service copies in flight at once
+DROP_LOG_SECONDS = 10.0  # dropped copies are reported at most this often
 
 # Reply headers a receiver sets that matter to the sender; Link and Location are rewritten.
 _RELAYED = {"content-type": "Content-Type", "x-total-count": "X-Total-Count", "x-limit": "X-Limit"}
@@ -94,6 +96,7 @@ class Forwarder:
         wallet: Wallet,
         signatures: bool = False,
         services: bool = True,
+        replays: ReplayGuard | None = None,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -103,10 +106,11 @@ class Forwarder:
         self.node_url = node_url
         self.wallet = wallet
         self.node_address = wallet.address
-        self.replays = ReplayGuard()
+        self.replays = replays or ReplayGuard()  # in memory only, unless given a store
         self.signing = Signatures(wallet, registry, required=signatures)
         self.services = services
         self._copies: set[asyncio.Task[None]] = set()
+        self._dropped, self._dropped_logged_at = 0, float("-inf")
         self.new_request_id = new_request_id
         self.new_proxy_uid = new_proxy_uid
 
@@ -152,7 +156,7 @@ class Forwarder:
         await check_node_signature(
             self.wallet, self.registry, raw, signature, message.headers.sender
         )
-        self.replays.check(message.id, message.timestamp)
+        await self.replays.admit(message.id, message.timestamp)
         platform = await local_platform(self.directory, message.headers.receiver, self.node_url)
         if message.proxy is not None:
             proxy = await self._proxy(message.proxy, message.headers)
@@ -357,12 +361,15 @@ class Forwarder:
         rewritten: dict[str, object] = {}
         next_page = next_link(response.headers.get("link"))
         if next_page is not None:
-            target = urljoin(url, next_page)
-            reply["Link"] = link_header(await self._proxy_for(request, target))
+            target = _target(url, next_page, "Link", headers.receiver)
+            if target is not None:
+                reply["Link"] = link_header(await self._proxy_for(request, target))
             rewritten[LINK_PATH] = response.headers["link"]
         location = response.headers.get("location")
         if location:
-            reply["Location"] = await self._proxy_for(request, urljoin(url, location))
+            target = _target(url, location, "Location", headers.receiver)
+            if target is not None:
+                reply["Location"] = await self._proxy_for(request, target)
             rewritten[LOCATION_PATH] = location
         body = response.body
         if notary is not None and rewritten:
@@ -382,10 +389,15 @@ class Forwarder:
         if not self.services or self.registry.known_services(request.headers.sender) == ():
             return  # the common case: no task for a sender known to have no services
         if len(self._copies) >= MAX_COPIES:
-            log.warning(
-                "service copies of %s dropped: %d copies in flight",
-                request.headers.request_id, len(self._copies),
-            )  # fmt: skip
+            self._dropped += 1
+            now = time.monotonic()
+            if now - self._dropped_logged_at >= DROP_LOG_SECONDS:  # one line, not a flood
+                log.warning(
+                    "service copies dropped: %d requests' copies since the last report "
+                    "(the latest %s), %d copies in flight",
+                    self._dropped, request.headers.request_id, len(self._copies),
+                )  # fmt: skip
+                self._dropped, self._dropped_logged_at = 0, now
             return
         task = asyncio.get_running_loop().create_task(self._copies_of(request))
         self._copies.add(task)
@@ -468,6 +480,24 @@ class Forwarder:
             )
         )
         return self.node_url + proxy_path("scpi", uid)
+
+
+def _target(base: str, reference: str, header: str, receiver: PartyId) -> str | None:
+    """The http(s) URL a receiver's Link or Location names, or None (logged): the node gives
+    a proxy URL to nothing else, and the sender gets the answer without that header."""
+    try:
+        target = urljoin(base, reference)
+        parts = urlsplit(target)
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number or too big)
+    except ValueError:
+        log.warning("dropped the %s header of %s's answer: not a valid URL", header, receiver)
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        log.warning(
+            "dropped the %s header of %s's answer: not an http(s) URL with a host", header, receiver
+        )
+        return None
+    return target
 
 
 def _owner_in_path(tail: str) -> PartyId | None:

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.ports import Registry, Wallet
@@ -141,18 +141,44 @@ class NodeMessage:
             raise InvalidParameters("Not a node message") from None
 
 
+class SeenMessages(Protocol):
+    """The ids of delivered node messages, kept where a restart or a second node process on
+    the same database finds them (the node's database)."""
+
+    async def first_delivery(self, message_id: str, until: float) -> bool:
+        """Record `message_id` as delivered, kept until `until` (Unix time); False if it was
+        recorded before."""
+        ...
+
+
 class ReplayGuard:
-    """Remembers message ids for twice the accepted age, and refuses old or repeated ones."""
+    """Refuses old or repeated node messages: ids are remembered in memory for twice the
+    accepted age (`check`), and in `seen` while they are accepted at all (`admit`)."""
 
     def __init__(
-        self, *, max_age: float = MAX_AGE_SECONDS, clock: Callable[[], float] = time.time
+        self,
+        seen: SeenMessages | None = None,
+        *,
+        max_age: float = MAX_AGE_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.seen = seen
         self.max_age = max_age
         self.clock = clock
         self._seen: set[str] = set()
         self._order: deque[tuple[float, str]] = deque()  # oldest first, to forget in O(1)
 
-    def check(self, message_id: str, sent_at: str) -> None:
+    async def admit(self, message_id: str, sent_at: str) -> None:
+        """`check`, then the record that outlives this process: a message is refused while
+        its window lasts, whichever process saw it first."""
+        sent = self.check(message_id, sent_at)
+        if self.seen is not None and not await self.seen.first_delivery(
+            message_id, sent + self.max_age
+        ):
+            raise ReplayedMessage(f"Node message {message_id} was delivered before")
+
+    def check(self, message_id: str, sent_at: str) -> float:
+        """Refuse a message outside the window or seen by this process; its send time."""
         now = self.clock()
         try:
             sent = datetime.fromisoformat(sent_at.rstrip("Z")).replace(tzinfo=UTC).timestamp()
@@ -169,6 +195,7 @@ class ReplayGuard:
             raise ReplayedMessage(f"Node message {message_id} was delivered before")
         self._seen.add(message_id)
         self._order.append((now, message_id))
+        return sent
 
 
 def _text(data: dict[str, Any], key: str) -> str:

@@ -106,10 +106,45 @@ class Directory(Protocol):
     ) -> Platform: ...
 
     async def register(
-        self, platform_id: int, token: str, registration: Registration
+        self,
+        platform_id: int,
+        token: str,
+        registration: Registration,
+        *,
+        replaces: int | None = None,
     ) -> Platform | None:
-        """Store a handshake if `token` (TOKEN_A or TOKEN_C) is still the platform's; else None."""
+        """Store a handshake if `token` (TOKEN_A or TOKEN_C) is still the platform's; else None.
+        With `replaces`, that live platform, whose roles this registration all holds, is
+        removed in the same transaction (a takeover); if another one holds the parties by
+        then, InvalidParameters and nothing is saved."""
         ...
+
+    async def withdraw_token_a(self, token: str) -> None:
+        """Make `token` no TOKEN_A anymore; a platform that only it made (no roles) goes."""
+        ...
+
+    async def stage_token_c(self, platform_id: int, token: str) -> bool:
+        """Let `token` open versions and credentials of a live platform, as a TOKEN_A does,
+        until `rotate` makes it the TOKEN_C; False if the platform is not live."""
+        ...
+
+    async def rotate(
+        self, platform_id: int, token: str, token_b: str, versions_url: str
+    ) -> Platform | None:
+        """Make the staged `token` the platform's TOKEN_C (the old one stops working) and keep
+        the party's new TOKEN_B and versions URL; None if `token` is no longer staged there."""
+        ...
+
+    async def platform(self, platform_id: int) -> Platform | None: ...
+
+    async def platforms(self, offset: int, limit: int) -> tuple[list[Platform], int]:
+        """A page of the platforms that hold or held roles (not unused TOKEN_As), by id, and
+        how many there are."""
+        ...
+
+    async def endpoints(self, platform_id: int) -> list[Endpoint]: ...
+
+    async def endpoint_counts(self, platform_ids: Sequence[int]) -> dict[int, int]: ...
 
     async def unregister(self, platform_id: int) -> Platform | None:
         """Forget the platform's tokens and endpoints; returns it, SUSPENDED (None if unknown)."""

@@ -7,6 +7,8 @@ and answers with TOKEN_C. Nothing is saved unless every step succeeds.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import secrets
 import uuid
@@ -31,6 +33,9 @@ from scn_node.scpi.credentials import (
     NODE_PARTY,
     Credentials,
     CredentialsRole,
+    credentials_from,
+    node_credentials,
+    parse_connect,
     parse_credentials,
     parse_token_roles,
 )
@@ -40,14 +45,22 @@ from scn_node.scpi.errors import (
     InvalidParameters,
     MalformedJson,
     ReceiverTimeout,
+    ResourceNotFound,
+    ScpiError,
     UnableToUseClientApi,
     Unauthorized,
 )
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
 from scn_node.scpi.hubclientinfo import ConnectionStatus
-from scn_node.scpi.party import PartyId
+from scn_node.scpi.party import ModuleId, PartyId, Role
 from scn_node.scpi.status import ScpiStatus
-from scn_node.scpi.versions import parse_details, pick_version, versions_path
+from scn_node.scpi.versions import (
+    Endpoint,
+    InterfaceRole,
+    parse_details,
+    pick_version,
+    versions_path,
+)
 
 
 def same_url(a: str, b: str) -> bool:
@@ -76,6 +89,9 @@ class NodeIdentity:
 
 log = logging.getLogger(__name__)
 
+# The statuses in which a platform holds its parties.
+_LIVE = (ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE)
+
 
 class Handshake:
     def __init__(
@@ -96,46 +112,175 @@ class Handshake:
         self.events = events
 
     async def issue_token_a(self, body: bytes) -> dict[str, str]:
-        """A single-use TOKEN_A, optionally restricted to the roles listed in `body`."""
+        """A single-use TOKEN_A, optionally restricted to the roles listed in `body`. One
+        restricted to a connected party takes its connection over (a party that never got its
+        handshake answer holds a TOKEN_C it never saw: this is how it gets back in)."""
         listed = parse_token_roles(body)
         allowed = None if listed is None else [AllowedRole(p, r) for p, r in listed]
-        for entry in allowed or ():
-            existing = await self.directory.platform_of(entry.party)
-            if existing is not None and existing.status is ConnectionStatus.CONNECTED:
-                raise InvalidParameters(f"{entry.party} is already connected to this node")
         token = secrets.token_urlsafe(24)
         await self.directory.issue_token_a(token, allowed)
         return {"token": token, "versions": self.node.versions_url}
 
     async def register(self, caller: Caller, body: bytes) -> str:
         """Complete the handshake begun with TOKEN_A; returns the party's TOKEN_C."""
-        credentials = parse_credentials(body)
-        _check_roles(caller.platform, credentials.roles)
-        await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
-        await self._check_registry(credentials.roles)
-        registration = await self._fetch(credentials, caller.form)
-        platform, token_c = await self._store(caller, registration)
+        try:
+            credentials = parse_credentials(body)
+            _check_roles(caller.platform, credentials.roles)
+            replaces = await self._connection_taken_over(caller.platform, credentials)
+            await self._check_registry(credentials.roles)
+            registration = await self._fetch(credentials, caller.form)
+            platform, token_c = await self._store(caller, registration, replaces)
+        except ScpiError as error:
+            _refused("registration", error)
+            raise
+        if replaces is not None:
+            log.info("%s took over its connection with a new TOKEN_A", _names(platform))
         self._changed(platform)
         return token_c
 
     async def update(self, caller: Caller, body: bytes) -> str:
         """Re-fetch a registered party's endpoints and rotate its tokens; returns the new TOKEN_C."""
-        credentials = parse_credentials(body)
-        _check_roles(caller.platform, credentials.roles)
-        await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
-        await self._check_registry(credentials.roles)
-        registration = await self._fetch(credentials, caller.platform.token_form)
-        platform, token_c = await self._store(caller, registration)
+        try:
+            credentials = parse_credentials(body)
+            _check_roles(caller.platform, credentials.roles)
+            await self._check_not_connected_elsewhere(caller.platform, credentials.roles)
+            await self._check_registry(credentials.roles)
+            registration = await self._fetch(credentials, caller.platform.token_form)
+            platform, token_c = await self._store(caller, registration)
+        except ScpiError as error:
+            _refused("update", error)
+            raise
         if caller.platform.status is not ConnectionStatus.CONNECTED:
             self._changed(platform)  # an OFFLINE party that updates is back; otherwise no news
         return token_c
 
-    async def _store(self, caller: Caller, registration: Registration) -> tuple[Platform, str]:
-        platform = await self.directory.register(caller.platform.id, caller.token, registration)
+    async def _store(
+        self, caller: Caller, registration: Registration, replaces: int | None = None
+    ) -> tuple[Platform, str]:
+        platform = await self.directory.register(
+            caller.platform.id, caller.token, registration, replaces=replaces
+        )
         if platform is None:
             # A concurrent handshake with the same token may have won while this one fetched.
             raise Unauthorized("Unknown credentials token")
         return platform, registration.token_c
+
+    # ------------------------------------------------------------ started by the node
+
+    async def connect(self, body: bytes) -> Platform:
+        """A handshake the node starts (admin API): `body` holds a party's versions URL and
+        the TOKEN_A it issued. The node reads the party's endpoints with that token, POSTs its
+        own credentials (a new TOKEN_C) and registers what the party answers, after the same
+        checks as a handshake the party starts. Nothing is kept if a step fails."""
+        request = parse_connect(body)
+        try:
+            endpoints, form = await self._endpoints(request.versions_url, request.token)
+            url = _credentials_url(endpoints, request.versions_url)
+            token_c = self.new_token()
+            # The party may read this node's versions with its new TOKEN_C before it answers:
+            # until then the token is kept as a TOKEN_A, which opens only versions and credentials.
+            staged = await self.directory.issue_token_a(token_c, None)
+            try:
+                credentials = await self._exchange("POST", url, request.token, form, token_c)
+                platform = await self._registered(staged, credentials, token_c, form, url)
+            except BaseException:
+                await self.directory.withdraw_token_a(token_c)
+                raise
+        except ScpiError as error:
+            _refused("connect", error)
+            raise
+        log.info("%s connected by the node's own handshake", _names(platform))
+        self._changed(platform)
+        return platform
+
+    async def _registered(
+        self, staged: Platform, credentials: Credentials, token_c: str, form: TokenForm, url: str
+    ) -> Platform:
+        """Check and store the credentials a party answered the node's POST with. If they do
+        not pass, the party is told (DELETE with its new TOKEN_B) that it is not connected."""
+        try:
+            _check_roles(staged, credentials.roles)
+            await self._check_not_connected_elsewhere(staged, credentials.roles, live=True)
+            await self._check_registry(credentials.roles)
+            registration = await self._fetch(credentials, form, token_c=token_c)
+            platform = await self.directory.register(staged.id, token_c, registration)
+            if platform is None:
+                raise Unauthorized("The node's handshake was overtaken by another one")
+            return platform
+        except ScpiError:
+            headers = self._headers(credentials.token, form)
+            # Best effort: the party's next call with its TOKEN_C is refused anyway.
+            with contextlib.suppress(ScpiError):
+                await self.transport.send(OutboundRequest("DELETE", url, headers))
+            raise
+
+    async def rotate(self, platform_id: int) -> Platform:
+        """A credentials update the node starts (admin API), as OCPI asks when a token may be
+        compromised: the node PUTs its credentials with a new TOKEN_C to the party, and keeps
+        the TOKEN_B and versions URL the party answers with. Nothing changes if the PUT fails."""
+        platform = await self.directory.platform(platform_id)
+        if platform is None or not platform.roles:
+            raise ResourceNotFound(f"No platform {platform_id} on this node")
+        try:
+            if platform.status not in _LIVE or platform.token_b is None:
+                raise InvalidParameters(
+                    f"{_names(platform)} is {platform.status.value}: it has no tokens to rotate"
+                )
+            url = await self._credentials_endpoint(platform.id)
+            token_c = self.new_token()
+            # As in connect: the party may use its new TOKEN_C on versions before it answers.
+            if not await self.directory.stage_token_c(platform.id, token_c):
+                raise InvalidParameters(f"{_names(platform)} left meanwhile")
+            try:
+                credentials = await self._exchange(
+                    "PUT", url, platform.token_b, platform.token_form, token_c
+                )
+                rotated = await self.directory.rotate(
+                    platform.id, token_c, credentials.token, credentials.url
+                )
+                if rotated is None:
+                    raise InvalidParameters(f"{_names(platform)} changed its credentials meanwhile")
+            except BaseException:
+                await self.directory.withdraw_token_a(token_c)
+                raise
+        except ScpiError as error:
+            _refused("rotation", error)
+            raise
+        log.info("%s: credentials rotated by the node", _names(rotated))
+        return rotated
+
+    async def _credentials_endpoint(self, platform_id: int) -> str:
+        for interface in (InterfaceRole.SENDER, InterfaceRole.RECEIVER):
+            url = await self.directory.endpoint(platform_id, ModuleId.CREDENTIALS, interface)
+            if url is not None:
+                return url
+        raise UnableToUseClientApi("The party offers no credentials endpoint")
+
+    async def _exchange(
+        self, method: str, url: str, token: str, form: TokenForm, token_c: str
+    ) -> Credentials:
+        """Send the node's credentials (holding `token_c`) to a party's credentials endpoint
+        with `token`; the party's credentials it answers with."""
+        body = json.dumps(node_credentials(token_c, self.node.versions_url)).encode()
+        headers = {**self._headers(token, form), "Content-Type": "application/json"}
+        try:
+            response = await self.transport.send(OutboundRequest(method, url, headers, body))
+        except (ReceiverTimeout, ConnectionProblem) as error:
+            raise UnableToUseClientApi(
+                f"Could not {method} credentials to {url}: {error.message}"
+            ) from None
+        data = _answer(url, response.status, response.body)
+        try:
+            return credentials_from(data)
+        except InvalidParameters as error:
+            raise UnableToUseClientApi(f"{url} answered with {error.message}") from None
+
+    def _headers(self, token: str, form: TokenForm) -> dict[str, str]:
+        return {
+            "Authorization": authorization(token, form),
+            REQUEST_ID: str(uuid.uuid4()),
+            CORRELATION_ID: str(uuid.uuid4()),
+        }
 
     async def unregister(self, caller: Caller) -> None:
         platform = await self.directory.unregister(caller.platform.id)
@@ -170,18 +315,53 @@ class Handshake:
         return moved
 
     async def _check_not_connected_elsewhere(
-        self, platform: Platform, roles: Sequence[CredentialsRole]
+        self, platform: Platform, roles: Sequence[CredentialsRole], *, live: bool = False
     ) -> None:
+        held = (ConnectionStatus.CONNECTED, *((ConnectionStatus.OFFLINE,) if live else ()))
         for role in roles:
             other = await self.directory.platform_of(role.party)
-            if (
-                other is not None
-                and other.id != platform.id
-                and other.status is ConnectionStatus.CONNECTED
-            ):
+            if other is not None and other.id != platform.id and other.status in held:
                 raise InvalidParameters(
                     f"{role.party} is already connected to this node on another connection"
                 )
+
+    async def _connection_taken_over(
+        self, platform: Platform, credentials: Credentials
+    ) -> int | None:
+        """The live connection that holds these parties now, which this registration replaces;
+        None if none does. A TOKEN_A issued for the parties (restricted to them) takes it over,
+        and so does any TOKEN_A from the same backoffice (the same versions URL, which the fetch
+        then calls with the TOKEN_B given): a party that never got its handshake answer simply
+        registers again. A TOKEN_A handed to someone else cannot displace a connected party.
+        Either way the new registration must hold all of that connection's roles."""
+        roles = credentials.roles
+        holders: dict[int, Platform] = {}
+        for role in roles:
+            other = await self.directory.platform_of(role.party)
+            if other is not None and other.id != platform.id and other.status in _LIVE:
+                holders[other.id] = other
+        if not holders:
+            return None
+        party = next(r.party for r in roles if any(h.has_party(r.party) for h in holders.values()))
+        taken = f"{party} is already connected to this node on another connection"
+        same_backoffice = all(
+            h.versions_url is not None and same_url(h.versions_url, credentials.url)
+            for h in holders.values()
+        )
+        if platform.allowed_roles is None and not same_backoffice:
+            raise InvalidParameters(
+                f"{taken} with another versions URL; a TOKEN_A issued for {party} takes it over"
+            )
+        if len(holders) > 1:
+            raise InvalidParameters(f"{taken}; these roles are held by more than one connection")
+        (holder,) = holders.values()
+        wanted = {(r.role, r.party) for r in roles}
+        kept = [f"{r.party} {r.role}" for r in holder.roles if (r.role, r.party) not in wanted]
+        if kept:
+            raise InvalidParameters(
+                f"{taken}, with {', '.join(kept)} too; a takeover registers all of its roles"
+            )
+        return holder.id
 
     async def _check_registry(self, roles: Sequence[CredentialsRole]) -> None:
         """Every role must be listed in the registry with this node's operator and URL."""
@@ -204,19 +384,28 @@ class Handshake:
                     f"{role.party} is listed in the SCN Registry with the node operator "
                     f"{listed.operator}, not this node's {self.node.address}"
                 )
-            if role.role not in listed.roles:
-                listed_roles = ", ".join(r.value for r in listed.roles) or "none"
-                raise InvalidParameters(
-                    f"{role.party} is listed in the SCN Registry with the roles {listed_roles}, "
-                    f"not {role.role}"
-                )
+            if role.role in listed.roles:
+                continue
+            listed_roles = ", ".join(r.value for r in listed.roles) or "none"
+            if listed.roles and set(listed.roles) == {Role.OTHER}:
+                # A widely used OCN client library lists every role as OTHER (it reads the
+                # enum's 0 as "unknown"); the OCN node accepts such parties, so this one does.
+                log.warning(
+                    "%s registers as %s, but its SCN Registry listing holds the roles %s "
+                    "(operator %s): accepted",
+                    role.party, role.role.value, listed_roles, listed.operator,
+                )  # fmt: skip
+                continue
+            raise InvalidParameters(
+                f"{role.party} is listed in the SCN Registry with the roles {listed_roles}, "
+                f"not {role.role}"
+            )
 
-    async def _fetch(self, credentials: Credentials, form: TokenForm) -> Registration:
+    async def _fetch(
+        self, credentials: Credentials, form: TokenForm, *, token_c: str | None = None
+    ) -> Registration:
         """The party's 2.2 endpoints, fetched with its TOKEN_B (OCPI 2.2 credentials, POST)."""
-        versions, form = await self._get(credentials.url, credentials.token, form)
-        version = pick_version(versions, credentials.url)
-        details, form = await self._get(version.url, credentials.token, form)
-        endpoints = parse_details(details, version.url).endpoints
+        endpoints, form = await self._endpoints(credentials.url, credentials.token, form)
         return Registration(
             token_b=credentials.token,
             token_form=form,
@@ -226,35 +415,62 @@ class Handshake:
                 for r in credentials.roles
             ),
             endpoints=tuple(endpoints),
-            token_c=self.new_token(),
+            token_c=token_c or self.new_token(),
         )
+
+    async def _endpoints(
+        self, versions_url: str, token: str, form: TokenForm = TokenForm.PLAIN
+    ) -> tuple[list[Endpoint], TokenForm]:
+        """A party's 2.2 endpoints read with `token`, and the token form it accepted."""
+        versions, form = await self._get(versions_url, token, form)
+        version = pick_version(versions, versions_url)
+        details, form = await self._get(version.url, token, form)
+        return parse_details(details, version.url).endpoints, form
 
     async def _get(self, url: str, token: str, form: TokenForm) -> tuple[object, TokenForm]:
         """GET an SCPI resource of the party, learning which token form it accepts."""
         other = TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64
         for attempt in (form, other):
-            headers = {
-                "Authorization": authorization(token, attempt),
-                REQUEST_ID: str(uuid.uuid4()),
-                CORRELATION_ID: str(uuid.uuid4()),
-            }
+            request = OutboundRequest("GET", url, self._headers(token, attempt))
             try:
-                response = await self.transport.send(OutboundRequest("GET", url, headers))
+                response = await self.transport.send(request)
             except (ReceiverTimeout, ConnectionProblem) as error:
                 raise UnableToUseClientApi(f"Could not fetch {url}: {error.message}") from None
             if response.status == 401 and attempt is form:
                 continue  # the party may expect the other token form
-            if response.status != 200:
-                raise UnableToUseClientApi(f"{url} answered HTTP {response.status}")
-            try:
-                envelope = decode(response.body)
-            except MalformedJson:
-                raise UnableToUseClientApi(f"{url} did not answer with JSON") from None
-            if not isinstance(envelope, dict) or envelope.get("status_code") != ScpiStatus.SUCCESS:
-                code = envelope.get("status_code") if isinstance(envelope, dict) else None
-                raise UnableToUseClientApi(f"{url} answered status_code {code}, not 1000")
-            return envelope.get("data"), attempt
+            return _answer(url, response.status, response.body), attempt
         raise AssertionError("unreachable: the second form's 401 is not retried")
+
+
+def _answer(url: str, status: int, body: bytes) -> object:
+    """The data of a party's successful SCPI answer; UnableToUseClientApi for anything else."""
+    if status != 200:
+        raise UnableToUseClientApi(f"{url} answered HTTP {status}")
+    try:
+        envelope = decode(body)
+    except MalformedJson:
+        raise UnableToUseClientApi(f"{url} did not answer with JSON") from None
+    if not isinstance(envelope, dict) or envelope.get("status_code") != ScpiStatus.SUCCESS:
+        code = envelope.get("status_code") if isinstance(envelope, dict) else None
+        raise UnableToUseClientApi(f"{url} answered status_code {code}, not 1000")
+    return envelope.get("data")
+
+
+def _credentials_url(endpoints: Sequence[Endpoint], versions_url: str) -> str:
+    for interface in (InterfaceRole.SENDER, InterfaceRole.RECEIVER):
+        for endpoint in endpoints:
+            if endpoint.identifier == ModuleId.CREDENTIALS and endpoint.role is interface:
+                return endpoint.url
+    raise UnableToUseClientApi(f"The 2.2 endpoints at {versions_url} hold no credentials endpoint")
+
+
+def _refused(action: str, error: ScpiError) -> None:
+    """One line for a handshake the node refused: what an operator needs to help the party."""
+    log.warning("Credentials %s refused: %d %s", action, error.status, error.message)
+
+
+def _names(platform: Platform) -> str:
+    return ", ".join(dict.fromkeys(str(r.party) for r in platform.roles)) or "a platform"
 
 
 def _check_roles(platform: Platform, roles: Sequence[CredentialsRole]) -> None:

@@ -77,10 +77,21 @@ class ScnContract:
         self._chain_id: int | None = None
 
     @classmethod
-    async def connect(cls, rpc_url: str, address: str, *, rpc_timeout: float = 10.0) -> Self:
-        """Connect over HTTP and check that the contract is deployed at `address`."""
-        w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": rpc_timeout}))
-        contract = cls(w3, address)
+    async def connect(
+        cls, rpc_url: str, address: str, *, rpc_timeout: float = 10.0, verify: bool = True
+    ) -> Self:
+        """Connect over HTTP and check that the contract is deployed at `address` (unless
+        `verify` is off: a node that starts while the chain is away checks it later).
+
+        Each call is tried once: web3's own retries would multiply a hung endpoint's
+        `rpc_timeout`, and the callers decide what a failure means (the node's cache serves
+        its last answers)."""
+        provider = AsyncHTTPProvider(
+            rpc_url, request_kwargs={"timeout": rpc_timeout}, exception_retry_configuration=None
+        )
+        contract = cls(AsyncWeb3(provider), address)
+        if not verify:
+            return contract
         try:
             await contract.verify()
         except BaseException:

@@ -35,6 +35,10 @@ def presented_tokens(header: str | None) -> list[PresentedToken]:
     credential = credential.strip()
     if scheme.lower() != "token" or not credential:
         raise Unauthorized("Authorization header must be 'Token <credentials token>'")
+    if not _utf8(credential):
+        # aiohttp hands over bytes that are not UTF-8 as surrogates: no token the node issued
+        # (or a party chose) looks like that, and the token digest could not encode them.
+        raise Unauthorized("Unknown credentials token")
     readings = [PresentedToken(credential, TokenForm.PLAIN)]
     try:
         decoded = base64.b64decode(credential, validate=True).decode("utf-8").strip()
@@ -43,6 +47,14 @@ def presented_tokens(header: str | None) -> list[PresentedToken]:
     if decoded and decoded.isprintable():
         readings.append(PresentedToken(decoded, TokenForm.BASE64))
     return readings
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def authorization(token: str, form: TokenForm) -> str:

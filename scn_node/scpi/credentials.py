@@ -49,25 +49,26 @@ class CredentialsRole(BaseModel):
         return PartyId(self.country_code, self.party_id)
 
 
+def _printable(token: str) -> str:
+    if not all("\x21" <= c <= "\x7e" for c in token):
+        raise ValueError("must be printable ASCII without spaces")
+    return token
+
+
+def _http_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL")
+    return url
+
+
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="allow")
     token: str = Field(min_length=1, max_length=64)
     url: str = Field(min_length=1, max_length=255)
     roles: list[CredentialsRole] = Field(min_length=1)
 
-    @field_validator("token")
-    @classmethod
-    def _printable(cls, token: str) -> str:
-        if not all("\x21" <= c <= "\x7e" for c in token):
-            raise ValueError("must be printable ASCII without spaces")
-        return token
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
-        return url
+    _token = field_validator("token")(_printable)
+    _url = field_validator("url")(_http_url)
 
     @model_validator(mode="after")
     def _unique_roles(self) -> Credentials:
@@ -78,14 +79,41 @@ class Credentials(BaseModel):
 
 
 def parse_credentials(body: bytes) -> Credentials:
-    data = decode(body)
+    return credentials_from(decode(body))
+
+
+def credentials_from(data: object) -> Credentials:
+    """A Credentials object from decoded JSON; InvalidParameters naming what is wrong."""
     try:
         return Credentials.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
-        )
-        raise InvalidParameters(f"Invalid credentials: {problems}") from None
+        raise InvalidParameters(f"Invalid credentials: {_problems(error)}") from None
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+    )
+
+
+class ConnectRequest(BaseModel):
+    """The admin API's node-initiated handshake: a party's versions URL and the TOKEN_A it
+    issued for this node."""
+
+    model_config = ConfigDict(extra="forbid")
+    versions_url: str = Field(min_length=1, max_length=255)
+    token: str = Field(min_length=1, max_length=64)
+
+    _token = field_validator("token")(_printable)
+    _url = field_validator("versions_url")(_http_url)
+
+
+def parse_connect(body: bytes) -> ConnectRequest:
+    data = decode(body)
+    try:
+        return ConnectRequest.model_validate(data)
+    except ValidationError as error:
+        raise InvalidParameters(f"Invalid connect request: {_problems(error)}") from None
 
 
 def node_credentials(token: str, versions_url: str) -> dict[str, Any]:

@@ -56,6 +56,13 @@ class RegistrationState(ScpiError):
     status = ScpiStatus.CLIENT_ERROR
 
 
+class MalformedRequest(ScpiError):
+    """The HTTP request itself could not be parsed (request line, headers, their sizes)."""
+
+    http_status = 400
+    status = ScpiStatus.CLIENT_ERROR
+
+
 class MalformedJson(ScpiError):
     http_status = 400
     status = ScpiStatus.INVALID_PARAMETERS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -41,16 +41,29 @@ class ClientInfo:
         return json.dumps(self.to_json(), separators=(",", ":")).encode()
 
 
-def parse_client_info(raw: bytes) -> ClientInfo:
-    """A ClientInfo object; MalformedJson if `raw` is not JSON, InvalidParameters if not one."""
+# How far ahead of this node's clock a ClientInfo may be dated: clocks drift a little, but a
+# later date wins over every change before it, so one far ahead would pin the party's status.
+MAX_CLOCK_SKEW = timedelta(minutes=2)
+
+
+def parse_client_info(raw: bytes, now: datetime) -> ClientInfo:
+    """A ClientInfo object; MalformedJson if `raw` is not JSON, InvalidParameters if not one
+    or if it is dated more than MAX_CLOCK_SKEW after `now`."""
     data = decode(raw)
     try:
         moment = datetime.fromisoformat(str(data["last_updated"]).replace("Z", "+00:00"))
-        return ClientInfo(
+        info = ClientInfo(
             PartyId.parse(str(data["country_code"]), str(data["party_id"])),
             Role(data["role"]),
             ConnectionStatus(data["status"]),
-            moment if moment.tzinfo else moment.replace(tzinfo=UTC),
+            # In UTC, as it is stored: a date that has no UTC form is refused here.
+            moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC),
         )
-    except (KeyError, TypeError, ValueError) as error:  # InvalidPartyId is a ValueError
+    except (KeyError, TypeError, ValueError, OverflowError) as error:  # InvalidPartyId: ValueError
         raise InvalidParameters(f"Not a ClientInfo object: {error}") from None
+    if info.last_updated > now + MAX_CLOCK_SKEW:
+        raise InvalidParameters(
+            f"ClientInfo last_updated {data['last_updated']} is in the future "
+            f"(this node's clock says {timestamp(now)}; at most 2 minutes ahead is accepted)"
+        )
+    return info

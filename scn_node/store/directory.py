@@ -46,7 +46,7 @@ from scn_node.scpi.errors import HubError, InvalidParameters
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
-from scn_node.scpi.versions import InterfaceRole
+from scn_node.scpi.versions import Endpoint, InterfaceRole
 from scn_node.store.database import Database
 from scn_node.store.tables import (
     EndpointRow,
@@ -224,9 +224,18 @@ class SqlDirectory:
         return _platform(row, [])
 
     async def register(
-        self, platform_id: int, token: str, registration: Registration
+        self,
+        platform_id: int,
+        token: str,
+        registration: Registration,
+        *,
+        replaces: int | None = None,
     ) -> Platform | None:
         """Store a completed handshake in one transaction: all of it or nothing.
+
+        With `replaces` (a takeover), that platform goes in the same transaction, its rules
+        carried over: the party is listed once, on this platform. Of two takeovers of one
+        platform, the second finds the first's platform holding the parties and fails.
 
         Raises InvalidParameters, saving nothing, if one of the parties is connected on
         another platform (checked here, and by the unique index on active roles)."""
@@ -254,6 +263,8 @@ class SqlDirectory:
                 if claimed.rowcount != 1:
                     return None  # the token was spent meanwhile: nothing is written
                 await self._lock_parties(session, parties)
+                if replaces is not None and replaces != platform_id:
+                    await _replace(session, replaces, platform_id, registration)
                 taken = await _connected_elsewhere(session, platform_id, parties)
                 if taken is not None:
                     raise InvalidParameters(
@@ -320,6 +331,114 @@ class SqlDirectory:
         keys = sorted({_lock_key(p) for p in parties})  # one order everywhere: no deadlock
         for key in keys:
             await session.exec(select(func.pg_advisory_xact_lock(key)))
+
+    async def withdraw_token_a(self, token: str) -> None:
+        wanted = digest(token)
+        async with self._writing() as session:
+            row = (
+                await session.exec(
+                    select(PlatformRow).where(col(PlatformRow.token_a_digest) == wanted)
+                )
+            ).first()
+            if row is None:
+                return
+            assert row.id is not None
+            if row.status == ConnectionStatus.PLANNED.value and not await _roles(session, row.id):
+                await session.delete(row)
+            else:
+                row.token_a_digest = None
+                session.add(row)
+
+    async def stage_token_c(self, platform_id: int, token: str) -> bool:
+        async with self._writing() as session:
+            staged = await session.exec(
+                update(PlatformRow)
+                .where(col(PlatformRow.id) == platform_id, col(PlatformRow.status).in_(_LIVE))
+                .values(token_a_digest=digest(token))
+            )
+        return bool(staged.rowcount == 1)
+
+    async def rotate(
+        self, platform_id: int, token: str, token_b: str, versions_url: str
+    ) -> Platform | None:
+        staged = digest(token)
+        async with self._writing() as session:
+            rotated = await session.exec(
+                update(PlatformRow)
+                .where(
+                    col(PlatformRow.id) == platform_id,
+                    col(PlatformRow.token_a_digest) == staged,
+                    col(PlatformRow.status).in_(_LIVE),
+                )
+                .values(
+                    token_a_digest=None,
+                    token_c_digest=staged,
+                    token_b=token_b,
+                    versions_url=versions_url,
+                )
+            )
+            if rotated.rowcount != 1:
+                return None
+            row = await session.get(PlatformRow, platform_id)
+            assert row is not None
+            roles = await _roles(session, platform_id)
+        return _platform(row, roles)
+
+    async def platform(self, platform_id: int) -> Platform | None:
+        async with self._session() as session:
+            row = await session.get(PlatformRow, platform_id)
+            if row is None:
+                return None
+            roles = await _roles(session, platform_id)
+        return _platform(row, roles)
+
+    async def platforms(self, offset: int, limit: int) -> tuple[list[Platform], int]:
+        with_roles = exists().where(col(RoleRow.platform_id) == PlatformRow.id)
+        count = select(func.count()).select_from(PlatformRow).where(with_roles)
+        page = (
+            select(PlatformRow)
+            .where(with_roles)
+            .order_by(col(PlatformRow.id))
+            .offset(offset)
+            .limit(limit)
+        )
+        async with self._session() as session:
+            total = (await session.exec(count)).one()
+            rows = list((await session.exec(page)).all())
+            ids = [r.id for r in rows]
+            roles = (
+                await session.exec(
+                    select(RoleRow)
+                    .where(col(RoleRow.platform_id).in_(ids))
+                    .order_by(col(RoleRow.id))
+                )
+            ).all()
+        by_platform: dict[int, list[RoleRow]] = {}
+        for role in roles:
+            by_platform.setdefault(role.platform_id, []).append(role)
+        return [_platform(r, by_platform.get(r.id or 0, [])) for r in rows], int(total)
+
+    async def endpoints(self, platform_id: int) -> list[Endpoint]:
+        statement = (
+            select(EndpointRow)
+            .where(col(EndpointRow.platform_id) == platform_id)
+            .order_by(col(EndpointRow.id))
+        )
+        async with self._session() as session:
+            rows = (await session.exec(statement)).all()
+        return [
+            Endpoint(identifier=r.identifier, role=InterfaceRole(r.role), url=r.url) for r in rows
+        ]
+
+    async def endpoint_counts(self, platform_ids: Sequence[int]) -> dict[int, int]:
+        statement = (
+            select(EndpointRow.platform_id, func.count())
+            .where(col(EndpointRow.platform_id).in_(list(platform_ids)))
+            .group_by(col(EndpointRow.platform_id))
+        )
+        async with self._session() as session:
+            rows = (await session.exec(statement)).all()
+        return {platform_id: int(count) for platform_id, count in rows}
 
     async def unregister(self, platform_id: int) -> Platform | None:
         """Forget the tokens and endpoints; the roles stay, inactive, so others see SUSPENDED."""
@@ -706,6 +825,32 @@ def _network_row(info: ClientInfo) -> dict[str, object]:
 async def _roles(session: AsyncSession, platform_id: int) -> list[RoleRow]:
     statement = select(RoleRow).where(col(RoleRow.platform_id) == platform_id)
     return list((await session.exec(statement.order_by(col(RoleRow.id)))).all())
+
+
+async def _replace(
+    session: AsyncSession, replaced: int, platform_id: int, registration: Registration
+) -> None:
+    """Remove the platform a takeover replaces, carrying its rules over to `platform_id`. If it
+    left meanwhile there is nothing to take over; if it holds a role the registration does
+    not, it is not replaced (InvalidParameters)."""
+    active = [r for r in await _roles(session, replaced) if r.active]
+    if not active:
+        return
+    wanted = {(r.role.value, r.party.country_code, r.party.party_id) for r in registration.roles}
+    kept = [r for r in active if (r.role, r.country_code, r.party_id) not in wanted]
+    if kept:
+        held = ", ".join(f"{r.country_code} {r.party_id} {r.role}" for r in kept)
+        raise InvalidParameters(f"The connection taken over holds {held} too")
+    row = await session.get(PlatformRow, replaced)
+    assert row is not None
+    rules = row.rules
+    await session.exec(delete(RoleRow).where(col(RoleRow.platform_id) == replaced))
+    await session.exec(delete(EndpointRow).where(col(EndpointRow.platform_id) == replaced))
+    await session.delete(row)
+    await session.flush()
+    await session.exec(
+        update(PlatformRow).where(col(PlatformRow.id) == platform_id).values(rules=rules)
+    )
 
 
 async def _connected_elsewhere(

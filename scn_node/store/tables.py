@@ -91,3 +91,24 @@ class NetworkClientInfoRow(SQLModel, table=True):
     role: str
     status: str
     last_updated: datetime
+
+
+class SeenMessageRow(SQLModel, table=True):
+    """A node message delivered here, kept while its timestamp is accepted: a replay, even to
+    a restarted node or another process on this database, finds it."""
+
+    __tablename__ = "seen_messages"
+
+    message_id: str = Field(primary_key=True)
+    expires: float = Field(index=True)  # Unix time
+
+
+class RegistryAnswerRow(SQLModel, table=True):
+    """The last answer the SCN Registry gave for one lookup, for a node restarted while the
+    chain is away."""
+
+    __tablename__ = "registry_answers"
+
+    lookup: str = Field(primary_key=True)  # e.g. "party DE CPO", "node 0xab…"
+    answer: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    saved_at: datetime

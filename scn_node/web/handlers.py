@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-
 from aiohttp import ClientPayloadError, web
 
 from scn_node.hub.clientinfo import HubClientInfo
@@ -12,7 +10,7 @@ from scn_node.hub.network import SIGNATURE_HEADER, answer_to_sign
 from scn_node.hub.ports import Caller, TokenKind
 from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
-from scn_node.scpi.envelope import envelope, timestamp
+from scn_node.scpi.envelope import envelope
 from scn_node.scpi.errors import (
     MalformedJson,
     RegistrationState,
@@ -37,7 +35,7 @@ from scn_node.scpi.versions import (
     versions_path,
 )
 from scn_node.web.middlewares import error_response, json_response
-from scn_node.web.state import ROUTED, STATE, NodeState
+from scn_node.web.state import ROUTED, STATE, WANTS_SIGNED, NodeState
 
 HUB_CLIENT_INFO_PAGE = 100
 CLIENT_INFO = web.AppKey("client_info", HubClientInfo)  # set by create_app beside STATE
@@ -101,44 +99,6 @@ async def node_of_party(request: web.Request) -> web.Response:
     if listed is None or not listed.node_url:
         raise ResourceNotFound(f"{party} is not listed in the SCN Registry")
     return json_response({"url": listed.node_url, "address": listed.operator.lower()})
-
-
-# ---------------------------------------------------------------- admin
-
-
-def _check_admin(request: web.Request) -> None:
-    key = _state(request).settings.admin_api_key
-    if key is None:
-        raise Unauthorized("The admin API is disabled: the node has no SCN_ADMIN_API_KEY")
-    presented = request.headers.get("Authorization", "")
-    if not hmac.compare_digest(presented.encode(), f"Token {key}".encode()):
-        raise Unauthorized("Admin API: Authorization must be 'Token <admin API key>'")
-
-
-async def generate_registration_token(request: web.Request) -> web.Response:
-    _check_admin(request)
-    issued = await _state(request).handshake.issue_token_a(await _body(request))
-    return json_response(dict(issued))
-
-
-async def connection_status(request: web.Request) -> web.Response:
-    _check_admin(request)
-    try:
-        party = PartyId.parse(request.match_info["country_code"], request.match_info["party_id"])
-    except InvalidPartyId as error:
-        raise ResourceNotFound(str(error)) from None
-    platform = await _state(request).directory.platform_of(party)
-    if platform is None:
-        raise ResourceNotFound(f"{party} has never connected to this node")
-    return json_response(
-        {
-            "country_code": party.country_code,
-            "party_id": party.party_id,
-            "status": platform.status.value,
-            "roles": [r.role.value for r in platform.roles if r.party == party],
-            "last_updated": timestamp(platform.last_updated),
-        }
-    )
 
 
 # ---------------------------------------------------------------- versions and credentials
@@ -209,6 +169,7 @@ def _raw_tail(request: web.Request) -> str:
 async def _routed(request: web.Request, module: str, interface: str, custom: bool) -> web.Response:
     caller = await _caller(request, TokenKind.C)
     request[ROUTED] = True
+    request[WANTS_SIGNED] = caller.platform.rules.signatures
     scpi_request = ScpiRequest(
         method=request.method,
         module=module,
@@ -237,6 +198,7 @@ async def custom_module(request: web.Request) -> web.Response:
 async def proxy(request: web.Request) -> web.Response:
     caller = await _caller(request, TokenKind.C)
     request[ROUTED] = True
+    request[WANTS_SIGNED] = caller.platform.rules.signatures
     headers = RoutingHeaders.parse(request.headers)
     reply = await _state(request).forwarder.forward_proxied(
         request.match_info["uid"], request.method, headers, await _body(request), caller

@@ -15,6 +15,7 @@ from scn_node.scpi.envelope import encode, envelope
 from scn_node.scpi.errors import (
     BodyTooLarge,
     InternalError,
+    MalformedRequest,
     MethodNotAllowed,
     ResourceNotFound,
     ScpiError,
@@ -23,6 +24,8 @@ from scn_node.scpi.headers import (
     CORRELATION_ID,
     FROM_COUNTRY_CODE,
     FROM_PARTY_ID,
+    OCN_PARTY_SIGNATURE,
+    PARTY_SIGNATURE,
     REQUEST_ID,
     TO_COUNTRY_CODE,
     TO_PARTY_ID,
@@ -30,10 +33,13 @@ from scn_node.scpi.headers import (
     routing_pair,
 )
 from scn_node.scpi.notary import RESPONSE_FIELD, response_values, sign_with
+from scn_node.scpi.party import PartyId
 from scn_node.scpi.status import ScpiStatus
-from scn_node.web.state import ROUTED, STATE
+from scn_node.web.state import ROUTED, STATE, WANTS_SIGNED
 
 log = logging.getLogger("scn_node.requests")
+# The status_code of the node's own envelopes, for the request log (relayed ones are not read).
+SCPI_STATUS = web.ResponseKey("scpi_status", int)
 
 
 def error_response(error: ScpiError, signer: Wallet | None = None) -> web.Response:
@@ -47,7 +53,21 @@ def error_response(error: ScpiError, signer: Wallet | None = None) -> web.Respon
 
 
 def json_response(body: dict[str, object], status: int = 200) -> web.Response:
-    return web.Response(status=status, body=encode(body), content_type="application/json")
+    response = web.Response(status=status, body=encode(body), content_type="application/json")
+    code = body.get("status_code")
+    if isinstance(code, int):
+        response[SCPI_STATUS] = code
+    return response
+
+
+def malformed_request_response(problem: str) -> web.Response:
+    """The answer to a request aiohttp's parser refused (web.server renders parse errors)."""
+    return error_response(MalformedRequest(f"Malformed HTTP request: {problem}"))
+
+
+def server_error_response(status: int) -> web.Response:
+    """The answer to a failure outside the middleware (HTTP 500, or 504 for a timeout)."""
+    return json_response(envelope(status=InternalError.status, message="Internal error"), status)
 
 
 @web.middleware
@@ -60,8 +80,7 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         try:
             response = await handler(request)
         except ScpiError as error:
-            routed = request.get(ROUTED, False)
-            response = error_response(error, request.app[STATE].wallet if routed else None)
+            response = error_response(error, _signer(request))
         except web.HTTPRequestEntityTooLarge:
             limit = request.app[STATE].settings.max_body_bytes
             response = error_response(
@@ -87,31 +106,50 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             )
         response.headers.setdefault(REQUEST_ID, request_id)
         response.headers.setdefault(CORRELATION_ID, correlation_id)
-        _answer_routing(request, response)
-        log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
+        sender, receiver = _routing(request)
+        if sender is not None and receiver is not None:
+            # The node's own answers to routed requests carry the routing headers swapped, too.
+            for name, value in routing_pair(receiver, sender).items():
+                response.headers.setdefault(name, value)
+        fields: dict[str, object] = {
+            "method": request.method,
+            "path": request.path,
+            "status": response.status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if SCPI_STATUS in response:
+            fields["scpi_status"] = response[SCPI_STATUS]
+        if sender is not None:
+            fields["sender"] = str(sender)
+        if receiver is not None:
+            fields["receiver"] = str(receiver)
+        log.info("%s %s %s", request.method, request.path, response.status, extra=fields)
         return response
     finally:
         request_ids.reset(token)
 
 
-def _answer_routing(request: web.Request, response: web.StreamResponse) -> None:
-    """The node's own answers to routed requests carry the routing headers swapped, too."""
+def _signer(request: web.Request) -> Wallet | None:
+    """The node signs its error answer to a routed request when signatures are in play: the
+    node requires them, the request was signed, or the sender's rules ask for signed answers.
+    Otherwise it spares every error answer some 500 characters."""
+    if not request.get(ROUTED, False):
+        return None
+    state = request.app[STATE]
+    signed = bool(request.headers.get(PARTY_SIGNATURE) or request.headers.get(OCN_PARTY_SIGNATURE))
+    if state.settings.signatures or signed or request.get(WANTS_SIGNED, False):
+        return state.wallet
+    return None
+
+
+def _routing(request: web.Request) -> tuple[PartyId | None, PartyId | None]:
+    """The request's sender and receiver, where its routing headers name them validly."""
     try:
         sender = read_party(request.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
+    except ScpiError:
+        sender = None
+    try:
         receiver = read_party(request.headers, TO_COUNTRY_CODE, TO_PARTY_ID)
     except ScpiError:
-        return
-    if sender is not None and receiver is not None:
-        for name, value in routing_pair(receiver, sender).items():
-            response.headers.setdefault(name, value)
+        receiver = None
+    return sender, receiver

@@ -13,7 +13,7 @@ from scn_node.scpi.versions import (
     details_path,
     versions_path,
 )
-from scn_node.web import handlers, rules
+from scn_node.web import admin, handlers, openapi, rules
 
 DIALECTS = ("scpi", "ocpi")
 NODE_PREFIXES = ("scn", "ocn")  # the node's own endpoints, with OCN's spelling too
@@ -38,6 +38,7 @@ def _rules(base: str) -> list[web.RouteDef]:
 
 def routes() -> list[web.RouteDef]:
     table = [web.get("/health", handlers.health)]
+    table.append(web.get("/openapi.json", openapi.document))
     for prefix in NODE_PREFIXES:
         table += [
             web.get(f"/{prefix}/registry/node-info", handlers.node_info),
@@ -48,9 +49,14 @@ def routes() -> list[web.RouteDef]:
     table.append(web.post(MESSAGE_PATH, handlers.node_message))
     table.append(web.put(CLIENT_INFO_PATH, handlers.client_info))
     table += [
-        web.post("/admin/generate-registration-token", handlers.generate_registration_token),
-        web.get("/admin/generate-registration-token", handlers.generate_registration_token),
-        web.get("/admin/connection-status/{country_code}/{party_id}", handlers.connection_status),
+        web.post("/admin/generate-registration-token", admin.generate_registration_token),
+        web.get("/admin/generate-registration-token", admin.generate_registration_token),
+        web.get("/admin/connection-status/{country_code}/{party_id}", admin.connection_status),
+        web.get("/admin/platforms", admin.list_platforms),
+        web.get("/admin/platforms/{id}", admin.show_platform),
+        web.delete("/admin/platforms/{id}", admin.disconnect_platform),
+        web.post("/admin/platforms/{id}/rotate", admin.rotate_platform),
+        web.post("/admin/connect", admin.connect),
     ]
     for p in DIALECTS:
         credentials = configuration_path(p, ModuleId.CREDENTIALS)

@@ -27,4 +27,7 @@ class NodeState:
 
 
 STATE = web.AppKey("state", NodeState)
-ROUTED = web.RequestKey("routed", bool)  # set on routed requests: their errors are node-signed
+ROUTED = web.RequestKey("routed", bool)  # set on routed requests: their errors may be node-signed
+# Set (to the sender's rules) on routed requests whose sender asks for signed answers: the node
+# signs its error answers then, as it does when signatures are required or the request is signed.
+WANTS_SIGNED = web.RequestKey("wants_signed", bool)

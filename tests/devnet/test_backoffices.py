@@ -315,3 +315,39 @@ async def test_a_remote_cpo_on_the_peer_node_works_the_same(
             if cpo is not None:
                 await cpo.stop()
         await emsp.stop()
+
+
+async def test_the_emsp_lists_what_it_received(demo: Demo) -> None:
+    """The demo-only debug view Postman and curl users check the async results and CDRs with."""
+    url = f"{demo.emsp.base_url}/scpi/emsp/received"
+    auth = {"Authorization": f"Token {demo.emsp.token_b}"}
+    async with httpx.AsyncClient() as client:
+        empty = await client.get(url, headers=auth)
+        assert empty.status_code == 200
+        assert empty.json()["data"] == {"command_results": [], "cdrs": []}
+        assert (await client.get(url)).status_code == 401
+
+        await stop_session_round_trip(demo, demo.cpo)
+        answer = await client.get(url, headers=auth)
+    assert answer.status_code == 200 and answer.json()["status_code"] == 1000
+    cdr = demo.emsp.cdrs[0]
+    assert answer.json()["data"] == {
+        "command_results": [
+            {
+                "command": "STOP_SESSION",
+                "uid": "1",
+                "result": {"result": "ACCEPTED"},
+                "sender": "DE CPO",
+            }
+        ],
+        "cdrs": [
+            {
+                "number": 1,
+                "location": f"{demo.emsp.base_url}/scpi/emsp/2.2/cdrs/1",
+                "country_code": "DE",
+                "party_id": "CPO",
+                "id": cdr["id"],
+                "session_id": "SES1",
+            }
+        ],
+    }

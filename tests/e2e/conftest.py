@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scn_node.devnet.chain import Ganache, dev_account, free_port
+from tests.process_stop import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +25,7 @@ def chain() -> Iterator[Ganache]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        start_new_session=True,  # its own group, so the teardown can clear ganache too
     )
     try:
         assert script.stdout is not None
@@ -35,10 +36,9 @@ def chain() -> Iterator[Ganache]:
         assert script.poll() is None, "ganache/start.py exited early"
         yield Ganache(port=port)
     finally:
-        script.send_signal(signal.SIGINT)
-        code = script.wait(timeout=30)
+        code = stop(script)
         script.stdout.close()  # type: ignore[union-attr]
-        assert code == 0
+    assert code == 0
 
 
 def key(index: int) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from scn_node.devnet.chain import Ganache, dev_account, free_port
 from scn_node.scpi.party import PartyId, Role
 from tests.e2e.conftest import key, scn_registry
 from tests.node.parties import FakeParty
+from tests.process_stop import stop_async
 
 pytestmark = pytest.mark.ganache
 
@@ -41,9 +41,12 @@ async def run_node(env: dict[str, str]) -> tuple[int, str, str]:
     """Run `scn-node serve` expecting it to refuse to start: its exit code and output."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "scn_node", "serve", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        await stop_async(process)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
@@ -102,24 +105,21 @@ async def node(deployed: Ganache, tmp_path: Path) -> AsyncIterator[str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "scn_node", "serve",
         env=node_env(deployed, url.rstrip("/"), port, tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
-    line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
-    assert f"SCN node {url.rstrip('/')} (wallet {dev_account(14).address})" in line, (
-        line + (await process.stderr.read()).decode()
-    )
     try:
+        line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
+        assert f"SCN node {url.rstrip('/')} (wallet {dev_account(14).address})" in line, line
         yield url.rstrip("/")
     finally:
-        process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=30)
-        logs = (await process.stderr.read()).decode()
-        assert process.returncode == 0, logs
-        # JSON logs, one object per line, and no secret in them.
-        entries = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
-        assert entries and all("level" in e and "message" in e for e in entries)
-        assert ADMIN_KEY not in logs and key(14)[2:] not in logs
+        code = await stop_async(process)
+    logs = (await process.stderr.read()).decode()
+    assert code == 0, logs
+    # JSON logs, one object per line, and no secret in them.
+    entries = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+    assert entries and all("level" in e and "message" in e for e in entries)
+    assert ADMIN_KEY not in logs and key(14)[2:] not in logs
 
 
 async def test_the_tutorial_flow_against_a_node_process(

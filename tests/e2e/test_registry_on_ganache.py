@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from scn_node.devnet.chain import Ganache, dev_account, free_port
 from scn_node.registry.networks import LOCAL_PERMISSIONS, LOCAL_REGISTRY
 from tests.e2e.conftest import ROOT, key, scn_registry
+from tests.process_stop import run, stop
 
 pytestmark = pytest.mark.ganache
 
@@ -169,6 +169,7 @@ def test_the_chain_script_deploys_both_contracts() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        start_new_session=True,
     )
     lines = []
     try:
@@ -180,9 +181,9 @@ def test_the_chain_script_deploys_both_contracts() -> None:
         chain = Ganache(port=port)
         info = json.loads(scn_registry(chain, "--json", "info").stdout)
     finally:
-        script.send_signal(signal.SIGINT)
-        assert script.wait(timeout=30) == 0
+        code = stop(script)
         script.stdout.close()  # type: ignore[union-attr]
+    assert code == 0
     assert any(line.startswith(f"registry {LOCAL_REGISTRY}, owner ") for line in lines)
     assert f"permissions {LOCAL_PERMISSIONS}" in lines
     assert (info["registry"], info["permissions"], info["services"]) == (
@@ -194,7 +195,7 @@ def test_the_chain_script_deploys_both_contracts() -> None:
 
 def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
     node1, node2, cpo, cpx, emsp = (free_port() for _ in range(5))
-    demo = subprocess.run(
+    demo = run(
         [
             sys.executable,
             "-c",
@@ -219,10 +220,7 @@ def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
             "--tour",
             "--exit",
         ],
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert f"registry         {LOCAL_REGISTRY}" in demo.stdout
@@ -239,6 +237,11 @@ def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
     assert "eMSP DE MSP" in demo.stdout and "not registered" in demo.stdout
     # The registry steps and then the node steps, each checked; the demo eMSP saw it all.
     assert demo.stdout.count("tour complete: every step checked") == 2
+    # One numbering, out of the real total: 4 registry steps, 4 node steps, 4 for each CPO, 1.
+    assert "[step 1/17] Look up node 1 by its operator wallet" in demo.stdout
+    assert "[step 5/17] GET Node Info" in demo.stdout
+    assert "[step 17/17] GET sessions: the CPO has not implemented it" in demo.stdout
+    assert "[node " not in demo.stdout
     for step in ("POST credentials", "from NL CPX (remote, via node 2)", "STOP_SESSION to NL CPX"):
         assert step in demo.stdout
     assert "the async result {'result': 'ACCEPTED'}" in demo.stdout

@@ -43,6 +43,7 @@ from scn_node.devnet.chain import Ganache, dev_account, free_port
 from scn_node.registry import RegistryContract, RegistryError
 from scn_node.scpi.party import PartyId, Role
 from tests.node.parties import FakeParty, Received
+from tests.process_stop import stop, stop_async
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_KEY = "network-admin-key"
@@ -193,10 +194,14 @@ class Chain:
                     text=True,
                 )
             )
-        for process in running:
-            out, err = process.communicate(timeout=CLI_TIMEOUT)
-            if process.returncode != 0:
-                raise RuntimeError(f"scn-registry set-node failed:\n{out}{err}")
+        try:
+            for process in running:
+                out, err = process.communicate(timeout=CLI_TIMEOUT)
+                if process.returncode != 0:
+                    raise RuntimeError(f"scn-registry set-node failed:\n{out}{err}")
+        finally:
+            for process in running:  # none is left running, whatever failed
+                stop(process)
 
     @property
     def alive(self) -> bool:
@@ -210,7 +215,20 @@ class Chain:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT)
 
+    def freeze(self) -> None:
+        """SIGSTOP the chain: an RPC provider that hangs, accepting connections but answering
+        nothing."""
+        process = self.ganache.process
+        assert process is not None and process.poll() is None, "the chain is not running"
+        os.kill(process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        process = self.ganache.process
+        if process is not None and process.poll() is None:
+            os.kill(process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
+        self.thaw()  # a stopped process would sit on SIGTERM until it is killed
         self.ganache.stop()
 
     def take_account(self) -> LocalAccount:
@@ -308,7 +326,8 @@ class NodeProcess:
                     if expected in line:
                         break
         except TimeoutError:
-            await self.kill()
+            await stop_async(self.process)
+            self.process = None
             raise NodeStartError(
                 f"node {self.number} did not say it was listening within {READY_TIMEOUT:g} s:\n"
                 + self.logs()

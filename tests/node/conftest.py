@@ -22,6 +22,7 @@ from scn_node.app import create_app
 from scn_node.registry import RegistryContract
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings
+from scn_node.web import server
 from tests.node.parties import FakeParty
 
 ADMIN_KEY = "test-admin-key"
@@ -92,9 +93,8 @@ class Network:
         listing = await self.registry.get_node(self.node_account.address)
         if listing is None or listing.url != settings.node_url:
             await self.registry.set_node(self.node_account, settings.node_url)
-        runner = web.AppRunner(create_app(settings, contract=self.registry), access_log=None)
-        await runner.setup()
-        await web.SockSite(runner, sock).start()
+        # Served as `scn-node serve` serves it: the same limits and deadlines.
+        runner = await server.start(create_app(settings, contract=self.registry), settings, sock)
         client = httpx.AsyncClient(base_url=settings.node_url, timeout=30)
         self.node = Node(settings, runner, client)
         return self.node

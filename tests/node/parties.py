@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from scn_node.scpi.party import PartyId, Role
@@ -55,6 +56,12 @@ class FakeParty:
     custom_modules: tuple[str, ...] = ()
     token_c: str = ""
     account: Any = None  # the registry account it is listed with: its signing key
+    # A node-initiated handshake: the TOKEN_A this party issued for the node (taken like
+    # TOKEN_B), the TOKEN_B it answers the node's credentials with next (rotation), and the
+    # HTTP status of the node's versions, read with the TOKEN_C the node sent, before answering.
+    token_a: str = ""
+    next_token_b: str = ""
+    node_versions_status: int = 0
     _responders: list[tuple[str, str, Responder]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -111,10 +118,28 @@ class FakeParty:
             self._runner = None
 
     def _authorised(self, request: web.Request) -> bool:
-        expected = self.token_b
-        if self.base64_tokens:
-            expected = base64.b64encode(expected.encode()).decode()
-        return request.headers.get("Authorization") == f"Token {expected}"
+        for expected in (self.token_b, self.token_a):
+            if self.base64_tokens:
+                expected = base64.b64encode(expected.encode()).decode()
+            if expected and request.headers.get("Authorization") == f"Token {expected}":
+                return True
+        return False
+
+    async def _credentials(self, request: web.Request) -> web.StreamResponse:
+        """The node's POST (node-initiated handshake) or PUT (rotation) of its credentials:
+        read the node's versions with the new TOKEN_C, as OCPI asks, then answer with ours."""
+        if request.method == "DELETE":  # the node refused what we answered: kept to test with
+            return web.json_response(ok())
+        sent = json.loads(await request.read())
+        self.token_c = sent["token"]
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(sent["url"], headers={"Authorization": self.authorization()}) as answer,
+        ):
+            self.node_versions_status = answer.status
+        if self.next_token_b:
+            self.token_b, self.next_token_b = self.next_token_b, ""
+        return web.json_response(ok(self.credentials()))
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raw_path = request.raw_path.split("?", 1)[0]
@@ -131,6 +156,8 @@ class FakeParty:
         for method, prefix, responder in self._responders:
             if method in (request.method, "*") and raw_path.startswith(prefix):
                 return await responder(request, received)
+        if raw_path == "/scpi/2.2/credentials":
+            return await self._credentials(request)
         if raw_path == "/scpi/versions":
             details = f"{self.base_url}/scpi/2.2"
             return web.json_response(ok([{"version": v, "url": details} for v in self.versions]))

@@ -19,7 +19,7 @@ from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings, SettingsError
-from tests.node.conftest import Network
+from tests.node.conftest import PEER_NODE_ACCOUNT, Network
 from tests.node.parties import ALL_MODULES, FakeParty, Received, ok
 
 HUB_CLIENT_INFO = "/scpi/2.2/hubclientinfo"
@@ -401,6 +401,34 @@ async def test_an_older_client_info_does_not_overwrite_a_newer_one(
     assert (await listed(one, cpa))[("NL", "XYZ")]["status"] == "SUSPENDED"
     await told(cpa, xyz, "SUSPENDED")
     assert statuses(cpa, xyz) == ["SUSPENDED"]
+
+
+async def test_a_client_info_dated_in_the_future_is_refused_and_pins_nothing(
+    network: Network,
+) -> None:
+    """A year-9999 last_updated would win over every later change; more than 2 minutes ahead
+    is refused."""
+    cpa = await network.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    operator = network.accounts[PEER_NODE_ACCOUNT]  # a peer node, listed but not running
+    await network.registry.set_node(operator, "http://127.0.0.1:9")
+    xyz = PartyId("NL", "XYZ")
+    await network.registry.set_party(network.new_account(), xyz, [Role.CPO], operator.address)
+    wallet = NodeWallet("0x" + bytes(operator.key).hex())
+
+    async def put(body: bytes) -> httpx.Response:
+        headers = {"SCN-Signature": wallet.sign(body)}
+        return await network.client.put("/scn/client-info", content=body, headers=headers)
+
+    future = client_info(xyz, ConnectionStatus.CONNECTED, datetime(9999, 12, 31, tzinfo=UTC))
+    refused = await put(future)
+    assert (refused.status_code, refused.json()["status_code"]) == (200, 2001), refused.text
+    assert "9999-12-31" in refused.json()["status_message"]
+    assert "in the future" in refused.json()["status_message"]
+    soon = datetime.now(UTC) + timedelta(seconds=60)  # a clock a minute ahead is fine
+    assert (await put(client_info(xyz, moment=soon))).json()["status_code"] == 1000
+    later = client_info(xyz, ConnectionStatus.SUSPENDED, soon + timedelta(seconds=1))
+    assert (await put(later)).json()["status_code"] == 1000
+    assert (await listed(network, cpa))[("NL", "XYZ")]["status"] == "SUSPENDED"
 
 
 async def test_a_client_info_that_is_not_one_is_2001(network: Network) -> None:

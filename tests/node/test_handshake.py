@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from eth_account.signers.local import LocalAccount
 from scn_node.scpi.party import Role
 from tests.node.conftest import ADMIN_KEY, Network
 from tests.node.parties import FakeParty, Received, ok
+from tests.node.test_client_info import WATCHING, eventually, statuses
 
 MODULES = ("cdrs", "chargingprofiles", "commands", "locations", "sessions", "tariffs", "tokens")
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
@@ -190,17 +192,42 @@ async def test_party_listed_with_another_operator_is_rejected(network: Network) 
     await assert_registers(network, cpo, token_a)
 
 
-async def test_party_listed_without_the_claimed_role_is_rejected(network: Network) -> None:
+async def test_party_listed_without_the_claimed_role_is_rejected_and_logged(
+    network: Network, caplog: pytest.LogCaptureFixture
+) -> None:
     probe = await network.connect("DE", "MSP", Role.EMSP)
     cpo = await network.start_party("DE", "CPO", Role.CPO)
     account = network.new_account()
     await list_as(network, account, cpo, roles=[Role.EMSP])
     token_a = await network.token_a()
+    caplog.set_level(logging.INFO, logger="scn_node")
     response = await network.post_credentials(cpo, token_a)
-    expect(response, 200, 2001, "with the roles EMSP, not CPO")
+    message = "DE CPO is listed in the SCN Registry with the roles EMSP, not CPO"
+    expect(response, 200, 2001, message)
+    # The refusal is logged with its SCPI status and message, once, and with no token.
+    refusals = [r for r in caplog.records if "refused" in r.getMessage()]
+    assert [(r.levelname, r.getMessage()) for r in refusals] == [
+        ("WARNING", f"Credentials registration refused: 2001 {message}")
+    ]
+    assert all(token_a not in r.getMessage() for r in caplog.records)
     await assert_not_registered(network, cpo, probe)
     await list_as(network, account, cpo, roles=[Role.CPO])
     await assert_registers(network, cpo, token_a)
+
+
+async def test_party_listed_only_as_other_registers_with_a_warning(
+    network: Network, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OCN's client library lists every role as OTHER; the OCN node accepts such a party."""
+    cpo = await network.start_party("DE", "CPO", Role.CPO)
+    await list_as(network, network.new_account(), cpo, roles=[Role.OTHER])
+    caplog.set_level(logging.WARNING, logger="scn_node")
+    await assert_registers(network, cpo, await network.token_a())
+    operator = network.node_account.address
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("scn_node.hub")] == [
+        "DE CPO registers as CPO, but its SCN Registry listing holds the roles OTHER "
+        f"(operator {operator}): accepted"
+    ]
 
 
 async def test_node_listed_at_another_url_rejects_registration(network: Network) -> None:
@@ -565,17 +592,66 @@ async def test_admin_api_refuses_wrong_or_missing_key(
         ("GET", "/admin/connection-status/DE/CPO"),
     ]:
         response = await network.client.request(method, path, headers=headers)
-        expect(response, 401, 2000, "Admin API")
+        expect(response, 401, 2000, "missing or wrong admin API key")
 
 
-async def test_token_a_for_an_already_connected_party_is_refused(network: Network) -> None:
-    await network.connect("DE", "CPO")
-    response = await network.client.post(
-        "/admin/generate-registration-token",
-        headers=ADMIN,
-        json=[{"country_code": "DE", "party_id": "CPO"}],
-    )
-    expect(response, 200, 2001, "DE CPO is already connected")
+async def test_a_party_that_lost_its_handshake_answer_takes_its_connection_over(
+    network: Network,
+) -> None:
+    """The node saved a registration whose answer (TOKEN_C) never reached the party. A TOKEN_A
+    issued for the party takes the connection over: the lost TOKEN_C stops working, the party
+    is listed once, and the others hear it CONNECTED, never SUSPENDED."""
+    emsp = await network.connect("DE", "MSP", Role.EMSP, modules=WATCHING)
+    cpo = await network.start_party("DE", "CPO")
+    await network.list_party(cpo)
+    lost = expect(await network.post_credentials(cpo, await network.token_a()), 200, 1000)
+    lost_c = lost["data"]["token"]
+
+    # A TOKEN_A for anyone (as a new party gets) cannot displace a connected party from
+    # another backoffice...
+    elsewhere = {**cpo.credentials(), "url": "http://127.0.0.1:9/scpi/versions"}
+    response = await network.post_credentials(cpo, await network.token_a(), elsewhere)
+    expect(response, 200, 2001, "DE CPO is already connected", "a TOKEN_A issued for DE CPO")
+    # ...but the same backoffice retrying with a fresh TOKEN_A takes its connection over.
+    await assert_registers(network, cpo, await network.token_a())
+
+    gone = await network.client.get("/scpi/2.2/credentials", headers=auth(lost_c))
+    expect(gone, 401, 2000, "Unknown credentials token")
+    # A TOKEN_A issued for the party takes it over too, from any versions URL.
+    second_c = cpo.token_c
+    token_a = await network.token_a([{"country_code": "DE", "party_id": "CPO"}])
+    await assert_registers(network, cpo, token_a)
+    gone = await network.client.get("/scpi/2.2/credentials", headers=auth(second_c))
+    expect(gone, 401, 2000, "Unknown credentials token")
+    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert response.json()["data"]["path"] == cpo.endpoint_path("locations", "SENDER")
+    platforms = expect(await network.client.get("/admin/platforms", headers=ADMIN), 200, 1000)
+    held = [(r["party_id"], p["status"]) for p in platforms["data"] for r in p["roles"]]
+    assert sorted(held) == [("CPO", "CONNECTED"), ("MSP", "CONNECTED")]
+    infos = await network.client.get("/scpi/2.2/hubclientinfo", headers=auth(emsp.token_c))
+    listed = [i["status"] for i in expect(infos, 200, 1000)["data"] if i["party_id"] == "CPO"]
+    assert listed == ["CONNECTED"]
+
+    async def told_thrice() -> bool:
+        return len(statuses(emsp, cpo)) >= 3
+
+    await eventually(told_thrice, "DE MSP hearing of DE CPO three times")
+    assert statuses(emsp, cpo) == ["CONNECTED", "CONNECTED", "CONNECTED"]
+
+
+async def test_a_takeover_must_register_every_role_of_the_connection(network: Network) -> None:
+    cpo = await network.start_party("DE", "CPO")
+    await list_as(network, network.new_account(), cpo, roles=[Role.CPO, Role.EMSP])
+    both = cpo.credentials()
+    both["roles"].append({**both["roles"][0], "role": "EMSP"})
+    response = await network.post_credentials(cpo, await network.token_a(), both)
+    old_c = expect(response, 200, 1000)["data"]["token"]
+    token_a = await network.token_a([{"country_code": "DE", "party_id": "CPO"}])
+    response = await network.post_credentials(cpo, token_a)  # the CPO role alone
+    expect(response, 200, 2001, "with DE CPO EMSP too", "registers all of its roles")
+    expect(await network.client.get("/scpi/2.2/credentials", headers=auth(old_c)), 200, 1000)
+    expect(await network.post_credentials(cpo, token_a, both), 200, 1000)
+    expect(await network.client.get("/scpi/2.2/credentials", headers=auth(old_c)), 401, 2000)
 
 
 async def test_connection_status_reports_connected_and_unknown(network: Network) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from urllib.parse import urlsplit
 
+import pytest
 from aiohttp import web
 
-from scn_node.scpi.party import Role
+from scn_node.scpi.party import PartyId, Role
 from tests.node.conftest import Network
-from tests.node.parties import FakeParty, Received
+from tests.node.parties import FakeParty, Received, ok
 
 
 def status(response: object) -> tuple[int, int]:
@@ -173,3 +175,85 @@ async def test_a_public_node_does_not_call_parties_at_private_addresses(network:
     assert status(response) == (200, 2001)
     assert "does not call private addresses (127.0.0.1)" in response.json()["status_message"]
     assert party.received == []
+
+
+async def raw_bytes(network: Network, request: bytes) -> tuple[int, dict[str, object]]:
+    """Send bytes no HTTP client sends; the HTTP status and the JSON body of the answer."""
+    url = urlsplit(network.url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    writer.write(request)
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), json.loads(body)
+
+
+@pytest.mark.parametrize("path", ["/scpi/versions", "/scpi/sender/2.2/locations"])
+async def test_a_token_that_is_not_utf8_is_unknown_not_a_crash(network: Network, path: str) -> None:
+    cpo, emsp = await pair(network)
+    routing = "".join(f"{k}: {v}\r\n" for k, v in network.headers(emsp, cpo).items())
+    routing = "\r\n".join(
+        line for line in routing.split("\r\n") if not line.startswith("Authorization")
+    )
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: node\r\nConnection: close\r\n{routing}".encode()
+        + b"Authorization: Token \xff\xfe\r\n\r\n"
+    )
+    status_code, body = await raw_bytes(network, request)
+    assert (status_code, body["status_code"]) == (401, 2000)
+    assert body["status_message"] == "Unknown credentials token"
+    assert cpo.module_requests() == []
+
+
+def relaying(**headers: str) -> object:
+    async def respond(request: web.Request, received: Received) -> web.Response:
+        return web.json_response(ok([]), headers={"X-Total-Count": "7", **headers})
+
+    return respond
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "why"),
+    [
+        ("Link", '<http://[::1>; rel="next"', "not a valid URL"),
+        ("Link", '<javascript:alert(1)>; rel="next"', "not an http(s) URL with a host"),
+        ("Link", '<ftp://files.example.com/page2>; rel="next"', "not an http(s) URL with a host"),
+        ("Location", "http://[bad", "not a valid URL"),
+        ("Location", "http://cpo.example.com:99999/x", "not a valid URL"),
+        ("Location", "javascript:alert(1)", "not an http(s) URL with a host"),
+        ("Location", "data:text/html,hi", "not an http(s) URL with a host"),
+    ],
+)
+async def test_a_link_or_location_that_is_no_http_url_is_dropped_with_a_warning(
+    network: Network, caplog: pytest.LogCaptureFixture, header: str, value: str, why: str
+) -> None:
+    cpo, emsp = await pair(network)
+    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), relaying(**{header: value}))
+    caplog.clear()
+    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert status(response) == (200, 1000)
+    assert header not in response.headers
+    assert response.headers["X-Total-Count"] == "7"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [f"dropped the {header} header of DE CPO's answer: {why}"]
+
+
+async def test_routed_error_answers_are_signed_only_when_signatures_are_in_play(
+    network: Network,
+) -> None:
+    _, emsp = await pair(network)
+    nobody = PartyId("NL", "ZZZ")
+    plain = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=nobody)
+    signed = await network.send(
+        emsp, "GET", "/scpi/sender/2.2/locations", to=nobody, headers={"SCN-Signature": "x"}
+    )
+    assert status(plain) == status(signed) == (200, 4001)
+    assert "scn_signature" not in plain.json()
+    assert "scn_signature" in signed.json()
+    await network.stop_node()
+    await network.start_node(signatures=True)
+    required = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=nobody)
+    assert status(required) == (200, 4001)
+    assert "scn_signature" in required.json()

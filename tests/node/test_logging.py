@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from scn_node.log import QUIET_LOGGERS, JsonFormatter, configure, request_ids
-from scn_node.scpi.party import Role
+from scn_node.log import QUIET_LOGGERS, JsonFormatter, TextFormatter, configure, request_ids
+from scn_node.scpi.party import PartyId, Role
 from tests.node.conftest import ADMIN_KEY, Network
 
 
@@ -65,3 +65,58 @@ def test_configure_keeps_chatty_libraries_at_warning_even_in_debug() -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_text_lines_show_the_scpi_status_the_parties_the_ids_and_the_duration() -> None:
+    token = request_ids.set(("req-9", "corr-9"))
+    try:
+        record = logging.LogRecord(
+            "scn_node.requests", logging.INFO, "", 0, "%s %s %s", ("GET", "/x", 200), None
+        )
+        record.scpi_status = 2001
+        record.sender, record.receiver = "DE MSP", "DE CPO"
+        record.duration_ms = 12.5
+        line = TextFormatter("%(levelname)s %(message)s").format(record)
+    finally:
+        request_ids.reset(token)
+    assert line == (
+        "INFO GET /x 200 SCPI 2001 DE MSP -> DE CPO 12.5 ms [request req-9, correlation corr-9]"
+    )
+
+
+def test_text_lines_without_request_fields_are_the_plain_message() -> None:
+    record = logging.LogRecord("scn_node", logging.INFO, "", 0, "node started", (), None)
+    assert TextFormatter("%(levelname)s %(message)s").format(record) == "INFO node started"
+
+
+class JsonLines(logging.Handler):
+    """The JSON lines as the node writes them: formatted while the request's ids are set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[dict[str, object]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+async def test_the_request_log_names_the_scpi_status_and_the_parties(network: Network) -> None:
+    cpo = await network.connect("DE", "CPO", Role.CPO)
+    emsp = await network.connect("DE", "MSP", Role.EMSP)
+    requests = logging.getLogger("scn_node.requests")
+    captured, level = JsonLines(), requests.level
+    requests.addHandler(captured)
+    requests.setLevel(logging.INFO)
+    try:
+        await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+        await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=PartyId("NL", "ZZZ"))
+    finally:
+        requests.removeHandler(captured)
+        requests.setLevel(level)
+    relayed, refused = captured.lines
+    assert (relayed["status"], relayed["sender"], relayed["receiver"]) == (200, "DE MSP", "DE CPO")
+    assert "scpi_status" not in relayed  # the receiver's answer is relayed, not read
+    assert (refused["scpi_status"], refused["receiver"]) == (4001, "NL ZZZ")
+    assert (refused["request_id"], refused["correlation_id"]) == ("req-1", "corr-1")
+    assert isinstance(refused["duration_ms"], float)

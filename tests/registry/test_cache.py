@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -215,7 +217,141 @@ async def test_known_services_answers_from_the_cache_without_waiting() -> None:
     assert await registry.services_of(PARTY) == ()
     assert registry.known_services(PARTY) == ()
     assert permissions.calls == 1
-    clock.now = 1000  # expired: ask again
-    assert registry.known_services(PARTY) is None
+    clock.now = 1000  # expired: the last answer still answers, and one read renews it
+    assert registry.known_services(PARTY) == ()
+    assert registry.known_services(PARTY) == ()
+    await asyncio.sleep(0)  # the background read's task runs
+    assert permissions.calls == 2
     no_contract = cached(CountingContract(), clock)
     assert no_contract.known_services(PARTY) == ()
+
+
+# ------------------------------------------------------------------ the chain down: a breaker
+
+
+async def test_once_a_read_fails_stale_answers_are_served_without_calling_the_chain() -> None:
+    contract, clock = CountingContract(), Clock()
+    registry = CachedRegistry(contract, ttl=60, retry_seconds=5, clock=clock)  # type: ignore[arg-type]
+    assert await registry.party(PARTY) is not None
+    contract.down = True
+    clock.now = 1000  # expired
+    assert await registry.party(PARTY) is not None  # this read found the chain down
+    assert registry.chain_down and contract.calls == 2
+    for _ in range(50):
+        listed = await registry.party(PARTY)
+        assert listed is not None and listed.node_url == "http://node"
+    with pytest.raises(HubError, match="connection refused"):  # nothing to serve: at once
+        await registry.party(PartyId("NL", "NEW"))
+    assert contract.calls == 2
+    contract.down = False
+    clock.now = 1006  # the back-off is over: one read tries the chain, in the background
+    assert await registry.party(PARTY) is not None
+    await asyncio.sleep(0)  # let that background read run (not a readiness wait)
+    await asyncio.sleep(0)
+    assert contract.calls == 3 and not registry.chain_down
+    await registry.party(PARTY)  # answered by the chain again: fresh for a ttl
+    assert contract.calls == 3
+
+
+async def test_a_hung_chain_costs_a_stale_answer_only_stale_wait() -> None:
+    contract, clock = CountingContract(), Clock()
+    registry = CachedRegistry(contract, ttl=60, stale_wait=0.05, clock=clock)  # type: ignore[arg-type]
+    assert await registry.party(PARTY) is not None
+    hung = asyncio.Event()
+
+    async def hanging(party: PartyId) -> PartyListing | None:
+        contract.calls += 1
+        await hung.wait()
+        raise RegistryUnavailable("timed out")
+
+    contract.get_party = hanging  # type: ignore[method-assign]
+    clock.now = 1000
+    started = asyncio.get_running_loop().time()
+    listed = await registry.party(PARTY)
+    assert listed is not None and listed.node_url == "http://node"
+    assert asyncio.get_running_loop().time() - started < 1.0
+    again = await registry.party(PARTY)  # shares the hung read, and gives up as soon
+    assert again == listed and contract.calls == 2
+    hung.set()  # the read times out at last: the chain is known to be down
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert registry.chain_down
+    assert await registry.party(PARTY) == listed and contract.calls == 2
+
+
+async def test_the_watch_closes_the_breaker_when_the_chain_answers() -> None:
+    contract = ChangingContract()
+    registry = CachedRegistry(contract, ttl=0.001, retry_seconds=3600)  # type: ignore[arg-type]
+    assert await registry.party(PARTY) is not None
+    contract.down = True
+    await asyncio.sleep(0.01)  # past the tiny ttl (not a readiness wait)
+    await registry.party(PARTY)
+    assert registry.chain_down
+    contract.down = False
+    contract.polled.clear()
+    watcher = asyncio.create_task(registry.watch(0.01))
+    try:
+        for _ in range(2):  # the second poll begins after the first has ended
+            await asyncio.wait_for(contract.polled.wait(), timeout=5)
+            contract.polled.clear()
+    finally:
+        watcher.cancel()
+    assert not registry.chain_down
+    calls = contract.calls
+    await registry.party(PARTY)
+    assert contract.calls == calls + 1  # asks the chain again
+
+
+class MemoryAnswers:
+    """Stands in for SqlRegistrySnapshot."""
+
+    def __init__(self) -> None:
+        self.answers: dict[str, str] = {}
+        self.saves = 0
+
+    async def save(self, answers: Mapping[str, str]) -> None:
+        self.saves += 1
+        self.answers.update(answers)
+
+    async def load(self) -> tuple[dict[str, str], datetime | None]:
+        saved_at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC) if self.answers else None
+        return dict(self.answers), saved_at
+
+
+async def test_a_restarted_cache_routes_from_the_saved_answers_while_the_chain_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    saved = MemoryAnswers()
+    before = CachedRegistry(CountingContract(), saved=saved)  # type: ignore[arg-type]
+    listed = await before.party(PARTY)
+    assert await before.party(PartyId("NL", "XXX")) is None
+    assert await before.node_url("0xOp") == "http://node"
+    assert saved.saves == 0  # not on the request path
+    await before.save()
+    await before.save()  # nothing new: no write
+    assert saved.saves == 1 and len(saved.answers) == 3
+
+    contract = CountingContract()
+    contract.down = True
+    after = CachedRegistry(contract, saved=saved)  # type: ignore[arg-type]
+    assert await after.restore() == 3
+    assert await after.party(PARTY) == listed
+    assert await after.party(PartyId("NL", "XXX")) is None
+    assert await after.node_url("0xOP") == "http://node"
+    assert contract.calls == 1  # the first read found the chain down; the rest did not ask
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "the SCN Registry is unreachable; routing from 3 registry answers saved at "
+        "2030-01-02T03:04:05+00:00 (connection refused)"
+    ]
+
+
+async def test_restored_answers_give_way_to_the_chain_while_it_answers() -> None:
+    saved = MemoryAnswers()
+    saved.answers["node 0xop"] = '"http://old-node"'
+    saved.answers["party DE CPO"] = "not json"
+    contract = CountingContract()
+    registry = CachedRegistry(contract, saved=saved)  # type: ignore[arg-type]
+    assert await registry.restore() == 1  # the unreadable one is skipped
+    assert await registry.node_url("0xOp") == "http://node"
+    assert contract.calls == 1

@@ -96,6 +96,16 @@ class Chain:
         """Invoke with --json and return the parsed stdout (which must be JSON and only JSON)."""
         return json.loads(self.ok("--json", *args, **kwargs).stdout)
 
+    def party(self, *lookup: str) -> Any:
+        """`--json get-party` LOOKUP: the listing, or None when the CLI says it is not listed
+        (exit 1, JSON null on stdout)."""
+        result = self.invoke("--json", "get-party", *lookup)
+        if result.exit_code == 1 and result.stdout == "null\n":
+            assert "listed in the registry" in result.stderr, describe(result)
+            return None
+        assert result.exit_code == 0, describe(result)
+        return json.loads(result.stdout)
+
     # Direct reads from the chain, to check what a command did (or did not do).
     def block_number(self) -> int:
         return int(self.tester.get_block_by_number("latest")["number"])

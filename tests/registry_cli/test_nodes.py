@@ -96,7 +96,7 @@ def test_delete_node_without_a_node_is_refused_by_the_contract(
     before = deployed.nonce(operator)
     result = deployed.invoke("delete-node", signer=operator)
     assert result.exit_code == 1
-    assert "Cannot delete node that does not exist." in result.stderr
+    assert result.stderr == "Error: the signer has no node listed in the registry\n"
     assert deployed.nonce(operator) == before
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from tests.registry_cli.conftest import MINED, SENT, Chain
+from tests.registry_cli.conftest import MINED, SENT, Chain, describe
 
 
 def party_json(
@@ -103,9 +103,17 @@ def test_get_party_by_credentials_and_by_address_show_the_same_listing(
 @pytest.mark.parametrize(
     "lookup", [["-c", "NL", "XYZ"], ["-a", "0x000000000000000000000000000000000000dEaD"]]
 )
-def test_get_party_says_when_the_party_is_not_listed(listed: Chain, lookup: list[str]) -> None:
-    assert listed.ok("get-party", *lookup).stdout == "SCPI party not listed in registry.\n"
-    assert listed.json("get-party", *lookup) is None
+def test_get_party_fails_when_the_party_is_not_listed(listed: Chain, lookup: list[str]) -> None:
+    message = {
+        "-c": "Error: SCPI party NL XYZ is not listed in the registry\n",
+        "-a": "Error: no SCPI party is listed in the registry for "
+        "0x000000000000000000000000000000000000dEaD\n",
+    }[lookup[0]]
+    result = listed.invoke("get-party", *lookup)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message), describe(result)
+    # JSON callers still get null on stdout, and the exit code.
+    result = listed.invoke("--json", "get-party", *lookup)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "null\n", message)
 
 
 def test_get_party_notes_when_the_operator_has_deleted_its_node(
@@ -177,7 +185,9 @@ def test_set_party_modules_before_set_party_is_refused_by_the_contract(
 ) -> None:
     result = node.invoke("set-party-modules", "--si", "cdrs", signer=party)
     assert result.exit_code == 1
-    assert "Party not registered. Use setParty method first." in result.stderr
+    assert result.stderr == (
+        "Error: the signer has no party listed in the registry: list it first with `set-party`\n"
+    )
     assert node.nonce(party) == 0
 
 
@@ -187,9 +197,7 @@ def test_delete_party_removes_the_signers_party(listed: Chain, party: LocalAccou
     assert SENT.search(result.stderr) is not None
     assert MINED.search(result.stdout) is not None
     assert f"  party {party.address}" in result.stdout.splitlines()
-    assert (
-        listed.ok("get-party", "-c", "DE", "MSP").stdout == "SCPI party not listed in registry.\n"
-    )
+    assert listed.party("-c", "DE", "MSP") is None
     assert listed.json("list-parties") == []
 
 

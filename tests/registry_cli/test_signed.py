@@ -40,7 +40,7 @@ def modules_of(chain: Chain, signer: LocalAccount) -> str:
 
 
 def party_of(chain: Chain, signer: LocalAccount) -> str:
-    listing = chain.json("get-party", "-a", signer.address)
+    listing = chain.party("-a", signer.address)
     if listing is None:
         return NOT_LISTED_PARTY
     roles = ", ".join(listing["roles"])

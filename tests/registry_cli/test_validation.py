@@ -12,6 +12,8 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from registry_cli.output import plain_error
+from scn_node.registry.errors import RegistryRevert
 from tests.registry_cli.conftest import Chain, assert_fails
 
 USAGE = 2  # click's exit code for a usage error
@@ -288,7 +290,7 @@ def test_a_registry_address_without_the_registry_is_refused(
     assert_fails(result, FAILURE, message.format(address=address), "(RPC http://localhost:8544)")
 
 
-def test_a_contract_revert_is_reported_with_its_reason_and_no_transaction(
+def test_an_operator_without_a_node_is_refused_in_a_plain_sentence_and_no_transaction(
     node: Chain, accounts: list[LocalAccount], party: LocalAccount
 ) -> None:
     no_node = accounts[15].address
@@ -296,8 +298,46 @@ def test_a_contract_revert_is_reported_with_its_reason_and_no_transaction(
         result = node.invoke(
             "set-party", "-c", "DE", "MSP", "-r", "EMSP", "-o", no_node, signer=party
         )
-    assert_fails(result, FAILURE, "Error: Provided operator not registered.")
-    assert node.ok("get-party", "-c", "DE", "MSP").stdout == "SCPI party not listed in registry.\n"
+    assert_fails(result, FAILURE)
+    assert result.stderr == (
+        "Error: the operator (-o) has no node listed in the registry: its node is listed first, "
+        "with `scn-registry set-node URL -s OPERATOR_KEY`\n"
+    )
+    assert node.party("-c", "DE", "MSP") is None
+
+
+@pytest.mark.parametrize(
+    ("chain_says", "user_reads"),
+    [
+        pytest.param(
+            "VM Exception while processing transaction: revert Provided operator not registered.",
+            "the operator (-o) has no node listed in the registry: its node is listed first, "
+            "with `scn-registry set-node URL -s OPERATOR_KEY`",
+            id="ganache",
+        ),
+        pytest.param(
+            "Provided operator not registered.",
+            "the operator (-o) has no node listed in the registry: its node is listed first, "
+            "with `scn-registry set-node URL -s OPERATOR_KEY`",
+            id="geth",
+        ),
+        pytest.param(
+            "VM Exception while processing transaction: revert Domain name too long.",
+            "the contract refused: Domain name too long.",
+            id="unmapped",
+        ),
+        pytest.param(
+            "VM Exception while processing transaction: revert",
+            "the contract refused: no reason given",
+            id="no-reason",
+        ),
+    ],
+)
+def test_revert_reasons_are_worded_for_the_user_whatever_the_chain(
+    chain_says: str, user_reads: str
+) -> None:
+    # ganache words a revert "VM Exception while processing transaction: revert REASON".
+    assert plain_error(RegistryRevert(chain_says)) == user_reads
 
 
 def test_a_party_cannot_take_credentials_listed_by_another(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 
 import scn_node.store.directory as directory_module
 from scn_node.hub.ports import Platform, Registration, TokenKind
+from scn_node.hub.rules import NO_RULES
 from scn_node.scpi.errors import InvalidParameters
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.pagination import Page
@@ -194,3 +196,56 @@ async def test_a_connected_platform_may_register_its_own_parties_again(
             )
         ).all()
     assert len(rows) == 3 and all(r.active for r in rows)
+
+
+async def test_a_takeover_replaces_the_connection_and_keeps_its_rules(
+    store: SqlDirectory, database: Database
+) -> None:
+    old, old_c = await connect(store, (CPO, Role.CPO))
+    assert await store.set_rules(old.id, old_c, NO_RULES.block_all()) is not None
+    new, token_a = await planned(store)
+    handshake = registration((CPO, Role.CPO))
+    taken = await store.register(new.id, token_a, handshake, replaces=old.id)
+    assert taken is not None and taken.id == new.id
+    assert taken.status is ConnectionStatus.CONNECTED and taken.rules == NO_RULES.block_all()
+    assert await store.authenticate(old_c) is None
+    assert await store.platform(old.id) is None
+    owner = await store.platform_of(CPO)
+    assert owner is not None and owner.id == new.id
+    platforms, total = await store.platforms(0, 10)
+    assert total == 1 and [p.id for p in platforms] == [new.id]
+    async with database.sessions() as session:
+        left = (await session.exec(select(RoleRow).where(RoleRow.platform_id == old.id))).all()
+    assert list(left) == []
+
+
+async def test_of_two_takeovers_of_one_connection_exactly_one_wins(store: SqlDirectory) -> None:
+    old, _ = await connect(store, (CPO, Role.CPO))
+    (one, token_one), (two, token_two) = [await planned(store) for _ in range(2)]
+    results = await asyncio.gather(
+        store.register(one.id, token_one, registration((CPO, Role.CPO)), replaces=old.id),
+        store.register(two.id, token_two, registration((CPO, Role.CPO)), replaces=old.id),
+        return_exceptions=True,
+    )
+    won = [r for r in results if isinstance(r, Platform)]
+    lost = [r for r in results if isinstance(r, InvalidParameters)]
+    assert len(won) == 1 and len(lost) == 1, results
+    assert re.match(TAKEN, lost[0].message)
+    loser, loser_token = (two, token_two) if won[0].id == one.id else (one, token_one)
+    found = await store.authenticate(loser_token)  # the loser's TOKEN_A was not spent
+    assert found is not None and found[0].id == loser.id and found[1] is TokenKind.A
+    owner = await store.platform_of(CPO)
+    assert owner is not None and owner.id == won[0].id
+    assert (await store.platforms(0, 10))[1] == 1
+
+
+async def test_a_takeover_that_leaves_out_a_role_saves_nothing(
+    store: SqlDirectory, database: Database
+) -> None:
+    old, old_c = await connect(store, (CPO, Role.CPO), (CPO, Role.EMSP))
+    new, token_a = await planned(store)
+    handshake = registration((CPO, Role.CPO))
+    with pytest.raises(InvalidParameters, match="holds DE CPO EMSP too"):
+        await store.register(new.id, token_a, handshake, replaces=old.id)
+    await assert_nothing_saved(store, database, new.id, token_a, handshake)
+    assert await store.authenticate(old_c) is not None

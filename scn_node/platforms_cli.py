@@ -1,0 +1,131 @@
+"""scn-node platforms: the operator's view of who is connected, over the node's admin API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import httpx
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _node_options(command: F) -> F:
+    """--node-url, --admin-key and --json on every subcommand."""
+    command = click.option("--json", "as_json", is_flag=True, help="Print the node's answer.")(
+        command
+    )
+    command = click.option(
+        "--admin-key",
+        envvar="SCN_ADMIN_API_KEY",
+        required=True,
+        help="The node's admin API key (or SCN_ADMIN_API_KEY).",
+    )(command)
+    return click.option(
+        "--node-url",
+        envvar="SCN_NODE_URL",
+        default="http://localhost:8080",
+        show_default=True,
+        help="The node (or SCN_NODE_URL).",
+    )(command)
+
+
+def _call(method: str, node_url: str, admin_key: str, path: str) -> httpx.Response:
+    url = node_url.rstrip("/") + path
+    try:
+        response = httpx.request(
+            method, url, headers={"Authorization": f"Token {admin_key}"}, timeout=60
+        )
+    except httpx.HTTPError as error:
+        raise click.ClickException(f"cannot reach the node at {node_url}: {error}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise click.ClickException(f"{url} answered HTTP {response.status_code}") from None
+    if not isinstance(body, dict) or body.get("status_code") != 1000:
+        message = body.get("status_message") if isinstance(body, dict) else None
+        code = body.get("status_code") if isinstance(body, dict) else None
+        raise click.ClickException(f"{message or 'failed'} (HTTP {response.status_code}, {code})")
+    return response
+
+
+def _roles(platform: dict[str, Any]) -> str:
+    return ", ".join(f"{r['country_code']} {r['party_id']} {r['role']}" for r in platform["roles"])
+
+
+def _show(platform: dict[str, Any]) -> None:
+    click.echo(f"platform {platform['id']}: {platform['status']}, SCPI {platform['version']}")
+    click.echo(f"  roles       {_roles(platform)}")
+    click.echo(f"  last heard  {platform['last_heard']}")
+    if "endpoints" in platform:
+        click.echo(f"  versions    {platform.get('versions_url') or '-'}")
+        for e in platform["endpoints"]:
+            click.echo(f"  {e['identifier']:<18} {e['role']:<8} {e['url']}")
+    else:
+        click.echo(f"  endpoints   {platform['endpoint_count']}")
+
+
+@click.group()
+def platforms() -> None:
+    """See and manage the platforms connected to a node (its admin API)."""
+
+
+@platforms.command("list")
+@_node_options
+def list_(node_url: str, admin_key: str, as_json: bool) -> None:
+    """Every platform: id, status, roles, endpoints, last heard."""
+    found: list[dict[str, Any]] = []
+    offset = 0
+    while True:  # every page; the node caps a page at 100
+        page = _call("GET", node_url, admin_key, f"/admin/platforms?offset={offset}")
+        data = page.json()["data"]
+        found += data
+        offset += len(data)
+        if not data or offset >= int(page.headers.get("X-Total-Count", "0")):
+            break
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    if not found:
+        click.echo("no platforms")
+        return
+    click.echo(f"{'id':>4}  {'status':<10} {'endpoints':>9}  {'last heard':<24}  roles")
+    for p in found:
+        click.echo(
+            f"{p['id']:>4}  {p['status']:<10} {p['endpoint_count']:>9}  "
+            f"{p['last_heard']:<24}  {_roles(p)}"
+        )
+
+
+def _answer(method: str, path: str, node_url: str, admin_key: str, as_json: bool) -> None:
+    platform = _call(method, node_url, admin_key, path).json()["data"]
+    if as_json:
+        click.echo(json.dumps(platform, indent=2))
+    else:
+        _show(platform)
+
+
+@platforms.command()
+@click.argument("platform_id", type=int)
+@_node_options
+def show(platform_id: int, node_url: str, admin_key: str, as_json: bool) -> None:
+    """One platform, with its endpoints."""
+    _answer("GET", f"/admin/platforms/{platform_id}", node_url, admin_key, as_json)
+
+
+@platforms.command()
+@click.argument("platform_id", type=int)
+@_node_options
+def disconnect(platform_id: int, node_url: str, admin_key: str, as_json: bool) -> None:
+    """Disconnect a platform: SUSPENDED, its tokens stop working, the others are told."""
+    _answer("DELETE", f"/admin/platforms/{platform_id}", node_url, admin_key, as_json)
+
+
+@platforms.command()
+@click.argument("platform_id", type=int)
+@_node_options
+def rotate(platform_id: int, node_url: str, admin_key: str, as_json: bool) -> None:
+    """Give a platform a new TOKEN_C: the node PUTs new credentials to the party."""
+    _answer("POST", f"/admin/platforms/{platform_id}/rotate", node_url, admin_key, as_json)
