@@ -69,6 +69,9 @@ def serve(config: str | None) -> None:
     from scn_node.log import configure
 
     configure(settings.log_level, settings.log_format)
+    # A background job of a non-interactive shell starts with SIGINT ignored; Ctrl-C and
+    # SIGINT must stop the node during start-up too (stop_signal takes over once it serves).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(asyncio.run(_serve(settings)))
 
 

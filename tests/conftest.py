@@ -52,8 +52,10 @@ def postgres() -> Iterator[PostgresServer]:
             "the node and store suites run on PostgreSQL too"
         )
     server = PostgresServer.start(bin_dir)
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -38,7 +38,16 @@ class PostgresServer:
     def start(cls, bin_dir: Path) -> PostgresServer:
         data_dir = Path(tempfile.mkdtemp(prefix="scn-pg-"))
         server = cls(bin_dir, data_dir, free_port())
-        server._run(
+        try:
+            server._start()
+        except BaseException:
+            server.stop()  # also on Ctrl-C: no server or data folder left behind
+            raise
+        return server
+
+    def _start(self) -> None:
+        data_dir = self.data_dir
+        self._run(
             "initdb",
             "-D",
             str(data_dir),
@@ -51,17 +60,17 @@ class PostgresServer:
             "UTF8",
         )
         options = (
-            f"-p {server.port} -k {data_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {data_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        server._run(
+        self._run(
             "pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(data_dir / "log"), "-w", "start"
         )
-        return server
 
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+            if (self.data_dir / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

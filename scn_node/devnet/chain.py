@@ -9,7 +9,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -86,6 +88,32 @@ def wait_for_stop_signal(announce: str = "") -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+def start_process(
+    keep: Callable[[subprocess.Popen[Any]], None], args: list[str], **options: Any
+) -> None:
+    """Popen in a helper thread, handing the process to `keep` there.
+
+    A Ctrl-C raises KeyboardInterrupt in the main thread only, so it cannot land between the
+    fork and `keep`: whoever cleans up after it always finds the process to stop.
+    """
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            keep(subprocess.Popen(args, **options))
+        except BaseException as error:  # handed to the caller below
+            failed.append(error)
+
+    starter = threading.Thread(target=start)
+    starter.start()
+    try:
+        starter.join()
+    finally:
+        starter.join()  # after a Ctrl-C too: the process is kept before the caller cleans up
+    if failed:
+        raise failed[0]
+
+
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something listens on `host`:`port` (a bind with SO_REUSEADDR, as servers do, fails)."""
     with socket.socket() as s:
@@ -136,16 +164,19 @@ class Ganache:
             "--logging.quiet",
         ]
         try:
-            self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        except OSError as error:
-            raise ChainFailed(f"ganache could not be started: {error}") from None
-        try:
+            try:
+                start_process(self._keep, args, stdout=self.log, stderr=self.log)
+            except OSError as error:
+                raise ChainFailed(f"ganache could not be started: {error}") from None
             self._wait_ready(timeout)
         except BaseException:
             # Also on Ctrl-C during the wait: nothing is left running.
             self.stop()
             raise
         return self
+
+    def _keep(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from scn_node.devnet.chain import dev_account
+from scn_node.devnet.chain import dev_account, start_process
 
 ADMIN_API_KEY = "randomkey"  # the tutorial's admin key for both nodes
 
@@ -77,12 +77,12 @@ class NodeProcess:
             "SCN_LOG_FORMAT": "text",
             **self.extra_env,
         }
-        log = self.log_path.open("a")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "scn_node", "serve"],
-            env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-        )  # fmt: skip
-        log.close()
+        with self.log_path.open("a") as log:
+            start_process(
+                self._keep, [sys.executable, "-m", "scn_node", "serve"],
+                env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+            )  # fmt: skip
+        assert self.process is not None
         try:
             line = _first_line(self.process, timeout)
         except BaseException:
@@ -108,6 +108,9 @@ class NodeProcess:
                 f"node {self.number}: /health answered {health.status_code}; see {self.log_path}"
             )
         return self
+
+    def _keep(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -75,7 +75,7 @@ async def test_the_node_refuses_to_start_unlisted(deployed: Ganache, tmp_path: P
     code, _, err = await run_node(node_env(deployed, "http://localhost:1", 1, tmp_path))
     assert code == 2
     assert f"this node ({dev_account(14).address}) is not listed in the SCN Registry" in err
-    assert "scn-registry set-node http://localhost:1" in err
+    assert "list it with: scn-registry" in err and "set-node http://localhost:1" in err
 
 
 async def test_the_node_refuses_to_start_listed_with_another_url(
