@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, inspect, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -12,6 +13,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scn_node.store import tables
 from scn_node.store.tables import ACTIVE_PARTY_ROLE
+
+# What a database that is down, unreachable or out of connections raises: SQLAlchemy's wrapped
+# driver errors (OperationalError, InterfaceError, ...), its pool timeout, and what a driver
+# raises unwrapped while connecting (refused, unreachable, timed out). IntegrityError is a
+# DBAPIError too, but it is an answer, not an outage: every store lets it through.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    OSError,
+    TimeoutError,
+)
 
 
 class Database:

@@ -47,7 +47,7 @@ from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.versions import Endpoint, InterfaceRole
-from scn_node.store.database import Database
+from scn_node.store.database import UNAVAILABLE, Database
 from scn_node.store.tables import (
     EndpointRow,
     NetworkClientInfoRow,
@@ -57,17 +57,6 @@ from scn_node.store.tables import (
 )
 
 _log = logging.getLogger(__name__)
-
-# What a database that is down, unreachable or out of connections raises: SQLAlchemy's wrapped
-# driver errors (OperationalError, InterfaceError, ...), its pool timeout, and what a driver
-# raises unwrapped while connecting (refused, unreachable, timed out). IntegrityError is a
-# DBAPIError too, but it is an answer, not an outage: it is let through.
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sa_exc.DBAPIError,
-    sa_exc.TimeoutError,
-    OSError,
-    TimeoutError,
-)
 
 
 # The statuses in which a platform holds its parties: it has tokens and may be called.
@@ -145,7 +134,7 @@ class SqlDirectory:
                     yield session
         except sa_exc.IntegrityError:
             raise
-        except _UNAVAILABLE as error:
+        except UNAVAILABLE as error:
             # With hide_parameters the message holds the statement but none of its values.
             _log.warning("Database call failed: %s: %s", type(error).__name__, error)
             raise HubError("The node's database is unavailable") from None

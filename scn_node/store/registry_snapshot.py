@@ -6,23 +6,15 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from scn_node.scpi.errors import HubError
-from scn_node.store.database import Database
+from scn_node.store.database import UNAVAILABLE, Database
 from scn_node.store.tables import RegistryAnswerRow
 
 log = logging.getLogger(__name__)
-
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sa_exc.DBAPIError,
-    sa_exc.TimeoutError,
-    OSError,
-    TimeoutError,
-)
 
 
 _BATCH = 500  # rows per INSERT: well inside both databases' limit on bound parameters
@@ -43,7 +35,7 @@ class SqlRegistrySnapshot:
             async with self.database.sessions() as session, session.begin():
                 for start in range(0, len(rows), _BATCH):
                     await session.exec(self._upsert(rows[start : start + _BATCH]))
-        except _UNAVAILABLE as error:
+        except UNAVAILABLE as error:
             log.warning("Database call failed: %s: %s", type(error).__name__, error)
             raise HubError("The node's database is unavailable") from None
 
@@ -63,7 +55,7 @@ class SqlRegistrySnapshot:
         try:
             async with self.database.sessions() as session:
                 rows = list((await session.exec(select(RegistryAnswerRow))).all())
-        except _UNAVAILABLE as error:
+        except UNAVAILABLE as error:
             log.warning("Database call failed: %s: %s", type(error).__name__, error)
             raise HubError("The node's database is unavailable") from None
         if not rows:

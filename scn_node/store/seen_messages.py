@@ -7,23 +7,14 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import delete, func
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from scn_node.scpi.errors import HubError
-from scn_node.store.database import Database
+from scn_node.store.database import UNAVAILABLE, Database
 from scn_node.store.tables import SeenMessageRow
 
 log = logging.getLogger(__name__)
-
-# What a database that is down or unreachable raises (as in directory.py).
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sa_exc.DBAPIError,
-    sa_exc.TimeoutError,
-    OSError,
-    TimeoutError,
-)
 
 
 class SqlSeenMessages:
@@ -60,7 +51,7 @@ class SqlSeenMessages:
                         delete(SeenMessageRow).where(col(SeenMessageRow.expires) < now)
                     )
                 result = await session.exec(statement)
-        except _UNAVAILABLE as error:
+        except UNAVAILABLE as error:
             log.warning("Database call failed: %s: %s", type(error).__name__, error)
             raise HubError("The node's database is unavailable") from None
         return bool(result.rowcount == 1)
