@@ -492,9 +492,14 @@ def credentials(party: PartyId) -> tuple[bytes, bytes]:
 
 def _revert_reason(error: ContractLogicError | ContractCustomError) -> str:
     message = str(error.message if error.message else error)
-    return message.removeprefix("execution reverted: ").removeprefix("execution reverted") or (
-        "the contract reverted without a reason"
-    )
+    for prefix in (  # what geth-style nodes and ganache put before the contract's own reason
+        "execution reverted: ",
+        "execution reverted",
+        "VM Exception while processing transaction: revert ",
+        "VM Exception while processing transaction: revert",
+    ):
+        message = message.removeprefix(prefix)
+    return message.strip() or "the contract reverted without a reason"
 
 
 async def all_pages(page: Callable[[int, int], Awaitable[list[T]]]) -> list[T]:

@@ -147,7 +147,7 @@ def connected(client: httpx.Client, node_port: str, country_code: str, party_id:
         answer = client.get(url, headers={"Authorization": f"Token {ADMIN_KEY}"})
     except httpx.TransportError:
         return False
-    return answer.status_code == 200 and answer.json()["data"]["status"] == "CONNECTED"
+    return answer.status_code == 200 and answer.json()["status"] == "CONNECTED"
 
 
 def registry_failed(engine: Engine, env: dict[str, str]) -> str | None:
