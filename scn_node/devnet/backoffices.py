@@ -442,12 +442,29 @@ class DemoParty:
         return reply(self.credentials())
 
     async def _other_credentials(self, request: web.Request) -> web.Response:
+        if request.method == "PUT":  # authorised with our TOKEN_B: the node
+            return await self._rotated(request)
         return reply(
             status_code=2000,
             message=f"This demo {self.role.value} registers with its node as a client; "
             "it does not accept registrations",
             http_status=405,
         )
+
+    async def _rotated(self, request: web.Request) -> web.Response:
+        """The node's credentials update (`scn-node platforms rotate`): it hands over a new
+        TOKEN_C, and this party answers with its own credentials, TOKEN_B unchanged."""
+        try:
+            body = await request.json()
+            token = body["token"]
+        except (ValueError, KeyError, TypeError):
+            return reply(status_code=2001, message="Credentials with a token expected")
+        if not isinstance(token, str) or not token:
+            return reply(status_code=2001, message="Credentials with a token expected")
+        self.token_c = token
+        log.info("%s the node rotated our TOKEN_C: new one saved", self.label)
+        self.record.record("rotated")
+        return reply(self.credentials())
 
     async def _unknown(self, request: web.Request) -> web.Response:
         return reply(

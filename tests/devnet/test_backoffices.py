@@ -351,3 +351,23 @@ async def test_the_emsp_lists_what_it_received(demo: Demo) -> None:
             }
         ],
     }
+
+
+async def test_an_operator_rotation_reaches_the_demo_cpo_which_routes_on(demo: Demo) -> None:
+    admin = {"Authorization": f"Token {ADMIN_KEY}"}
+    platforms = (await demo.net.client.get("/admin/platforms", headers=admin)).json()["data"]
+    (cpo_id,) = [p["id"] for p in platforms if p["roles"][0]["party_id"] == "CPO"]
+    old = demo.cpo.token_c
+
+    rotated = await demo.net.client.post(f"/admin/platforms/{cpo_id}/rotate", headers=admin)
+
+    assert rotated.json()["status_code"] == 1000, rotated.text
+    assert demo.cpo.token_c not in ("", old)
+    refused = await demo.net.client.get("/scpi/2.2/credentials", headers=auth_of(old))
+    assert (refused.status_code, refused.json()["status_code"]) == (401, 2000)
+    listed = await demo.net.client.get("/scpi/2.2/hubclientinfo", headers=auth_of(demo.cpo.token_c))
+    assert (listed.status_code, listed.json()["status_code"]) == (200, 1000)
+
+
+def auth_of(token: str) -> dict[str, str]:
+    return {"Authorization": f"Token {token}"}
