@@ -302,6 +302,11 @@ class DemoParty:
         return f"{self.base_url}{self.prefix}/versions"
 
     @property
+    def tutorial_versions_url(self) -> str:
+        """The versions URL as the tutorial (and the Postman environment) spells it."""
+        return f"http://localhost:{self.port}{self.prefix}/versions"
+
+    @property
     def details_url(self) -> str:
         return f"{self.base_url}{self.prefix}/2.2"
 

@@ -119,7 +119,10 @@ class NodeTour:
         answer = await self.client.post(
             "/scpi/2.2/credentials",
             headers={"Authorization": f"Token {self.token_a}"},
-            json=self.emsp.credentials(),
+            # The tutorial's own body, with its localhost URL: a by-hand or Postman run of the
+            # tutorial after the tour is then the same backoffice registering again, which takes
+            # the connection over instead of being refused as "already connected".
+            json={**self.emsp.credentials(), "url": self.emsp.tutorial_versions_url},
         )
         body = answer.json()
         self._check(body.get("status_code") == 1000, f"credentials answered {body}")

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.ganache
 
 @pytest.fixture(scope="module")
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    """`scn-devnet up` on free ports, with DE MSP listed in the registry as the tutorial does.
+    """`scn-devnet up --tour` (what scripts/demo runs) on free ports: the tour lists and
+    registers DE MSP, as a user who ran the demo first has it.
 
     One network for the module: the collection must run against it again and again."""
     tmp_path = tmp_path_factory.mktemp("devnet")
@@ -42,7 +43,7 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]
              "--chain-port", str(ports["chain"]), "--node-port", str(ports["node1"]),
              "--node2-port", str(ports["node2"]), "--cpo-port", str(ports["cpo"]),
              "--cpx-port", str(ports["cpx"]), "--emsp-port", str(ports["emsp"]),
-             "--result-delay", "0.2", "--workdir", str(tmp_path / "work")],
+             "--result-delay", "0.2", "--workdir", str(tmp_path / "work"), "--tour"],
             stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True,
         )  # fmt: skip
     try:
@@ -67,7 +68,7 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]
 
 
 def newman(ports: dict[str, int], *env: str) -> subprocess.CompletedProcess[str]:
-    emsp_base = f"http://127.0.0.1:{ports['emsp']}/scpi/emsp"
+    emsp_base = f"http://localhost:{ports['emsp']}/scpi/emsp"  # the tutorial's spelling
     variables = [
         f"NODE_URL=http://localhost:{ports['node1']}",
         f"EMSP_VERSIONS_URL={emsp_base}/versions",
