@@ -16,6 +16,24 @@ from scn_node.registry import RegistryContract
 from tests.chain import new_tester, tester_web3
 from tests.postgres import PostgresServer, server_binaries
 
+TESTS = Path(__file__).parent
+# `scripts/check --fast` runs the tests that need no chain, no PostgreSQL and no processes. They are
+# told apart here, by the fixtures and folders a test uses, so no test has to remember a marker.
+_CHAIN_FIXTURES = frozenset({"tester", "w3", "registry", "chain", "deployed", "postgres"})
+_PROCESS_FOLDERS = frozenset({"contracts", "devnet", "docker", "e2e", "network", "registry_cli"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if (
+            _CHAIN_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or params.get("database_url") == "postgresql"
+            or item.path.relative_to(TESTS).parts[0] in _PROCESS_FOLDERS
+            or item.get_closest_marker("ganache") is not None
+        ):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def accounts() -> list[LocalAccount]:
