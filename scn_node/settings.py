@@ -60,7 +60,6 @@ class Settings:
     still_alive_seconds: float = 300.0  # a party silent this long is called; 0: never
     planned_party_seconds: float = 3600.0  # how often to look for PLANNED parties; 0: never
     allow_private_urls: bool | None = None  # None: allowed when the node itself is local
-    http_client: str = "aiohttp"  # or httpx: the client that reaches parties and peer nodes
     log_level: str = "INFO"
     log_format: str = "json"
 
@@ -193,8 +192,6 @@ def _convert(name: str, kind: object, raw: object) -> object:
         return text.upper()
     if name == "log_format" and text not in ("json", "text"):
         raise ValueError("must be json or text")
-    if name == "http_client" and text not in ("aiohttp", "httpx"):
-        raise ValueError("must be aiohttp or httpx")
     return text
 
 

@@ -85,6 +85,17 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         assert fragment in problems
 
 
+def test_the_http_client_is_not_a_setting(tmp_path: Path) -> None:
+    """aiohttp is the node's only client: SCN_HTTP_CLIENT is gone, and says so in a file."""
+    settings = Settings.load({"SCN_HTTP_CLIENT": "httpx"})
+    assert "SCN_HTTP_CLIENT" not in settings.masked()
+    config = tmp_path / "node.toml"
+    config.write_text('http_client = "httpx"\n')
+    with pytest.raises(SettingsError) as raised:
+        Settings.load({}, config)
+    assert raised.value.problems == ["config file: unknown setting 'http_client'"]
+
+
 def test_config_command_masks_secrets() -> None:
     result = CliRunner().invoke(
         cli,

@@ -1,5 +1,5 @@
-"""httpx adapters: how the node reaches parties (and, later, peer nodes)."""
+"""Outbound HTTP: one pooled aiohttp session that reaches parties and peer nodes."""
 
-from scn_node.clients.party_client import HttpPartyTransport
+from scn_node.clients.aiohttp_client import AiohttpTransport, new_session
 
-__all__ = ["HttpPartyTransport"]
+__all__ = ["AiohttpTransport", "new_session"]

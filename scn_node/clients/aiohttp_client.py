@@ -1,9 +1,14 @@
-"""AiohttpPartyTransport: the hub's PartyTransport over one shared aiohttp ClientSession.
+"""AiohttpTransport: the hub's PartyTransport over one shared aiohttp ClientSession.
 
-The default forwarding client: measured against httpx on the same party server (2 cores),
+The node's only HTTP client. Measured against httpx on the same party server (2 cores),
 aiohttp spends about 130 µs of CPU per request against httpx's 800 µs, which decides the
-node's throughput (bench/network.py). Same contract as HttpPartyTransport: every failure
-becomes an SCPI error whose message names the kind of failure only.
+node's throughput (bench/network.py).
+
+Whatever goes wrong on the way out becomes an SCPI error (ReceiverTimeout, ConnectionProblem,
+HubError or InvalidParameters); no aiohttp exception reaches the hub. Timeout and connection
+messages are predicates ("could not be reached (ClientConnectorError)") that the hub puts
+after the name of the hop. They name the kind of failure only: never the URL's query or a
+header value.
 """
 
 from __future__ import annotations
@@ -13,11 +18,10 @@ import asyncio
 import aiohttp
 from yarl import URL
 
-from scn_node.clients.party_client import DEFAULT_MAX_RESPONSE_BYTES, AddressGuard
+from scn_node.clients.guard import AddressGuard
+from scn_node.clients.limits import DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from scn_node.hub.ports import OutboundRequest, PartyResponse
-from scn_node.scpi.errors import ConnectionProblem, HubError, ReceiverTimeout
-
-_READ_STEP = 64 * 1024
+from scn_node.scpi.errors import ConnectionProblem, ReceiverTimeout
 
 
 def new_session(*, timeout: float, connect_timeout: float) -> aiohttp.ClientSession:
@@ -31,7 +35,16 @@ def new_session(*, timeout: float, connect_timeout: float) -> aiohttp.ClientSess
     )
 
 
-class AiohttpPartyTransport:
+class AiohttpTransport:
+    """Sends one request to a party or a peer node and reads its whole answer, within bounds.
+
+    * `deadline`: seconds the whole exchange (resolving, connecting, sending and reading
+      the answer) may take; the session's timeouts only bound each single step. None: no bound.
+    * `max_response_bytes`: the most (decoded) body bytes read from a receiver.
+    * `allow_private`: False refuses URLs whose host is, or resolves to, an address that is
+      not public (loopback, private, link-local, ...), before connecting.
+    """
+
     def __init__(
         self,
         session: aiohttp.ClientSession,
@@ -39,12 +52,13 @@ class AiohttpPartyTransport:
         deadline: float | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_private: bool = True,
+        guard: AddressGuard | None = None,
     ) -> None:
         self.session = session
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
         self.allow_private = allow_private
-        self.guard = AddressGuard()
+        self.guard = guard or AddressGuard()
 
     async def send(self, request: OutboundRequest) -> PartyResponse:
         try:
@@ -55,7 +69,7 @@ class AiohttpPartyTransport:
                 if not self.allow_private:
                     await self.guard.refuse(url.raw_host or url.host, url.port)
                 return await self._exchange(request, url)
-        except TimeoutError:
+        except TimeoutError:  # the deadline, and the session's connect and read timeouts
             raise ReceiverTimeout("did not answer in time") from None
         except aiohttp.ClientPayloadError as error:
             raise ConnectionProblem(
@@ -73,25 +87,9 @@ class AiohttpPartyTransport:
             data=request.body or None,
             allow_redirects=False,  # a redirect could carry TOKEN_B somewhere the party never said
         ) as response:
-            declared = response.content_length
-            if (
-                declared is not None
-                and declared > self.max_response_bytes
-                and "Content-Encoding" not in response.headers
-            ):
-                raise self._too_large()
-            parts: list[bytes] = []
-            size = 0
-            async for chunk in response.content.iter_chunked(_READ_STEP):
-                size += len(chunk)
-                if size > self.max_response_bytes:
-                    raise self._too_large()
-                parts.append(chunk)
+            body = await read_capped(response, self.max_response_bytes)
             return PartyResponse(
                 response.status,
                 {name.lower(): value for name, value in response.headers.items()},
-                b"".join(parts),
+                body,
             )
-
-    def _too_large(self) -> HubError:
-        return HubError(f"The receiver's answer is larger than {self.max_response_bytes} bytes")
