@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
-import httpx
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,23 +37,51 @@ def _node_options(command: F) -> F:
     )(command)
 
 
-def _call(method: str, node_url: str, admin_key: str, path: str) -> httpx.Response:
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    headers: Message[str, str]
+    body: dict[str, Any]  # the SCPI envelope
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the admin key goes to the node only, never where a redirect points
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _exchange(request: urllib.request.Request) -> tuple[int, Message[str, str], bytes]:
+    try:
+        with _OPENER.open(request, timeout=60) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as answer:  # 3xx, 4xx, 5xx: still the node's answer
+        with answer:
+            return answer.code, answer.headers, answer.read()
+
+
+def _call(method: str, node_url: str, admin_key: str, path: str) -> _Answer:
     url = node_url.rstrip("/") + path
+    if urlsplit(url).scheme not in ("http", "https"):  # urllib would open file: URLs too
+        raise click.ClickException(f"cannot reach the node at {node_url}: not an http(s) URL")
+    request = urllib.request.Request(  # noqa: S310 (the scheme is checked above)
+        url, method=method, headers={"Authorization": f"Token {admin_key}"}
+    )
     try:
-        response = httpx.request(
-            method, url, headers={"Authorization": f"Token {admin_key}"}, timeout=60
-        )
-    except httpx.HTTPError as error:
-        raise click.ClickException(f"cannot reach the node at {node_url}: {error}") from None
+        status, headers, raw = _exchange(request)
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # ValueError: a URL urllib cannot use; URLError (an OSError) carries the reason.
+        reason = getattr(error, "reason", error)
+        raise click.ClickException(f"cannot reach the node at {node_url}: {reason}") from None
     try:
-        body = response.json()
+        body = json.loads(raw)
     except ValueError:
-        raise click.ClickException(f"{url} answered HTTP {response.status_code}") from None
+        raise click.ClickException(f"{url} answered HTTP {status}") from None
     if not isinstance(body, dict) or body.get("status_code") != 1000:
         message = body.get("status_message") if isinstance(body, dict) else None
         code = body.get("status_code") if isinstance(body, dict) else None
-        raise click.ClickException(f"{message or 'failed'} (HTTP {response.status_code}, {code})")
-    return response
+        raise click.ClickException(f"{message or 'failed'} (HTTP {status}, {code})")
+    return _Answer(headers, body)
 
 
 def _roles(platform: dict[str, Any]) -> str:
@@ -80,7 +113,7 @@ def list_(node_url: str, admin_key: str, as_json: bool) -> None:
     offset = 0
     while True:  # every page; the node caps a page at 100
         page = _call("GET", node_url, admin_key, f"/admin/platforms?offset={offset}")
-        data = page.json()["data"]
+        data = page.body["data"]
         found += data
         offset += len(data)
         if not data or offset >= int(page.headers.get("X-Total-Count", "0")):
@@ -100,7 +133,7 @@ def list_(node_url: str, admin_key: str, as_json: bool) -> None:
 
 
 def _answer(method: str, path: str, node_url: str, admin_key: str, as_json: bool) -> None:
-    platform = _call(method, node_url, admin_key, path).json()["data"]
+    platform = _call(method, node_url, admin_key, path).body["data"]
     if as_json:
         click.echo(json.dumps(platform, indent=2))
     else:
