@@ -14,8 +14,6 @@ request_ids: ContextVar[tuple[str | None, str | None]] = ContextVar(
     "request_ids", default=(None, None)
 )
 QUIET_LOGGERS = (
-    "httpx",
-    "httpcore",
     "aiosqlite",
     "sqlalchemy",
     "asyncpg",
