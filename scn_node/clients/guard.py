@@ -22,7 +22,7 @@ Lookup = Callable[[str, int | None], Awaitable[list[str]]]
 _IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-async def getaddrinfo(host: str, port: int | None) -> list[str]:
+async def resolve(host: str, port: int | None) -> list[str]:
     """The addresses a name resolves to, as the event loop resolves them for a connection."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
@@ -35,7 +35,7 @@ class AddressGuard:
     def __init__(
         self,
         *,
-        lookup: Lookup = getaddrinfo,
+        lookup: Lookup = resolve,
         clock: Callable[[], float] = monotonic,
         seconds: float = VERDICT_SECONDS,
         entries: int = VERDICT_ENTRIES,
