@@ -137,12 +137,6 @@ class Session:
 pass_session = click.make_pass_decorator(Session)
 
 
-def current_session() -> Session:
-    session = click.get_current_context().find_object(Session)
-    assert session is not None, "the cli group sets the session"
-    return session
-
-
 def _account(key: str | None, who: str, where: str) -> LocalAccount:
     if not key:
         raise click.UsageError(f"no {who} key: pass {where}")
