@@ -8,9 +8,14 @@ from typing import Any
 
 import click
 
-from scn_node.registry import NodeListing, PartyListing, TransactionReceipt
-from scn_node.registry.errors import RegistryError, RegistryRevert
-from scn_node.registry.listings import ServiceListing
+from scn_node.registry import (
+    NodeListing,
+    PartyListing,
+    RegistryError,
+    RegistryRevert,
+    ServiceListing,
+    TransactionReceipt,
+)
 
 # ganache words a revert "VM Exception while processing transaction: revert REASON".
 _CHAIN_WORDING = re.compile(r"^(VM Exception while processing transaction: )?revert\b:? ?")

@@ -1,17 +1,20 @@
 """The `scn-registry` CLI driven through click's runner against an in-process chain.
 
-Every test gets a fresh eth-tester chain; the CLI reaches it through `ctx.obj["make_web3"]`, so each
-command runs its own event loop exactly as the installed script does, with no RPC server.
+One eth-tester chain serves the session; the CLI reaches it through `ctx.obj["make_web3"]`, so each
+command runs its own event loop exactly as the installed script does, with no RPC server. The
+set-up stages (`chain`: no registry yet, `deployed`, `node`, `listed`) are each made once, through
+the CLI, and snapshotted; a test starts by rewinding the chain to the snapshot of the stage it asks
+for, so it sees exactly the chain that making the stage afresh would give it.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from click.testing import CliRunner, Result
@@ -23,6 +26,7 @@ from registry_cli.cli import cli
 from scn_node.registry.networks import LOCAL_REGISTRY
 from tests.chain import TesterProvider, new_tester
 
+T = TypeVar("T")
 # Variables the CLI reads; cleared for every invocation so the developer's shell cannot leak in.
 CLI_ENV = ("SIGNER", "SPENDER", "SCN_RPC_URL", "SCN_REGISTRY_ADDRESS", "SCN_NETWORKS_FILE")
 SENT = re.compile(r"^(?P<label>.+): sent (?P<hash>0x[0-9a-f]{64}), waiting for the receipt", re.M)
@@ -48,15 +52,13 @@ class ClosableTesterProvider(TesterProvider):
 
 @dataclass
 class Chain:
-    """One in-process chain and a way to run `scn-registry` against it."""
+    """The session's chain, as one test sees it, and a way to run `scn-registry` against it."""
 
     tester: EthereumTester
+    w3: AsyncWeb3[Any]
     home: Path
     rpc_urls: list[str] = field(default_factory=list)
-    """Every RPC URL the CLI asked to connect to, in order."""
-
-    def __post_init__(self) -> None:
-        self.w3: AsyncWeb3[Any] = AsyncWeb3(ClosableTesterProvider(self.tester))
+    """Every RPC URL the CLI asked to connect to in this test, in order."""
 
     def _make_web3(self, rpc_url: str) -> AsyncWeb3[Any]:
         self.rpc_urls.append(rpc_url)
@@ -131,17 +133,50 @@ def describe(result: Result) -> str:
     )
 
 
-@pytest.fixture
-def chain(tmp_path: Path) -> Chain:
-    """A fresh chain with the tutorial's 20 funded accounts and no registry yet."""
-    return Chain(new_tester(), tmp_path)
+class Stages:
+    """The session's chain and a snapshot of it at each set-up stage, taken when a test first asks
+    for that stage. A stage is made on top of the one its fixture depends on, so its name stands
+    for the whole way there; two fixtures never share a name."""
+
+    def __init__(self) -> None:
+        self.tester = new_tester()
+        self.w3: AsyncWeb3[Any] = AsyncWeb3(ClosableTesterProvider(self.tester))
+        self._made: dict[str, tuple[int, Any]] = {}
+
+    def enter(self, stage: str, make: Callable[[], T]) -> T:
+        """Rewind to `stage` and give what making it gave. The first time, `make` it (the chain is
+        at the stage below, which the fixture has just entered) and snapshot the result."""
+        if stage in self._made:
+            snapshot, value = self._made[stage]
+            self.tester.revert_to_snapshot(snapshot)
+            made: T = value
+            return made
+        value = make()
+        self._made[stage] = (self.tester.take_snapshot(), value)
+        return value
+
+
+@pytest.fixture(scope="session")
+def stages() -> Stages:
+    return Stages()
 
 
 @pytest.fixture
-def deployed(chain: Chain, accounts: list[LocalAccount]) -> Chain:
+def chain(stages: Stages, tmp_path: Path) -> Chain:
+    """The chain with the tutorial's 20 funded accounts and no registry yet."""
+    stages.enter("fresh", lambda: None)  # the genesis block is the stage
+    return Chain(stages.tester, stages.w3, tmp_path)
+
+
+@pytest.fixture
+def deployed(chain: Chain, stages: Stages, accounts: list[LocalAccount]) -> Chain:
     """The chain with a registry deployed by account 0 through the CLI, at the `local` address."""
-    result = chain.ok("deploy", "--at-nonce", "2", signer=accounts[0])
-    assert LOCAL_REGISTRY in result.stdout
+
+    def deploy() -> None:
+        result = chain.ok("deploy", "--at-nonce", "2", signer=accounts[0])
+        assert LOCAL_REGISTRY in result.stdout
+
+    stages.enter("deployed", deploy)
     return chain
 
 
@@ -158,16 +193,21 @@ def party(accounts: list[LocalAccount]) -> LocalAccount:
 
 
 @pytest.fixture
-def node(deployed: Chain, operator: LocalAccount) -> Chain:
+def node(deployed: Chain, stages: Stages, operator: LocalAccount) -> Chain:
     """The registry with the operator's node listed at http://localhost:8080."""
-    deployed.ok("set-node", "http://localhost:8080", signer=operator)
+    stages.enter("node", lambda: deployed.ok("set-node", "http://localhost:8080", signer=operator))
     return deployed
 
 
 @pytest.fixture
-def listed(node: Chain, operator: LocalAccount, party: LocalAccount) -> Chain:
+def listed(node: Chain, stages: Stages, operator: LocalAccount, party: LocalAccount) -> Chain:
     """The registry with the node and DE MSP (EMSP) using it."""
-    node.ok("set-party", "-c", "DE", "MSP", "-r", "EMSP", "-o", operator.address, signer=party)
+    stages.enter(
+        "listed",
+        lambda: node.ok(
+            "set-party", "-c", "DE", "MSP", "-r", "EMSP", "-o", operator.address, signer=party
+        ),
+    )
     return node
 
 

@@ -9,17 +9,21 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from scn_node.registry.networks import LOCAL_REGISTRY, LOCAL_RPC_URL
-from tests.registry_cli.conftest import Chain, assert_fails, key_of
+from tests.registry_cli.conftest import Chain, Stages, assert_fails, key_of
 
 STAGING_RPC = "http://rpc.staging.example:8545"
 
 
 @pytest.fixture
-def other_registry(deployed: Chain, accounts: list[LocalAccount]) -> str:
+def other_registry(deployed: Chain, stages: Stages, accounts: list[LocalAccount]) -> str:
     """A second registry on the same chain, with one node listed, so it is told apart by `info`."""
-    address: str = deployed.json("deploy", signer=accounts[1])["registry"]
-    deployed.ok("--registry", address, "set-node", "http://other.example", signer=accounts[14])
-    return address
+
+    def deploy() -> str:
+        address: str = deployed.json("deploy", signer=accounts[1])["registry"]
+        deployed.ok("--registry", address, "set-node", "http://other.example", signer=accounts[14])
+        return address
+
+    return stages.enter("other registry", deploy)
 
 
 def write_networks(path: Path, networks: dict[str, dict[str, str]]) -> Path:

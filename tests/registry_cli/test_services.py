@@ -11,7 +11,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from scn_node.registry.networks import LOCAL_PERMISSIONS, LOCAL_REGISTRY
-from tests.registry_cli.conftest import MINED, SENT, Chain, assert_fails
+from tests.registry_cli.conftest import MINED, SENT, Chain, Stages, assert_fails
 from tests.registry_cli.test_validation import FAILURE, USAGE, nothing_sent
 
 URL = "https://pay.example"
@@ -25,27 +25,33 @@ def provider(accounts: list[LocalAccount]) -> LocalAccount:
 
 
 @pytest.fixture
-def parties(listed: Chain, operator: LocalAccount, provider: LocalAccount) -> Chain:
+def parties(listed: Chain, stages: Stages, operator: LocalAccount, provider: LocalAccount) -> Chain:
     """DE MSP (the `party` fixture, the user) and CH SRV, both on the operator's node."""
-    listed.ok(
-        "set-party", "-c", "CH", "SRV", "-r", "OTHER", "-o", operator.address, signer=provider
+    stages.enter(
+        "parties",
+        lambda: listed.ok(
+            "set-party", "-c", "CH", "SRV", "-r", "OTHER", "-o", operator.address, signer=provider
+        ),
     )
     return listed
 
 
 @pytest.fixture
-def service(parties: Chain, provider: LocalAccount) -> Chain:
+def service(parties: Chain, stages: Stages, provider: LocalAccount) -> Chain:
     """CH SRV offers "Payments" with FORWARD_ALL."""
-    parties.ok(
-        "set-service", "--name", "Payments", "--url", URL, "-p", "FORWARD_ALL", signer=provider
+    stages.enter(
+        "service",
+        lambda: parties.ok(
+            "set-service", "--name", "Payments", "--url", URL, "-p", "FORWARD_ALL", signer=provider
+        ),
     )
     return parties
 
 
 @pytest.fixture
-def agreed(service: Chain, provider: LocalAccount, party: LocalAccount) -> Chain:
+def agreed(service: Chain, stages: Stages, provider: LocalAccount, party: LocalAccount) -> Chain:
     """DE MSP agreed to CH SRV's service."""
-    service.ok("agree", provider.address, signer=party)
+    stages.enter("agreed", lambda: service.ok("agree", provider.address, signer=party))
     return service
 
 
