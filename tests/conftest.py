@@ -1,8 +1,15 @@
-"""Fixtures shared across the suite: the tutorial accounts, an in-process registry, databases."""
+"""Fixtures shared across the suite: the tutorial accounts, an in-process registry, databases.
+
+One in-process py-evm chain serves the whole session: the registry is deployed on it once and a
+snapshot taken, and every test that uses the chain starts by reverting to that snapshot (as
+tests/contracts/conftest.py does), so each sees a freshly deployed registry for the cost of a revert.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +26,9 @@ from tests.postgres import PostgresServer, server_binaries
 TESTS = Path(__file__).parent
 # `scripts/check --fast` runs the tests that need no chain, no PostgreSQL and no processes. They are
 # told apart here, by the fixtures and folders a test uses, so no test has to remember a marker.
-_CHAIN_FIXTURES = frozenset({"tester", "w3", "registry", "chain", "deployed", "postgres"})
+_CHAIN_FIXTURES = frozenset(
+    {"session_chain", "tester", "w3", "registry", "chain", "deployed", "postgres"}
+)
 _PROCESS_FOLDERS = frozenset({"contracts", "devnet", "docker", "e2e", "network", "registry_cli"})
 
 
@@ -41,9 +50,32 @@ def accounts() -> list[LocalAccount]:
     return [dev_account(i) for i in range(20)]
 
 
+@dataclass(frozen=True)
+class SessionChain:
+    tester: EthereumTester
+    registry_address: str
+    snapshot: Any  # eth-tester's snapshot id
+
+
+@pytest.fixture(scope="session")
+def session_chain(accounts: list[LocalAccount]) -> SessionChain:
+    """The registry deployed by account 0 at the local network's address, once per session."""
+    tester = new_tester()
+
+    async def deploy() -> str:
+        contract, _ = await RegistryContract.deploy(tester_web3(tester), accounts[0], at_nonce=2)
+        return contract.address
+
+    # A session fixture outlives every test's event loop, so it deploys on a loop of its own.
+    address = asyncio.run(deploy())
+    return SessionChain(tester, address, tester.take_snapshot())
+
+
 @pytest.fixture
-def tester() -> EthereumTester:
-    return new_tester()
+def tester(session_chain: SessionChain) -> EthereumTester:
+    """The session's chain, rewound to just after the registry was deployed."""
+    session_chain.tester.revert_to_snapshot(session_chain.snapshot)
+    return session_chain.tester
 
 
 @pytest.fixture
@@ -52,12 +84,9 @@ def w3(tester: EthereumTester) -> AsyncWeb3[Any]:
 
 
 @pytest.fixture
-async def registry(
-    w3: AsyncWeb3[Any], accounts: list[LocalAccount]
-) -> AsyncIterator[RegistryContract]:
-    """A fresh registry deployed by account 0 at the local network's address."""
-    contract, _ = await RegistryContract.deploy(w3, accounts[0], at_nonce=2)
-    yield contract
+def registry(w3: AsyncWeb3[Any], session_chain: SessionChain) -> RegistryContract:
+    """A fresh wrapper (no nonces remembered from another test) over the freshly rewound registry."""
+    return RegistryContract(w3, session_chain.registry_address)
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +96,7 @@ def postgres() -> Iterator[PostgresServer]:
     if bin_dir is None:
         pytest.fail(
             "PostgreSQL server binaries not found (install postgresql-15 or set SCN_PG_BIN); "
-            "the node and store suites run on PostgreSQL too"
+            "the store suite runs on PostgreSQL too"
         )
     server = PostgresServer.start(bin_dir)
     try:
@@ -76,10 +105,8 @@ def postgres() -> Iterator[PostgresServer]:
         server.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that uses a database runs twice: on SQLite and on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'node.db'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
-    return await server.new_database()
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file. The database is the subject only in tests/store, which runs
+    its tests on PostgreSQL too (tests/store/conftest.py overrides this)."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'node.db'}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eth_utils.address import to_checksum_address
+
 from scn_node.scpi.party import ModuleId, PartyId, Role
 from scn_node.scpi.services import MAX_PERMISSION, ServicePermission
 
@@ -47,6 +49,28 @@ class PartyListing:
     operator: str
     node_url: str
     """Empty when the operator has deleted its node."""
+
+    @classmethod
+    def from_chain(
+        cls,
+        address: str,
+        party: PartyId,
+        roles: list[int],
+        sender: list[int],
+        receiver: list[int],
+        operator: str,
+        node_url: str,
+    ) -> PartyListing:
+        """A listing from the fields the registry's views return, each in its own order."""
+        return cls(
+            to_checksum_address(address),
+            party,
+            roles_of(roles),
+            modules_of(sender),
+            modules_of(receiver),
+            to_checksum_address(operator),
+            node_url,
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -90,6 +114,11 @@ class TransactionReceipt:
     block_number: int
     gas_used: int
     contract_address: str | None = None
+
+
+def party_of(country_code: bytes, party_id: bytes) -> PartyId:
+    """A party as the contracts key it: bytes2 and bytes3."""
+    return PartyId(country_code.decode("ascii"), party_id.decode("ascii"))
 
 
 def role_indices(roles: Sequence[Role]) -> list[int]:

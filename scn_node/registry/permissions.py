@@ -10,14 +10,15 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 
-from scn_node.registry.contract import ScnContract, SentCallback, all_pages, credentials
 from scn_node.registry.listings import (
     ServiceListing,
     TransactionReceipt,
     permission_mask,
     permissions_of,
 )
+from scn_node.registry.scn_contract import ScnContract, all_pages, ocpi_key
 from scn_node.registry.signing import PERMISSIONS_ACTIONS, PERMISSIONS_DOMAIN_NAME
+from scn_node.registry.transactions import SentCallback
 from scn_node.scpi.party import PartyId
 from scn_node.scpi.services import ServicePermission
 
@@ -115,14 +116,14 @@ class PermissionsContract(ScnContract):
 
     async def has_agreement(self, user: PartyId, provider: str) -> bool:
         call = self._contract.functions.hasAgreementByOcpi(
-            *credentials(user), to_checksum_address(provider)
+            *ocpi_key(user), to_checksum_address(provider)
         )
         held: bool = await self._read(call.call())
         return held
 
     async def services_of(self, user: PartyId) -> tuple[ServiceListing, ...]:
         """The services `user` agreed to, in one chain call: whom a node copies its requests to."""
-        rows = await self._read(self._contract.functions.servicesOfParty(*credentials(user)).call())
+        rows = await self._read(self._contract.functions.servicesOfParty(*ocpi_key(user)).call())
         return tuple(_listing(r) for r in rows)
 
 

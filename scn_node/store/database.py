@@ -1,13 +1,15 @@
-"""The async engine: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production."""
+"""The async engine: SQLite (aiosqlite) by default, PostgreSQL (asyncpg) in production, and
+SQLite in memory (`sqlite+aiosqlite://`) for tests that want the real store without a file."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +34,13 @@ class Database:
         # hide_parameters: an error (and its log line) never carries a token or other value.
         # No pool_pre_ping: a connection that died in the pool fails one call, which the
         # directory reports as HubError, and SQLAlchemy then discards the pool's connections.
-        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True)
+        options: dict[str, Any] = {}
+        if _in_memory(url):
+            # An in-memory database lives in its one connection. A pool of exactly that
+            # connection keeps it, and hands it to one session at a time (StaticPool would hand
+            # it to concurrent sessions at once, interleaving their transactions).
+            options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 1, "max_overflow": 0}
+        self.engine: AsyncEngine = create_async_engine(url, hide_parameters=True, **options)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -45,6 +53,12 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _in_memory(url: str) -> bool:
+    """`sqlite+aiosqlite://` or `…:///:memory:`: a database for tests that need no file."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def _add_roles_active(connection: Connection) -> None:

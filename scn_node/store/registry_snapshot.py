@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
-from scn_node.scpi.errors import HubError
-from scn_node.store.database import UNAVAILABLE, Database
+from scn_node.store.database import Database
+from scn_node.store.records import utc
+from scn_node.store.session import Upsert, reported_as_hub_error, upsert
 from scn_node.store.tables import RegistryAnswerRow
-
-log = logging.getLogger(__name__)
-
 
 _BATCH = 500  # rows per INSERT: well inside both databases' limit on bound parameters
 
@@ -31,20 +27,13 @@ class SqlRegistrySnapshot:
             return
         now = datetime.now(UTC)
         rows = [{"lookup": k, "answer": v, "saved_at": now} for k, v in answers.items()]
-        try:
+        with reported_as_hub_error():
             async with self.database.sessions() as session, session.begin():
                 for start in range(0, len(rows), _BATCH):
                     await session.exec(self._upsert(rows[start : start + _BATCH]))
-        except UNAVAILABLE as error:
-            log.warning("Database call failed: %s: %s", type(error).__name__, error)
-            raise HubError("The node's database is unavailable") from None
 
-    def _upsert(self, rows: list[dict[str, object]]) -> postgresql.Insert | sqlite.Insert:
-        if self.database.engine.dialect.name == "postgresql":
-            insert: postgresql.Insert | sqlite.Insert = postgresql.insert(RegistryAnswerRow)
-        else:
-            insert = sqlite.insert(RegistryAnswerRow)
-        statement = insert.values(rows)
+    def _upsert(self, rows: list[dict[str, object]]) -> Upsert:
+        statement = upsert(self.database, RegistryAnswerRow).values(rows)
         return statement.on_conflict_do_update(
             index_elements=["lookup"],
             set_={"answer": statement.excluded.answer, "saved_at": statement.excluded.saved_at},
@@ -52,23 +41,15 @@ class SqlRegistrySnapshot:
 
     async def load(self) -> tuple[dict[str, str], datetime | None]:
         """Every saved answer, and when the newest was saved (None: there are none)."""
-        try:
+        with reported_as_hub_error():
             async with self.database.sessions() as session:
                 rows = list((await session.exec(select(RegistryAnswerRow))).all())
-        except UNAVAILABLE as error:
-            log.warning("Database call failed: %s: %s", type(error).__name__, error)
-            raise HubError("The node's database is unavailable") from None
         if not rows:
             return {}, None
         newest = max(row.saved_at for row in rows)
-        return {row.lookup: row.answer for row in rows}, _utc(newest)
+        return {row.lookup: row.answer for row in rows}, utc(newest)
 
     async def count(self) -> int:
         async with self.database.sessions() as session:
             total = (await session.exec(select(func.count()).select_from(RegistryAnswerRow))).one()
         return int(total)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive values; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

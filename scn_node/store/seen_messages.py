@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
 from sqlalchemy import delete, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from scn_node.scpi.errors import HubError
-from scn_node.store.database import UNAVAILABLE, Database
+from scn_node.store.database import Database
+from scn_node.store.session import reported_as_hub_error, upsert
 from scn_node.store.tables import SeenMessageRow
-
-log = logging.getLogger(__name__)
 
 
 class SqlSeenMessages:
@@ -36,14 +32,12 @@ class SqlSeenMessages:
 
     async def first_delivery(self, message_id: str, until: float) -> bool:
         now = self.clock()
-        if self.database.engine.dialect.name == "postgresql":
-            insert: postgresql.Insert | sqlite.Insert = postgresql.insert(SeenMessageRow)
-        else:
-            insert = sqlite.insert(SeenMessageRow)
-        statement = insert.values(message_id=message_id, expires=until).on_conflict_do_nothing(
-            index_elements=["message_id"]
+        statement = (
+            upsert(self.database, SeenMessageRow)
+            .values(message_id=message_id, expires=until)
+            .on_conflict_do_nothing(index_elements=["message_id"])
         )
-        try:
+        with reported_as_hub_error():
             async with self.database.sessions() as session, session.begin():
                 if now >= self._next_purge:
                     self._next_purge = now + self.purge_seconds
@@ -51,9 +45,6 @@ class SqlSeenMessages:
                         delete(SeenMessageRow).where(col(SeenMessageRow.expires) < now)
                     )
                 result = await session.exec(statement)
-        except UNAVAILABLE as error:
-            log.warning("Database call failed: %s: %s", type(error).__name__, error)
-            raise HubError("The node's database is unavailable") from None
         return bool(result.rowcount == 1)
 
     async def count(self) -> int:

@@ -1,6 +1,7 @@
 """A node on a loopback port, real FakeParty backoffices, and the registry in-process.
 
-Every test that uses `network` runs twice: on SQLite and on a throwaway PostgreSQL server.
+The node runs on SQLite: the database is the subject of tests/store, which also runs one
+end-to-end pass through a node on each database (tests/store/test_end_to_end.py).
 """
 
 from __future__ import annotations

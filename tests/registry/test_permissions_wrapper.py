@@ -10,7 +10,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
-import scn_node.registry.contract as contract_module
+import scn_node.registry.scn_contract as scn_contract_module
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import NotARegistry, RegistryError, RegistryRevert
 from scn_node.registry.listings import ServiceListing, permission_mask, permissions_of
@@ -174,7 +174,7 @@ async def test_services_page_through(
     parties: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(contract_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(scn_contract_module, "PAGE_SIZE", 2)
     for i, account in enumerate(accounts[3:8]):
         await registry.set_party(account, PartyId("NL", f"S{i}0"), [Role.OTHER], NODE_1_OPERATOR)
         await permissions.set_service(account, f"S{i}", URL, ALL)

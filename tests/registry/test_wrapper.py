@@ -12,7 +12,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
-import scn_node.registry.contract as contract_module
+import scn_node.registry.scn_contract as scn_contract_module
 from scn_node.devnet.chain import free_port
 from scn_node.registry import (
     InsufficientFunds,
@@ -103,7 +103,7 @@ async def test_listings_page_through_every_party(
     node1: LocalAccount,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(contract_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(scn_contract_module, "PAGE_SIZE", 2)
     await registry.set_node(accounts[2], "http://localhost:8081")
     for i, pid in enumerate(["AAA", "BBB", "CCC", "DDD", "EEE"]):
         operator = node1 if i % 2 == 0 else accounts[2]

@@ -1,13 +1,24 @@
-"""SqlDirectory on a fresh database: every test that uses `store` runs on SQLite and PostgreSQL
-(`database_url` in tests/conftest.py)."""
+"""SqlDirectory on a fresh database. The store is where the database dialect matters, so every
+test here that uses a database runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from scn_node.store import Database, SqlDirectory
+from tests.postgres import PostgresServer
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite database file, or a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'node.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return await server.new_database()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -16,6 +15,7 @@ from scn_node.hub.ports import Platform
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import PartyId, Role
 from scn_node.store import Database, SqlDirectory
+from scn_node.store.cache import ReadCache
 from tests.store.values import CPO, registration
 
 
@@ -29,19 +29,46 @@ async def connect(store: SqlDirectory, party: PartyId = CPO) -> tuple[Platform, 
     return stored, handshake.token_c
 
 
-async def test_a_value_read_in_an_older_generation_is_not_kept(tmp_path: Path) -> None:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
-    store = SqlDirectory(database)
+def test_a_value_read_in_an_older_generation_is_not_kept() -> None:
+    cache = ReadCache(5.0)
     key = ("party", CPO)
-    before = store._generation
-    store._forget()  # a write began after the read did
-    store._remember(key, "stale", before)
-    assert store._cached(key) is None
-    store._remember(key, "fresh", store._generation)
-    assert store._cached(key) == "fresh"
-    store._forget()
-    assert store._cached(key) is None
-    await database.close()
+    before = cache.generation
+    cache.forget()  # a write began after the read did
+    cache.remember(key, "stale", before)
+    assert cache.get(key) is None
+    cache.remember(key, "fresh", cache.generation)
+    assert cache.get(key) == "fresh"
+    cache.forget()
+    assert cache.get(key) is None
+
+
+def test_past_max_entries_everything_is_dropped_and_misses_are_not_kept() -> None:
+    cache = ReadCache(5.0, max_entries=2)
+    cache.remember("a", 1, cache.generation)
+    cache.remember("b", 2, cache.generation)
+    cache.remember("none", None, cache.generation)
+    assert (cache.get("a"), cache.get("b")) == (1, 2)
+    cache.remember("c", 3, cache.generation)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (None, None, 3)
+
+
+async def test_through_keeps_a_none_answer_only_when_asked() -> None:
+    cache = ReadCache(5.0)
+    reads: list[str] = []
+
+    async def nothing() -> None:
+        reads.append("read")
+
+    for _ in range(2):
+        assert await cache.through("unknown token", nothing) is None
+        assert await cache.through("party elsewhere", nothing, keep_none=True) is None
+    assert reads == ["read", "read", "read"]  # the token twice, the party once
+
+
+def test_entries_expire_after_the_given_seconds() -> None:
+    cache = ReadCache(0.0)
+    cache.remember("a", 1, cache.generation)
+    assert cache.get("a") is None
 
 
 async def test_a_read_that_spans_an_unregister_does_not_cache_the_old_platform(
@@ -64,7 +91,7 @@ async def test_a_read_that_spans_an_unregister_does_not_cache_the_old_platform(
     answer.set()
     late = await reading
     assert late is not None and late.status is ConnectionStatus.CONNECTED
-    assert store._cached(("party", CPO)) is None
+    assert store.cache.get(("party", CPO)) is None
     monkeypatch.undo()
     now = await store.platform_of(CPO)
     assert now is not None and now.status is ConnectionStatus.SUSPENDED
@@ -113,9 +140,9 @@ async def test_what_a_read_keeps_while_a_write_is_open_is_dropped_after_the_comm
     original: async_sessionmaker[AsyncSession] = database.sessions
 
     def read_during_the_transaction(_session: object) -> None:
-        # A read that started after the write's first _forget and finishes before its commit.
-        store._remember(key, "stale", store._generation)
-        committed.append(store._generation)
+        # A read that started after the write's first forget and finishes before its commit.
+        store.cache.remember(key, "stale", store.cache.generation)
+        committed.append(store.cache.generation)
 
     def sessions() -> AsyncSession:
         session = original()
@@ -123,8 +150,8 @@ async def test_what_a_read_keeps_while_a_write_is_open_is_dropped_after_the_comm
         return session
 
     monkeypatch.setattr(database, "sessions", sessions)
-    before = store._generation
+    before = store.cache.generation
     await WRITES[write](store, platform, token_c)
     assert committed, "the write committed through database.sessions"
-    assert store._cached(key) is None
-    assert store._generation == before + 2  # dropped before and after
+    assert store.cache.get(key) is None
+    assert store.cache.generation == before + 2  # dropped before and after

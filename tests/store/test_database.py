@@ -1,7 +1,8 @@
-"""Database.create_tables on a database made before roles had `active`."""
+"""Database: create_tables on a database made before roles had `active`, and SQLite in memory."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -9,8 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from scn_node.store import Database
+from scn_node.scpi.hubclientinfo import ConnectionStatus
+from scn_node.scpi.party import PartyId, Role
+from scn_node.store import Database, SqlDirectory
 from scn_node.store.tables import RoleRow
+from tests.store.values import registration
 
 
 async def test_roles_get_active_from_their_platforms_status(database_url: str) -> None:
@@ -58,3 +62,40 @@ async def test_roles_get_active_from_their_platforms_status(database_url: str) -
                 await session.commit()
     finally:
         await database.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_database_is_one_database_for_concurrent_writers(url: str) -> None:
+    """Twenty registrations at once all land, and every session reads what the others wrote:
+    the sessions take turns on the one connection that holds the database."""
+    database = Database(url)
+    try:
+        await database.create_tables()
+        store = SqlDirectory(database, cache_seconds=0)
+
+        async def connect(n: int) -> None:
+            planned = await store.issue_token_a(f"token-a-{n}", None)
+            party = PartyId("DE", f"C{n:02d}")
+            assert await store.register(planned.id, f"token-a-{n}", registration((party, Role.CPO)))
+
+        await asyncio.gather(*(connect(n) for n in range(20)))
+        connected = await store.connected_platforms()
+        assert sorted(p.roles[0].party.party_id for p in connected) == [
+            f"C{n:02d}" for n in range(20)
+        ]
+        assert {p.status for p in connected} == {ConnectionStatus.CONNECTED}
+    finally:
+        await database.close()
+
+
+async def test_each_in_memory_database_is_its_own() -> None:
+    first, second = Database("sqlite+aiosqlite://"), Database("sqlite+aiosqlite://")
+    try:
+        for database in (first, second):
+            await database.create_tables()
+        await SqlDirectory(first).issue_token_a("token-a", None)
+        assert await SqlDirectory(first).authenticate("token-a") is not None
+        assert await SqlDirectory(second).authenticate("token-a") is None
+    finally:
+        await first.close()
+        await second.close()

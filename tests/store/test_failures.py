@@ -74,7 +74,7 @@ async def test_every_call_on_an_unreachable_database_is_a_hub_error(
 ) -> None:
     database = Database(unreachable_url)
     store = SqlDirectory(database)
-    caplog.set_level(logging.WARNING, logger="scn_node.store.directory")
+    caplog.set_level(logging.WARNING, logger="scn_node.store.session")
     try:
         with pytest.raises(HubError, match=UNAVAILABLE):
             await CALLS[call](store)
@@ -150,7 +150,7 @@ async def test_a_failing_statement_is_logged_without_its_values(
     async with database.engine.begin() as connection:
         await connection.execute(text("ALTER TABLE platforms DROP COLUMN versions_url"))
     handshake = registration((CPO, Role.CPO))
-    caplog.set_level(logging.WARNING, logger="scn_node.store.directory")
+    caplog.set_level(logging.WARNING, logger="scn_node.store.session")
     with pytest.raises(HubError, match=UNAVAILABLE):
         await store.register(platform.id, "secret-token-a", handshake)
     assert "UPDATE platforms" in caplog.text

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-import scn_node.store.directory as directory_module
+import scn_node.store.registrations as registrations_module
 from scn_node.hub.ports import Platform, Registration, TokenKind
 from scn_node.hub.rules import NO_RULES
 from scn_node.scpi.errors import InvalidParameters
@@ -20,6 +20,7 @@ from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.versions import InterfaceRole
 from scn_node.store import Database, SqlDirectory
+from scn_node.store.records import now
 from scn_node.store.tables import EndpointRow, PlatformRow, RoleRow
 from tests.store.values import CPO, MSP, registration
 
@@ -83,14 +84,14 @@ async def test_the_unique_index_stops_a_registration_the_check_did_not_see(
     """As when another transaction commits the same party between the check and the insert."""
     await connect(store, (CPO, Role.CPO))
     second, token_a = await planned(store)
-    real = directory_module._connected_elsewhere
+    real = registrations_module._connected_elsewhere
     checks: list[int] = []
 
     async def blind_once(*args: Any) -> PartyId | None:
         checks.append(1)
         return None if len(checks) == 1 else await real(*args)
 
-    monkeypatch.setattr(directory_module, "_connected_elsewhere", blind_once)
+    monkeypatch.setattr(registrations_module, "_connected_elsewhere", blind_once)
     handshake = registration((CPO, Role.CPO))
     with pytest.raises(InvalidParameters, match=TAKEN):
         await store.register(second.id, token_a, handshake)
@@ -105,8 +106,8 @@ async def test_the_index_allows_one_active_role_per_party_and_role(database: Dat
             row = PlatformRow(
                 status=status,
                 token_form="plain",
-                last_updated=directory_module._now(),
-                created_at=directory_module._now(),
+                last_updated=now(),
+                created_at=now(),
             )
             session.add(row)
             platforms.append(row)

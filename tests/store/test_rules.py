@@ -16,7 +16,7 @@ from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.store import Database, SqlDirectory
-from scn_node.store.directory import digest
+from scn_node.store.records import digest
 from tests.store.values import CPO, MSP, registration
 
 CPB = PartyId("CH", "CPB")
@@ -123,9 +123,9 @@ async def test_saving_rules_drops_the_cached_platform(store: SqlDirectory) -> No
     # Both lookups of the forward path are cached now ...
     assert (await rules_platform(store, token_c)).rules == NO_RULES
     assert await rules_of(store, CPO) == NO_RULES
-    generation = store._generation
+    generation = store.cache.generation
     await store.set_rules(platform_id, token_c, RULES)
-    assert store._generation > generation
+    assert store.cache.generation > generation
     # ... and read afresh after the write.
     assert (await rules_platform(store, token_c)).rules == RULES
     assert await rules_of(store, CPO) == RULES
