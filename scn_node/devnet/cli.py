@@ -21,7 +21,6 @@ import httpx
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import Web3Exception
 
-from scn_node.devnet.backoffices import DemoCpo, DemoEmsp, RegistrationFailed
 from scn_node.devnet.chain import (
     DEFAULT_PORT,
     MNEMONIC,
@@ -33,6 +32,9 @@ from scn_node.devnet.chain import (
     stop_on_signals,
     wait_for_stop_signal,
 )
+from scn_node.devnet.cpo.server import DemoCpo
+from scn_node.devnet.emsp import DemoEmsp
+from scn_node.devnet.joining import RegistrationFailed
 from scn_node.devnet.nodes import ADMIN_API_KEY, NodeFailed, NodeProcess, remove_databases
 from scn_node.devnet.tour import NodeTour
 from scn_node.registry import RegistryContract

@@ -16,7 +16,8 @@ from typing import Any
 import click
 import httpx
 
-from scn_node.devnet.backoffices import DemoCpo, DemoEmsp
+from scn_node.devnet.cpo.server import DemoCpo
+from scn_node.devnet.emsp import DemoEmsp
 from scn_node.scpi.party import PartyId
 
 TUTORIAL_NODE = "0x9bc1169ca09555bf2721a5c9ec6d69c8073bfeb4"

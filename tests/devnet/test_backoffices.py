@@ -11,12 +11,9 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from scn_node.devnet.backoffices import (
-    SESSIONS_NOT_IMPLEMENTED,
-    DemoCpo,
-    DemoEmsp,
-    demo_location,
-)
+from scn_node.devnet.cpo.server import SESSIONS_NOT_IMPLEMENTED, DemoCpo
+from scn_node.devnet.data import demo_location
+from scn_node.devnet.emsp import DemoEmsp
 from scn_node.scpi.party import PartyId, Role
 from tests.node.conftest import ADMIN_KEY, Network
 
@@ -235,6 +232,7 @@ async def test_stop_session_ends_in_a_cdr_stored_and_checked(
 
 async def stop_session_round_trip(demo: Demo, cpo: DemoCpo) -> None:
     next_done = len(cpo.record.of("command-done")) + 1
+    next_ack = len(cpo.record.of("cdr-acknowledged")) + 1
     command = {"response_url": demo.emsp.response_url("STOP_SESSION"), "session_id": "SES1"}
     response = await demo.send(
         "POST", "/scpi/receiver/2.2/commands/STOP_SESSION", to=cpo.party, body=command
@@ -247,6 +245,8 @@ async def stop_session_round_trip(demo: Demo, cpo: DemoCpo) -> None:
     assert result.data["command"] == "STOP_SESSION" and result.data["sender"] == cpo.party
     assert result.data["result"] == {"result": "ACCEPTED"}
 
+    # The CDR follows the result: the backend reports the session's end, the CPO pushes it.
+    ack = await cpo.wait_for("cdr-acknowledged", next_ack, within=10)
     sent = cpo.record.of("cdr-sent")[-1]
     stored = demo.emsp.record.of("cdr-stored")[-1]
     assert stored.data["cdr"] == sent.data["cdr"]
@@ -261,7 +261,6 @@ async def stop_session_round_trip(demo: Demo, cpo: DemoCpo) -> None:
     assert sent.data["location"].startswith(cpo.node_url + "/")
     assert demo.emsp.base_url not in sent.data["location"]
     assert demo.emsp.record.of("cdr-fetched")
-    ack = cpo.record.of("cdr-acknowledged")[-1]
     assert ack.data["cdr"] == demo.emsp.cdrs[-1]
     assert not cpo.record.of("cdr-mismatch")
 
