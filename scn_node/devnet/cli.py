@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import shlex
@@ -11,13 +12,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
 import click
-import httpx
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import Web3Exception
 
@@ -26,6 +26,7 @@ from scn_node.devnet.chain import (
     MNEMONIC,
     ChainFailed,
     Ganache,
+    LocalContracts,
     deploy_contracts,
     dev_account,
     port_in_use,
@@ -124,49 +125,96 @@ def up(
             f"new databases in {folder}: removed {', '.join(removed)} (the chain is new too)"
         )
     chain = Ganache(port=chain_port)
-    nodes: list[NodeProcess] = []
     try:
         with expected_failures():
             click.echo(f"starting ganache on {chain.rpc_url} …")
             chain.start()
             deployed = asyncio.run(deploy_contracts(chain.rpc_url))
-            address, receipt = deployed.registry, deployed.registry_receipt
-            asyncio.run(list_nodes(chain.rpc_url, address, ports))
-            for number, index in NODE_ACCOUNTS.items():
-                node = NodeProcess(
-                    number, index, ports[number], chain.rpc_url, address, folder, admin_key
+            asyncio.run(list_nodes(chain.rpc_url, deployed.registry, ports))
+            nodes = [
+                NodeProcess(
+                    number, dev_account(index), ports[number], chain.rpc_url, deployed.registry,
+                    folder, admin_api_key=admin_key, host="localhost", log_format="text",
+                    inherit_settings=True,  # a user's SCN_* settings reach the nodes
                 )
-                click.echo(f"starting node {number} on {node.url} …")
-                nodes.append(node)  # listed first: a Ctrl-C while it starts still stops it
-                node.start()
-            _show_network(chain, address, receipt.gas_used, deployed.permissions, nodes)
-            urls = (nodes[0].url, nodes[1].url)
-            ports_of_parties = (cpo_port, cpx_port, emsp_port)
-            demo = Demo(chain.rpc_url, address, urls, ports_of_parties, result_delay, admin_key)
-            asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
+                for number, index in NODE_ACCOUNTS.items()
+            ]  # fmt: skip
+            demo = Demo(
+                chain.rpc_url,
+                deployed.registry,
+                (nodes[0].url, nodes[1].url),
+                (cpo_port, cpx_port, emsp_port),
+                result_delay,
+                admin_key,
+            )
+            show = functools.partial(_show_network, chain, deployed)
+            if asyncio.run(run_network(nodes, demo, show, tour=tour, stay_up=not exit_when_done)):
+                raise KeyboardInterrupt
     finally:
         # A second Ctrl-C (or SIGTERM) must not cut the teardown short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for node in reversed(nodes):
-            node.stop()
-        if nodes:
-            click.echo("stopped the nodes")
         if chain.process is not None:
             chain.stop()
             click.echo("stopped ganache")
 
 
-def _show_network(
-    chain: Ganache, address: str, gas_used: int, permissions: str, nodes: list[NodeProcess]
-) -> None:
+async def run_network(
+    nodes: list[NodeProcess],
+    demo: Demo,
+    show: Callable[[list[NodeProcess]], None],
+    *,
+    tour: bool,
+    stay_up: bool,
+) -> bool:
+    """Start the nodes, then the demo; stop the nodes again. Whether a Ctrl-C (or SIGTERM)
+    interrupted the start: then what had started is stopped and the caller says so."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupt)  # Demo.run takes them over once up
+    started: list[NodeProcess] = []
+    try:
+        for node in nodes:
+            click.echo(f"starting node {node.number} on {node.url} …")
+            started.append(node)  # listed first: a Ctrl-C while it starts still stops it
+            await node.start()
+            if not await node.healthy():
+                raise NodeFailed(
+                    f"node {node.number} did not answer {node.url}/health; see {node.log_path}"
+                )
+        show(nodes)
+        await demo.run(tour=tour, stay_up=stay_up)
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: None)  # the teardown runs to its end
+        for node in reversed(started):
+            await node.stop()
+        if started:
+            click.echo("stopped the nodes")
+    return interrupted
+
+
+def _show_network(chain: Ganache, deployed: LocalContracts, nodes: list[NodeProcess]) -> None:
+    address, gas_used = deployed.registry, deployed.registry_receipt.gas_used
     owner = dev_account(0).address
     click.echo("")
     click.echo("SCN local network")
     click.echo(f"  RPC provider     {chain.rpc_url} (chain id {chain.chain_id})")
     click.echo(f"  mnemonic         {MNEMONIC}")
     click.echo(f"  registry         {address} (owner {owner}, deploy gas {gas_used})")
-    click.echo(f"  permissions      {permissions}")
+    click.echo(f"  permissions      {deployed.permissions}")
     for node in nodes:
         click.echo(
             f"  node {node.number}           {node.url}  wallet {node.address}  "
@@ -220,8 +268,8 @@ def expected_failures() -> Iterator[None]:
     except KeyboardInterrupt:
         raise Interrupted("interrupted while starting; stopped what had started") from None
     except (ChainFailed, NodeFailed, RegistrationFailed) as error:
-        raise DevnetFailed(str(error)) from None
-    except (Web3Exception, aiohttp.ClientError, httpx.HTTPError, OSError) as error:
+        raise DevnetFailed(str(error).splitlines()[0]) from None
+    except (Web3Exception, aiohttp.ClientError, OSError) as error:
         raise DevnetFailed(f"{type(error).__name__}: {error}") from None
 
 
