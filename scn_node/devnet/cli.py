@@ -6,10 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
-import shlex
 import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -36,15 +33,13 @@ from scn_node.devnet.chain import (
 from scn_node.devnet.cpo.server import DemoCpo
 from scn_node.devnet.emsp import DemoEmsp
 from scn_node.devnet.joining import RegistrationFailed
+from scn_node.devnet.network import NODE_ACCOUNTS
 from scn_node.devnet.nodes import ADMIN_API_KEY, NodeFailed, NodeProcess, remove_databases
-from scn_node.devnet.tour import NodeTour
+from scn_node.devnet.tour import NodeTour, registry_steps, run_tour
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
 from scn_node.scpi.party import PartyId
 
-# Node wallets: node 1 is the tutorial's 0x9bC1… (account 14); node 2 is OCN's second node (account 2).
-NODE_ACCOUNTS = {1: 14, 2: 2}
-EMSP_ACCOUNT = 19  # the tutorial's SIGNER for DE MSP
 CPO_ACCOUNTS = (1, 3)  # DE CPO and NL CPX list themselves with these keys
 EMSP_TOKEN_B = "demo-emsp-token-b"  # noqa: S105 - a public demo value
 
@@ -408,52 +403,6 @@ def _show_demo_logs() -> None:
     demo.addHandler(handler)
     demo.setLevel(logging.INFO)
     demo.propagate = False
-
-
-def registry_steps() -> list[tuple[str, list[str], dict[str, str], str]]:
-    """The tutorial's registry steps: title, scn-registry arguments, extra env, expected output."""
-    node1 = dev_account(NODE_ACCOUNTS[1]).address
-    emsp = dev_account(EMSP_ACCOUNT)
-    return [
-        ("Look up node 1 by its operator wallet", ["get-node", node1], {}, "http://localhost:"),
-        (
-            "List the eMSP DE MSP in the registry, linked to node 1",
-            ["set-party", "-c", "DE", "MSP", "-r", "EMSP", "-o", node1.lower()],
-            {"SIGNER": "0x" + emsp.key.hex().removeprefix("0x")},
-            "mined in block",
-        ),
-        (
-            "Look the party up by its SCPI credentials",
-            ["get-party", "-c", "DE", "MSP"],
-            {},
-            emsp.address,
-        ),
-        ("Look the party up by its wallet", ["get-party", "-a", emsp.address], {}, "DE MSP"),
-    ]
-
-
-def run_tour(rpc_url: str, registry: str, *, total: int | None = None) -> None:
-    """The tutorial's registry steps, each run as the real CLI command and checked; numbered
-    out of `total` when the node steps follow."""
-    steps = registry_steps()
-    total = total or len(steps)
-    env = {**os.environ, "SCN_RPC_URL": rpc_url, "SCN_REGISTRY_ADDRESS": registry}
-    for number, (title, args, extra_env, expect) in enumerate(steps, 1):
-        shown = " ".join(f"{k}={v[:10]}…" for k, v in extra_env.items())
-        click.secho(f"[step {number}/{total}] {title}", bold=True)
-        click.echo(f"  $ {shown + ' ' if shown else ''}scn-registry {shlex.join(args)}")
-        result = subprocess.run(
-            [sys.executable, "-m", "registry_cli", *args],
-            env={**env, **extra_env},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        for line in (result.stderr + result.stdout).splitlines():
-            click.echo(f"    {line}")
-        if result.returncode != 0 or expect not in result.stdout:
-            raise click.ClickException(f"step {number} did not give the expected result")
-    click.secho("tour complete: every step checked", fg="green")
 
 
 def main(args: list[str] | None = None) -> None:

@@ -63,7 +63,7 @@ class NodeProcess:
     database_url: str = ""  # default: node<number>.db in workdir
     admin_api_key: str = ADMIN_API_KEY
     host: str = "127.0.0.1"  # the devnet advertises localhost, as the tutorial does
-    log_format: str = "json"
+    log_format: str | None = "json"  # None: the node's default
     env: dict[str, str] = field(default_factory=dict)
     inherit_settings: bool = False
     process: asyncio.subprocess.Process | None = None
@@ -105,7 +105,7 @@ class NodeProcess:
             "SCN_RPC_URL": self.rpc_url,
             "SCN_REGISTRY_ADDRESS": self.registry_address,
             "SCN_DATABASE_URL": self.database_url,
-            "SCN_LOG_FORMAT": self.log_format,
+            **({"SCN_LOG_FORMAT": self.log_format} if self.log_format else {}),
             **self.env,
         }
 
