@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,6 +75,30 @@ class Party(FakeParty):
     account: LocalAccount | None = None
     port: int = 0
     hub_client_info: bool = True
+    _arrival: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    async def heard(
+        self, check: Callable[[], T], *, within: float = 5.0, what: str = "the condition"
+    ) -> T:
+        """Wait until `check` (about what this party received) returns something truthy; it is
+        checked again at each arrival, not polled."""
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    self._arrival.clear()  # before the check: an arrival after it wakes us
+                    if result := check():
+                        return result
+                    await self._arrival.wait()
+        except TimeoutError:
+            raise AssertionError(
+                f"{self.party} did not hear {what} within {within:g} s (last: {check()!r})"
+            ) from None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await super()._handle(request)
+        finally:
+            self._arrival.set()
 
     async def start(self) -> None:
         app = web.Application()
