@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
+import json
 import statistics
 import tempfile
 import time
@@ -21,12 +21,11 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import aiohttp
-import httpx
-from aiohttp import web
 from testbed import ADMIN_KEY, chain, party_server, register, routing
 
 from scn_node.app import create_app
 from scn_node.devnet.chain import dev_account
+from scn_node.devnet.serving import base_url_of, listening_socket, serve_on_socket
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings
 
@@ -34,7 +33,7 @@ NODE_ACCOUNT = 14
 
 
 async def measure(
-    send: Callable[[], Awaitable[httpx.Response]], requests: int, concurrency: int
+    send: Callable[[], Awaitable[tuple[int, bytes]]], requests: int, concurrency: int
 ) -> tuple[float, list[float]]:
     latencies: list[float] = []
     queue = iter(range(requests))
@@ -42,9 +41,9 @@ async def measure(
     async def worker() -> None:
         for _ in queue:
             started = time.perf_counter()
-            response = await send()
+            status, body = await send()
             latencies.append(time.perf_counter() - started)
-            assert response.status_code == 200 and response.json()["status_code"] == 1000
+            assert status == 200 and json.loads(body)["status_code"] == 1000
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -66,9 +65,8 @@ async def main(requests: int, concurrency: int, database_url: str | None) -> Non
         party_base = await stack.enter_async_context(party_server())
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         account = dev_account(NODE_ACCOUNT)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        sock = listening_socket()  # bound first: the node's settings name its own URL
+        url = base_url_of(sock)
         await registry.set_node(account, url)
         settings = Settings(
             node_url=url,
@@ -79,10 +77,8 @@ async def main(requests: int, concurrency: int, database_url: str | None) -> Non
             registry_address=registry.address,
             log_level="WARNING",
         )
-        runner = web.AppRunner(create_app(settings, contract=registry), access_log=None)
-        await runner.setup()
+        runner, _ = await serve_on_socket(create_app(settings, contract=registry), sock=sock)
         stack.push_async_callback(runner.cleanup)
-        await web.SockSite(runner, sock).start()
 
         msp, cpo = PartyId("DE", "MSP"), PartyId("DE", "CPO")
         async with aiohttp.ClientSession() as session:
@@ -91,14 +87,18 @@ async def main(requests: int, concurrency: int, database_url: str | None) -> Non
             token = await register(*listed_here, msp, Role.EMSP, dev_account(19), party_base)
         headers = routing(token, msp, cpo)
         direct_headers = {**headers, "Authorization": "Token token-b"}
-        limits = httpx.Limits(max_keepalive_connections=100)
-        client = await stack.enter_async_context(httpx.AsyncClient(limits=limits))
+        connector = aiohttp.TCPConnector(limit=100)
+        client = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
 
-        async def direct() -> httpx.Response:
-            return await client.get(f"{party_base}/decpo/locations/LOC1", headers=direct_headers)
+        async def get(target: str, with_headers: dict[str, str]) -> tuple[int, bytes]:
+            async with client.get(target, headers=with_headers) as response:
+                return response.status, await response.read()
 
-        async def via_node() -> httpx.Response:
-            return await client.get(f"{url}/scpi/sender/2.2/locations/LOC1", headers=headers)
+        async def direct() -> tuple[int, bytes]:
+            return await get(f"{party_base}/decpo/locations/LOC1", direct_headers)
+
+        async def via_node() -> tuple[int, bytes]:
+            return await get(f"{url}/scpi/sender/2.2/locations/LOC1", headers)
 
         await measure(via_node, 50, 5)  # warm up pools and caches
         await measure(direct, 50, 5)

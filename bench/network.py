@@ -53,13 +53,13 @@ async def measure(
     return requests / (time.perf_counter() - started), latencies, errors
 
 
-async def main(requests: int, levels: list[int], client: str) -> None:
+async def main(requests: int, levels: list[int]) -> None:
     async with AsyncExitStack() as stack:
         rpc_url, registry = await stack.enter_async_context(chain())
         party_base = await stack.enter_async_context(party_server())
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        one = await stack.enter_async_context(node(registry, 14, rpc_url, tmp, client))
-        two = await stack.enter_async_context(node(registry, 2, rpc_url, tmp, client))
+        one = await stack.enter_async_context(node(registry, 14, rpc_url, tmp))
+        two = await stack.enter_async_context(node(registry, 2, rpc_url, tmp))
         connector = aiohttp.TCPConnector(limit=0, force_close=False)
         session = await stack.enter_async_context(aiohttp.ClientSession(connector=connector))
         msp, local_cpo, remote_cpo = (
@@ -104,10 +104,7 @@ async def main(requests: int, levels: list[int], client: str) -> None:
         }
         for url, headers in routes.values():  # warm up connections, caches and the JIT-less VM
             await measure(session, url, headers, 200, 8)
-        print(
-            f"GET locations/LOC1, {requests} requests per cell, {os.cpu_count()} CPUs, "
-            f"nodes forwarding with {client}\n"
-        )
+        print(f"GET locations/LOC1, {requests} requests per cell, {os.cpu_count()} CPUs\n")
         print(f"{'clients':>7} {'route':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
               f"{'vs direct':>9} {'p50 +ms':>8} {'p99 +ms':>8} {'errors':>6}")  # fmt: skip
         results: dict[tuple[int, str], tuple[float, float, float, int]] = {}
@@ -160,7 +157,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--levels", default="1,8,32,128")
-    parser.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp")
     options = parser.parse_args()
     levels = [int(x) for x in options.levels.split(",")]
-    asyncio.run(main(options.requests, levels, options.client))
+    asyncio.run(main(options.requests, levels))

@@ -116,6 +116,7 @@ async def main(clients: int, seconds: float, warm_up: float) -> bool:
         )
         url, headers = f"{hub.url}/{LOCATION}", routing(token, msp, cpo)
 
+        assert hub.process is not None
         pid = hub.process.pid
         _, warm_up_errors = await load(session, url, headers, clients, warm_up)
         start_rss = rss_kib(pid)
@@ -130,7 +131,7 @@ async def main(clients: int, seconds: float, warm_up: float) -> bool:
         await sampler
         end_rss = rss_kib(pid)
         load_after = os.getloadavg()
-        log_lines = hub.log.read_text().splitlines()
+        log_lines = hub.logs().splitlines()
 
     growth = (end_rss - start_rss) / start_rss
     error_count = sum(errors.values())

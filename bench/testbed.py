@@ -5,13 +5,10 @@ process started here is stopped when its context ends."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -19,20 +16,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from scn_node.devnet.chain import Ganache, deploy_registry, dev_account, free_port
+from scn_node.devnet.joining import handshake, registration_token
+from scn_node.devnet.nodes import NodeProcess
 from scn_node.registry import RegistryContract
 from scn_node.scpi.party import PartyId, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_KEY = "bench-admin-key"
-NODE_START_SECONDS = 60.0
-
-
-@dataclass
-class Node:
-    url: str
-    account: LocalAccount
-    process: subprocess.Popen[str]
-    log: Path  # the node's own log (stderr)
 
 
 @asynccontextmanager
@@ -69,49 +59,26 @@ async def party_server() -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def node(
-    registry: RegistryContract,
-    index: int,
-    rpc_url: str,
-    workdir: Path,
-    client: str = "aiohttp",
-) -> AsyncIterator[Node]:
+    registry: RegistryContract, index: int, rpc_url: str, workdir: Path
+) -> AsyncIterator[NodeProcess]:
     """`scn-node serve` for dev account `index`, listed in the registry, on a free port."""
     account = dev_account(index)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    await registry.set_node(account, url)
-    env = {
-        **os.environ,
-        "SCN_NODE_URL": url,
-        "SCN_PORT": str(port),
-        "SCN_PRIVATE_KEY": "0x" + bytes(account.key).hex(),
-        "SCN_ADMIN_API_KEY": ADMIN_KEY,
-        "SCN_RPC_URL": rpc_url,
-        "SCN_DATABASE_URL": f"sqlite:///{workdir / f'node{index}.db'}",
-        "SCN_LOG_LEVEL": "WARNING",
-        "SCN_HTTP_CLIENT": client,
-    }
-    log = workdir / f"node{index}.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "scn_node", "serve"],
-            env=env, stdout=subprocess.PIPE, stderr=log_file, text=True,
-        )  # fmt: skip
+    node = NodeProcess(
+        number=index,
+        account=account,
+        port=free_port(),
+        rpc_url=rpc_url,
+        registry_address=registry.address,
+        workdir=workdir,
+        admin_api_key=ADMIN_KEY,
+        env={"SCN_LOG_LEVEL": "WARNING"},
+    )
+    await registry.set_node(account, node.url)
+    await node.start()
     try:
-        assert process.stdout is not None
-        # The readiness line; then stdout stays quiet (the log goes to stderr, into `log`).
-        line = await asyncio.wait_for(
-            asyncio.to_thread(process.stdout.readline), NODE_START_SECONDS
-        )
-        assert "is listening" in line, f"node {index} did not start: {line!r}, {log.read_text()}"
-        yield Node(url, account, process, log)
+        yield node
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        await node.stop()
 
 
 async def register(
@@ -127,9 +94,6 @@ async def register(
     """List `party` with `operator` (the address of the node at URL `at`), register it with that
     node over SCPI; its TOKEN_C."""
     await registry.set_party(account, party, [role], operator)
-    admin = {"Authorization": f"Token {ADMIN_KEY}"}
-    async with session.post(f"{at}/admin/generate-registration-token", headers=admin) as r:
-        token_a = (await r.json())["token"]
     name = f"{party.country_code}{party.party_id}".lower()
     credentials = {
         "token": "token-b",
@@ -139,14 +103,8 @@ async def register(
              "party_id": party.party_id, "country_code": party.country_code}
         ],
     }  # fmt: skip
-    async with session.post(
-        f"{at}/scpi/2.2/credentials",
-        json=credentials,
-        headers={"Authorization": f"Token {token_a}"},
-    ) as r:
-        body = await r.json()
-    assert body["status_code"] == 1000, body
-    return str(body["data"]["token"])
+    token_a, versions = await registration_token(session, at, ADMIN_KEY)
+    return (await handshake(session, versions, token_a, credentials)).token_c
 
 
 def routing(token: str, sender: PartyId, receiver: PartyId) -> dict[str, str]:

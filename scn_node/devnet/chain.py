@@ -11,12 +11,12 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncHTTPProvider, AsyncWeb3
@@ -180,26 +180,28 @@ class Ganache:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        payload = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
-        with httpx.Client(timeout=2.0) as client:
-            while True:
-                assert self.process is not None
-                if self.process.poll() is not None:
-                    raise ChainFailed(
-                        f"ganache exited with code {self.process.returncode} "
-                        f"(is port {self.port} already in use?)"
-                    )
-                try:
-                    if client.post(self.rpc_url, json=payload).status_code == 200:
+        payload = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+        # The URL is our own http://127.0.0.1 one, never a file: or another scheme.
+        request = urllib.request.Request(  # noqa: S310
+            self.rpc_url, data=payload, headers={"Content-Type": "application/json"}
+        )
+        while True:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise ChainFailed(
+                    f"ganache exited with code {self.process.returncode} "
+                    f"(is port {self.port} already in use?)"
+                )
+            try:
+                with urllib.request.urlopen(request, timeout=2.0) as answer:  # noqa: S310
+                    if answer.status == 200:
                         return
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise ChainFailed(
-                        f"ganache did not answer on {self.rpc_url} in {timeout:.0f} s"
-                    )
-                time.sleep(0.1)  # polling interval of the readiness check, not a readiness guess
+            except OSError:  # refused, reset or timed out (URLError is an OSError)
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ChainFailed(f"ganache did not answer on {self.rpc_url} in {timeout:.0f} s")
+            time.sleep(0.1)  # polling interval of the readiness check, not a readiness guess
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

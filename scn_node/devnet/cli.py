@@ -4,44 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import os
-import shlex
 import signal
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
 import click
-import httpx
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import Web3Exception
 
-from scn_node.devnet.backoffices import DemoCpo, DemoEmsp, RegistrationFailed
 from scn_node.devnet.chain import (
     DEFAULT_PORT,
     MNEMONIC,
     ChainFailed,
     Ganache,
+    LocalContracts,
     deploy_contracts,
     dev_account,
     port_in_use,
     stop_on_signals,
     wait_for_stop_signal,
 )
+from scn_node.devnet.cpo.server import DemoCpo
+from scn_node.devnet.emsp import DemoEmsp
+from scn_node.devnet.joining import RegistrationFailed
+from scn_node.devnet.network import NODE_ACCOUNTS
 from scn_node.devnet.nodes import ADMIN_API_KEY, NodeFailed, NodeProcess, remove_databases
-from scn_node.devnet.tour import NodeTour
+from scn_node.devnet.tour import NodeTour, registry_steps, run_tour
 from scn_node.registry import RegistryContract
 from scn_node.registry.networks import LOCAL_REGISTRY
 from scn_node.scpi.party import PartyId
 
-# Node wallets: node 1 is the tutorial's 0x9bC1… (account 14); node 2 is OCN's second node (account 2).
-NODE_ACCOUNTS = {1: 14, 2: 2}
-EMSP_ACCOUNT = 19  # the tutorial's SIGNER for DE MSP
 CPO_ACCOUNTS = (1, 3)  # DE CPO and NL CPX list themselves with these keys
 EMSP_TOKEN_B = "demo-emsp-token-b"  # noqa: S105 - a public demo value
 
@@ -122,49 +120,96 @@ def up(
             f"new databases in {folder}: removed {', '.join(removed)} (the chain is new too)"
         )
     chain = Ganache(port=chain_port)
-    nodes: list[NodeProcess] = []
     try:
         with expected_failures():
             click.echo(f"starting ganache on {chain.rpc_url} …")
             chain.start()
             deployed = asyncio.run(deploy_contracts(chain.rpc_url))
-            address, receipt = deployed.registry, deployed.registry_receipt
-            asyncio.run(list_nodes(chain.rpc_url, address, ports))
-            for number, index in NODE_ACCOUNTS.items():
-                node = NodeProcess(
-                    number, index, ports[number], chain.rpc_url, address, folder, admin_key
+            asyncio.run(list_nodes(chain.rpc_url, deployed.registry, ports))
+            nodes = [
+                NodeProcess(
+                    number, dev_account(index), ports[number], chain.rpc_url, deployed.registry,
+                    folder, admin_api_key=admin_key, host="localhost", log_format="text",
+                    inherit_settings=True,  # a user's SCN_* settings reach the nodes
                 )
-                click.echo(f"starting node {number} on {node.url} …")
-                nodes.append(node)  # listed first: a Ctrl-C while it starts still stops it
-                node.start()
-            _show_network(chain, address, receipt.gas_used, deployed.permissions, nodes)
-            urls = (nodes[0].url, nodes[1].url)
-            ports_of_parties = (cpo_port, cpx_port, emsp_port)
-            demo = Demo(chain.rpc_url, address, urls, ports_of_parties, result_delay, admin_key)
-            asyncio.run(demo.run(tour=tour, stay_up=not exit_when_done))
+                for number, index in NODE_ACCOUNTS.items()
+            ]  # fmt: skip
+            demo = Demo(
+                chain.rpc_url,
+                deployed.registry,
+                (nodes[0].url, nodes[1].url),
+                (cpo_port, cpx_port, emsp_port),
+                result_delay,
+                admin_key,
+            )
+            show = functools.partial(_show_network, chain, deployed)
+            if asyncio.run(run_network(nodes, demo, show, tour=tour, stay_up=not exit_when_done)):
+                raise KeyboardInterrupt
     finally:
         # A second Ctrl-C (or SIGTERM) must not cut the teardown short and leave processes behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for node in reversed(nodes):
-            node.stop()
-        if nodes:
-            click.echo("stopped the nodes")
         if chain.process is not None:
             chain.stop()
             click.echo("stopped ganache")
 
 
-def _show_network(
-    chain: Ganache, address: str, gas_used: int, permissions: str, nodes: list[NodeProcess]
-) -> None:
+async def run_network(
+    nodes: list[NodeProcess],
+    demo: Demo,
+    show: Callable[[list[NodeProcess]], None],
+    *,
+    tour: bool,
+    stay_up: bool,
+) -> bool:
+    """Start the nodes, then the demo; stop the nodes again. Whether a Ctrl-C (or SIGTERM)
+    interrupted the start: then what had started is stopped and the caller says so."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        main.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, interrupt)  # Demo.run takes them over once up
+    started: list[NodeProcess] = []
+    try:
+        for node in nodes:
+            click.echo(f"starting node {node.number} on {node.url} …")
+            started.append(node)  # listed first: a Ctrl-C while it starts still stops it
+            await node.start()
+            if not await node.healthy():
+                raise NodeFailed(
+                    f"node {node.number} did not answer {node.url}/health; see {node.log_path}"
+                )
+        show(nodes)
+        await demo.run(tour=tour, stay_up=stay_up)
+    except asyncio.CancelledError:
+        if not interrupted:
+            raise
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: None)  # the teardown runs to its end
+        for node in reversed(started):
+            await node.stop()
+        if started:
+            click.echo("stopped the nodes")
+    return interrupted
+
+
+def _show_network(chain: Ganache, deployed: LocalContracts, nodes: list[NodeProcess]) -> None:
+    address, gas_used = deployed.registry, deployed.registry_receipt.gas_used
     owner = dev_account(0).address
     click.echo("")
     click.echo("SCN local network")
     click.echo(f"  RPC provider     {chain.rpc_url} (chain id {chain.chain_id})")
     click.echo(f"  mnemonic         {MNEMONIC}")
     click.echo(f"  registry         {address} (owner {owner}, deploy gas {gas_used})")
-    click.echo(f"  permissions      {permissions}")
+    click.echo(f"  permissions      {deployed.permissions}")
     for node in nodes:
         click.echo(
             f"  node {node.number}           {node.url}  wallet {node.address}  "
@@ -218,8 +263,8 @@ def expected_failures() -> Iterator[None]:
     except KeyboardInterrupt:
         raise Interrupted("interrupted while starting; stopped what had started") from None
     except (ChainFailed, NodeFailed, RegistrationFailed) as error:
-        raise DevnetFailed(str(error)) from None
-    except (Web3Exception, aiohttp.ClientError, httpx.HTTPError, OSError) as error:
+        raise DevnetFailed(str(error).splitlines()[0]) from None
+    except (Web3Exception, aiohttp.ClientError, OSError) as error:
         raise DevnetFailed(f"{type(error).__name__}: {error}") from None
 
 
@@ -358,52 +403,6 @@ def _show_demo_logs() -> None:
     demo.addHandler(handler)
     demo.setLevel(logging.INFO)
     demo.propagate = False
-
-
-def registry_steps() -> list[tuple[str, list[str], dict[str, str], str]]:
-    """The tutorial's registry steps: title, scn-registry arguments, extra env, expected output."""
-    node1 = dev_account(NODE_ACCOUNTS[1]).address
-    emsp = dev_account(EMSP_ACCOUNT)
-    return [
-        ("Look up node 1 by its operator wallet", ["get-node", node1], {}, "http://localhost:"),
-        (
-            "List the eMSP DE MSP in the registry, linked to node 1",
-            ["set-party", "-c", "DE", "MSP", "-r", "EMSP", "-o", node1.lower()],
-            {"SIGNER": "0x" + emsp.key.hex().removeprefix("0x")},
-            "mined in block",
-        ),
-        (
-            "Look the party up by its SCPI credentials",
-            ["get-party", "-c", "DE", "MSP"],
-            {},
-            emsp.address,
-        ),
-        ("Look the party up by its wallet", ["get-party", "-a", emsp.address], {}, "DE MSP"),
-    ]
-
-
-def run_tour(rpc_url: str, registry: str, *, total: int | None = None) -> None:
-    """The tutorial's registry steps, each run as the real CLI command and checked; numbered
-    out of `total` when the node steps follow."""
-    steps = registry_steps()
-    total = total or len(steps)
-    env = {**os.environ, "SCN_RPC_URL": rpc_url, "SCN_REGISTRY_ADDRESS": registry}
-    for number, (title, args, extra_env, expect) in enumerate(steps, 1):
-        shown = " ".join(f"{k}={v[:10]}…" for k, v in extra_env.items())
-        click.secho(f"[step {number}/{total}] {title}", bold=True)
-        click.echo(f"  $ {shown + ' ' if shown else ''}scn-registry {shlex.join(args)}")
-        result = subprocess.run(
-            [sys.executable, "-m", "registry_cli", *args],
-            env={**env, **extra_env},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        for line in (result.stderr + result.stdout).splitlines():
-            click.echo(f"    {line}")
-        if result.returncode != 0 or expect not in result.stdout:
-            raise click.ClickException(f"step {number} did not give the expected result")
-    click.secho("tour complete: every step checked", fg="green")
 
 
 def main(args: list[str] | None = None) -> None:

@@ -1,25 +1,37 @@
-"""The local network's nodes: `scn-node serve` processes with the tutorial's settings."""
+"""`scn-node serve` as a child process: the one node-process class of the devnet, the network
+tests and the benchmarks.
+
+Readiness is read, never slept for: a node prints "SCN node <url> (wallet <address>) is
+listening …" on stdout once it serves. Its logs (stderr) go to `node<n>.log` in `workdir`.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
-import queue
 import signal
-import subprocess
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
-
-from scn_node.devnet.chain import dev_account, start_process
+import aiohttp
+from eth_account.signers.local import LocalAccount
 
 ADMIN_API_KEY = "randomkey"  # the tutorial's admin key for both nodes
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class NodeFailed(RuntimeError):
-    """A node did not start or did not answer /health; the message says where to look."""
+    """A node did not start; the message says why and where its log is."""
+
+
+def key_of(account: LocalAccount) -> str:
+    return "0x" + bytes(account.key).hex()
 
 
 def remove_databases(workdir: Path, numbers: tuple[int, ...]) -> list[str]:
@@ -37,98 +49,184 @@ def remove_databases(workdir: Path, numbers: tuple[int, ...]) -> list[str]:
 
 @dataclass
 class NodeProcess:
-    """One `scn-node serve` on 127.0.0.1:`port`, advertised as http://localhost:`port`."""
+    """One `scn-node serve` on 127.0.0.1:`port`, advertised as http://`host`:`port`.
+
+    `env` adds or overrides `SCN_*` settings; other `SCN_*` variables of this process are not
+    passed on unless `inherit_settings` (the devnet lets a user's settings through)."""
 
     number: int
-    account_index: int
+    account: LocalAccount
     port: int
     rpc_url: str
-    registry: str
+    registry_address: str
     workdir: Path
+    database_url: str = ""  # default: node<number>.db in workdir
     admin_api_key: str = ADMIN_API_KEY
-    extra_env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[str] | None = field(default=None, init=False)
+    host: str = "127.0.0.1"  # the devnet advertises localhost, as the tutorial does
+    log_format: str | None = "json"  # None: the node's default
+    env: dict[str, str] = field(default_factory=dict)
+    inherit_settings: bool = False
+    process: asyncio.subprocess.Process | None = None
+    stdout_lines: list[str] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
+    _drain: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.workdir / f'node{self.number}.db'}"
 
     @property
     def url(self) -> str:
-        return f"http://localhost:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def address(self) -> str:
-        address: str = dev_account(self.account_index).address
-        return address
+        return str(self.account.address)
 
     @property
     def log_path(self) -> Path:
         return self.workdir / f"node{self.number}.log"
 
-    def start(self, *, timeout: float = 60.0) -> NodeProcess:
-        key = "0x" + bytes(dev_account(self.account_index).key).hex()
-        env = {
-            **os.environ,
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    def full_env(self) -> dict[str, str]:
+        inherited = {
+            k: v for k, v in os.environ.items() if self.inherit_settings or not k.startswith("SCN_")
+        }
+        return {
+            **inherited,
             "SCN_NODE_URL": self.url,
             "SCN_HOST": "127.0.0.1",
             "SCN_PORT": str(self.port),
-            "SCN_PRIVATE_KEY": key,
+            "SCN_PRIVATE_KEY": key_of(self.account),
             "SCN_ADMIN_API_KEY": self.admin_api_key,
             "SCN_RPC_URL": self.rpc_url,
-            "SCN_REGISTRY_ADDRESS": self.registry,
-            "SCN_DATABASE_URL": f"sqlite:///{self.workdir / f'node{self.number}.db'}",
-            "SCN_LOG_FORMAT": "text",
-            **self.extra_env,
+            "SCN_REGISTRY_ADDRESS": self.registry_address,
+            "SCN_DATABASE_URL": self.database_url,
+            **({"SCN_LOG_FORMAT": self.log_format} if self.log_format else {}),
+            **self.env,
         }
-        with self.log_path.open("a") as log:
-            start_process(
-                self._keep, [sys.executable, "-m", "scn_node", "serve"],
-                env=env, stdout=subprocess.PIPE, stderr=log, text=True,
-            )  # fmt: skip
-        assert self.process is not None
+
+    async def start(self, ready_within: float = READY_TIMEOUT) -> NodeProcess:
+        """Start the process and return once it says it is listening."""
+        assert not self.running, f"node {self.number} is already running"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        # Spawned in a task of its own: a cancellation (Ctrl-C) while it starts cannot lose the
+        # process, as it is kept before anyone cleans up.
+        spawn = asyncio.create_task(self._spawn())
         try:
-            line = _first_line(self.process, timeout)
-        except BaseException:
-            self.stop()  # Ctrl-C while it starts: leave nothing behind
+            await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):
+                await spawn
+            await self.kill()
             raise
-        if "is listening" not in line:
-            self.stop()
-            raise NodeFailed(
-                f"node {self.number} did not start ({line.strip() or 'no output'}); "
-                f"see {self.log_path}"
-            )
+        assert self.process is not None and self.process.stdout is not None
+        expected = f"SCN node {self.url} (wallet {self.address}) is listening"
         try:
-            health = httpx.get(f"{self.url}/health", timeout=10)
-        except httpx.HTTPError as error:
-            self.stop()
+            async with asyncio.timeout(ready_within):
+                while True:
+                    line = (await self.process.stdout.readline()).decode()
+                    if not line:
+                        code = await self.process.wait()
+                        self.exit_codes.append(code)
+                        self.process = None
+                        raise NodeFailed(self._failure("no output", f"exit code {code}"))
+                    self.stdout_lines.append(line.rstrip("\n"))
+                    if expected in line:
+                        break
+        except TimeoutError:
+            await self.kill()
             raise NodeFailed(
-                f"node {self.number} did not answer {self.url}/health ({error}); "
-                f"see {self.log_path}"
+                self._failure(f"not listening within {ready_within:g} s", "killed")
             ) from None
-        if health.status_code != 200 or health.text != "OK":
-            self.stop()
-            raise NodeFailed(
-                f"node {self.number}: /health answered {health.status_code}; see {self.log_path}"
-            )
+        except BaseException:
+            await self.kill()  # Ctrl-C while it starts: leave nothing behind
+            raise
+        self._drain = asyncio.create_task(self._read_stdout(self.process))
         return self
 
-    def _keep(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
+    def _failure(self, reason: str, outcome: str) -> str:
+        """One line for a person (the devnet shows only that), then the log for a test."""
+        return (
+            f"node {self.number} did not start ({reason}); see {self.log_path}\n"
+            f"{outcome}; its log:\n{self.logs()}"
+        )
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+    async def healthy(self) -> bool:
+        """Whether the node answers GET /health with OK."""
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+                session.get(f"{self.url}/health") as response,
+            ):
+                return response.status == 200 and await response.text() == "OK"
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+    async def _spawn(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "scn_node", "serve",
+                env=self.full_env(), cwd=REPO_ROOT,
+                stdout=asyncio.subprocess.PIPE, stderr=log,
+                start_new_session=True,  # Ctrl-C in a terminal reaches the caller, not the node
+            )  # fmt: skip
+
+    async def _read_stdout(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            self.stdout_lines.append(line.decode().rstrip("\n"))
+
+    async def stop(self, grace: float = STOP_TIMEOUT) -> int | None:
+        """SIGTERM, then wait (SIGKILL after `grace` seconds): the exit code (None if not running)."""
+        if self.process is None:
+            return None
+        process, self.process = self.process, None
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(process.wait(), grace)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                await self._drained()
+                self.exit_codes.append(-9)
+                return -9
+        await self._drained()
+        assert process.returncode is not None
+        self.exit_codes.append(process.returncode)
+        return process.returncode
+
+    async def kill(self) -> None:
+        """SIGKILL: a node that crashes or a machine that goes away."""
+        if self.process is not None and self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
-                self.process.wait()
+            await self.process.wait()
+        await self._drained()
+        self.process = None
 
+    async def _drained(self) -> None:
+        if self._drain is not None:
+            await self._drain
+            self._drain = None
 
-def _first_line(process: subprocess.Popen[str], timeout: float) -> str:
-    """The node's readiness line (or '' if it exits or stays silent for `timeout`)."""
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stdout = process.stdout
-    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
-    try:
-        return lines.get(timeout=timeout)
-    except queue.Empty:
-        return ""
+    def logs(self) -> str:
+        """Everything the node wrote to stderr (its logs), over all its runs."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_entries(self) -> list[dict[str, Any]]:
+        """The JSON log lines, parsed."""
+        entries = []
+        for line in self.logs().splitlines():
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    entries.append(json.loads(line))
+        return entries

@@ -1,4 +1,5 @@
-"""The tutorial's node steps, acted out against the running local network and checked.
+"""The tutorial's steps, acted out against the running local network and checked: the registry
+steps as real `scn-registry` commands (`registry_steps`, `run_tour`), then the node steps.
 
 `scn-devnet tour` (and `up --tour`) narrates each step the tutorial asks a user to do by hand
 with Postman, as the demo eMSP DE MSP: register with node 1, read the CPOs' locations and
@@ -9,17 +10,24 @@ async results and the CDR arrive. A step whose outcome is not what the tutorial 
 from __future__ import annotations
 
 import functools
-import uuid
+import os
+import shlex
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import click
-import httpx
 
-from scn_node.devnet.backoffices import DemoCpo, DemoEmsp
+from scn_node.devnet.chain import dev_account
+from scn_node.devnet.cpo.server import DemoCpo
+from scn_node.devnet.emsp import DemoEmsp
 from scn_node.scpi.party import PartyId
 
 TUTORIAL_NODE = "0x9bc1169ca09555bf2721a5c9ec6d69c8073bfeb4"
+NODE_ONE_ACCOUNT = 14  # the tutorial's node 1, 0x9bC1…
+EMSP_ACCOUNT = 19  # the tutorial's SIGNER for DE MSP
 
 
 class TourFailed(click.ClickException):
@@ -32,7 +40,9 @@ class NodeTour:
         self.admin_key = admin_key
         self.emsp = emsp
         self.cpos = cpos
-        self.client = httpx.AsyncClient(base_url=node_url, timeout=30)
+        self.client = aiohttp.ClientSession(
+            base_url=node_url, timeout=aiohttp.ClientTimeout(total=30)
+        )
         self.number = 0
 
     def steps(self) -> list[tuple[str, Callable[[], Awaitable[str]]]]:
@@ -72,43 +82,48 @@ class NodeTour:
                 await self._step(title, action, total or len(steps))
             click.secho("tour complete: every step checked", fg="green")
         finally:
-            await self.client.aclose()
+            await self.client.close()
 
     async def _step(self, title: str, action: Callable[[], Awaitable[str]], total: int) -> None:
         self.number += 1
         click.secho(f"[step {self.number}/{total}] {title}", bold=True)
         try:
             outcome = await action()
-        except (httpx.HTTPError, KeyError, TypeError, ValueError, TimeoutError) as error:
+        except (aiohttp.ClientError, KeyError, TypeError, ValueError, TimeoutError) as error:
             raise TourFailed(
                 f"step {self.number} failed: {type(error).__name__}: {error}"
             ) from None
         click.echo(f"    {outcome}")
+
+    async def _call(self, method: str, path: str, **options: Any) -> tuple[int, Any]:
+        """One request to the node: its HTTP status and its JSON body."""
+        async with self.client.request(method, path, **options) as answer:
+            return answer.status, await answer.json(content_type=None)
 
     def _check(self, condition: bool, what: str) -> None:
         if not condition:
             raise TourFailed(f"step {self.number}: {what}")
 
     async def _node_info(self) -> str:
-        info = (await self.client.get("/scn/registry/node-info")).json()
+        _, info = await self._call("GET", "/scn/registry/node-info")
         self._check(info["url"] == self.node_url, f"node info names {info['url']}")
         return f"url {info['url']}, address {info['address']}"
 
     async def _token_a(self) -> str:
-        answer = await self.client.get(
+        _, body = await self._call(
+            "GET",
             "/admin/generate-registration-token",
             headers={"Authorization": f"Token {self.admin_key}"},
         )
-        body = answer.json()
         self._check(body["versions"] == f"{self.node_url}/scpi/versions", "versions URL")
         self.token_a: str = body["token"]
         return f"CREDENTIALS_TOKEN_A {self.token_a}, versions {body['versions']}"
 
     async def _versions(self) -> str:
         auth = {"Authorization": f"Token {self.token_a}"}
-        versions = (await self.client.get("/scpi/versions", headers=auth)).json()
+        _, versions = await self._call("GET", "/scpi/versions", headers=auth)
         self._check(versions["data"][0]["version"] == "2.2", "version 2.2 offered")
-        details = (await self.client.get("/scpi/2.2", headers=auth)).json()["data"]
+        details = (await self._call("GET", "/scpi/2.2", headers=auth))[1]["data"]
         credentials = [e for e in details["endpoints"] if e["identifier"] == "credentials"]
         self._check(
             credentials[0]["url"] == f"{self.node_url}/scpi/2.2/credentials", "credentials URL"
@@ -116,7 +131,8 @@ class NodeTour:
         return f"{len(details['endpoints'])} endpoints; credentials at {credentials[0]['url']}"
 
     async def _credentials(self) -> str:
-        answer = await self.client.post(
+        _, body = await self._call(
+            "POST",
             "/scpi/2.2/credentials",
             headers={"Authorization": f"Token {self.token_a}"},
             # The tutorial's own body, with its localhost URL: a by-hand or Postman run of the
@@ -124,7 +140,6 @@ class NodeTour:
             # the connection over instead of being refused as "already connected".
             json={**self.emsp.credentials(), "url": self.emsp.tutorial_versions_url},
         )
-        body = answer.json()
         self._check(body.get("status_code") == 1000, f"credentials answered {body}")
         role = body["data"]["roles"][0]
         self._check((role["role"], role["party_id"]) == ("HUB", "SCN"), "the node is the HUB")
@@ -133,19 +148,10 @@ class NodeTour:
         return f"CREDENTIALS_TOKEN_C {self.emsp.token_c}; node fetched DE MSP's versions: {bool(fetched)}"
 
     def _headers(self, to: PartyId) -> dict[str, str]:
-        return {
-            "Authorization": f"Token {self.emsp.token_c}",
-            "X-Request-ID": str(uuid.uuid4()),
-            "X-Correlation-ID": str(uuid.uuid4()),
-            "SCPI-from-country-code": "DE",
-            "SCPI-from-party-id": "MSP",
-            "SCPI-to-country-code": to.country_code,
-            "SCPI-to-party-id": to.party_id,
-        }
+        return self.emsp.routing_headers(to)
 
     async def _data(self, cpo: DemoCpo, path: str) -> Any:
-        answer = await self.client.get(path, headers=self._headers(cpo.party))
-        body = answer.json()
+        _, body = await self._call("GET", path, headers=self._headers(cpo.party))
         self._check(body.get("status_code") == 1000, f"{path} answered {body}")
         return body["data"]
 
@@ -170,12 +176,12 @@ class NodeTour:
         return f"tariffs {', '.join(ids)}: the ids on the connectors"
 
     async def _command(self, cpo: DemoCpo, command: str, body: dict[str, Any]) -> None:
-        answer = await self.client.post(
+        _, data = await self._call(
+            "POST",
             f"/scpi/receiver/2.2/commands/{command}",
             headers=self._headers(cpo.party),
             json={"response_url": self.emsp.response_url(command), **body},
         )
-        data = answer.json()
         self._check(data.get("data", {}).get("result") == "ACCEPTED", f"{command}: {data}")
 
     async def _start(self, cpo: DemoCpo) -> str:
@@ -201,10 +207,56 @@ class NodeTour:
 
     async def _sessions(self) -> str:
         cpo = self.cpos[0]
-        answer = await self.client.get(
+        status, body = await self._call(
+            "GET",
             "/scpi/sender/2.2/sessions?date_from=2019-01-01T00:00:00Z",
             headers=self._headers(cpo.party),
         )
-        body = answer.json()
         self._check(body.get("status_code") != 1000, f"sessions answered {body}")
-        return f"HTTP {answer.status_code}: {body.get('status_message')}"
+        return f"HTTP {status}: {body.get('status_message')}"
+
+
+def registry_steps() -> list[tuple[str, list[str], dict[str, str], str]]:
+    """The tutorial's registry steps: title, scn-registry arguments, extra env, expected output."""
+    node1 = dev_account(NODE_ONE_ACCOUNT).address
+    emsp = dev_account(EMSP_ACCOUNT)
+    return [
+        ("Look up node 1 by its operator wallet", ["get-node", node1], {}, "http://localhost:"),
+        (
+            "List the eMSP DE MSP in the registry, linked to node 1",
+            ["set-party", "-c", "DE", "MSP", "-r", "EMSP", "-o", node1.lower()],
+            {"SIGNER": "0x" + emsp.key.hex().removeprefix("0x")},
+            "mined in block",
+        ),
+        (
+            "Look the party up by its SCPI credentials",
+            ["get-party", "-c", "DE", "MSP"],
+            {},
+            emsp.address,
+        ),
+        ("Look the party up by its wallet", ["get-party", "-a", emsp.address], {}, "DE MSP"),
+    ]
+
+
+def run_tour(rpc_url: str, registry: str, *, total: int | None = None) -> None:
+    """The tutorial's registry steps, each run as the real CLI command and checked; numbered
+    out of `total` when the node steps follow."""
+    steps = registry_steps()
+    total = total or len(steps)
+    env = {**os.environ, "SCN_RPC_URL": rpc_url, "SCN_REGISTRY_ADDRESS": registry}
+    for number, (title, args, extra_env, expect) in enumerate(steps, 1):
+        shown = " ".join(f"{k}={v[:10]}…" for k, v in extra_env.items())
+        click.secho(f"[step {number}/{total}] {title}", bold=True)
+        click.echo(f"  $ {shown + ' ' if shown else ''}scn-registry {shlex.join(args)}")
+        result = subprocess.run(
+            [sys.executable, "-m", "registry_cli", *args],
+            env={**env, **extra_env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for line in (result.stderr + result.stdout).splitlines():
+            click.echo(f"    {line}")
+        if result.returncode != 0 or expect not in result.stdout:
+            raise click.ClickException(f"step {number} did not give the expected result")
+    click.secho("tour complete: every step checked", fg="green")

@@ -7,16 +7,16 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 
-from scn_node.devnet.backoffices import (
-    SESSIONS_NOT_IMPLEMENTED,
-    DemoCpo,
-    DemoEmsp,
-    demo_location,
-)
+from scn_node.devnet.cpo.backend import REJECTED, Command, CommandResult
+from scn_node.devnet.cpo.server import SESSIONS_NOT_IMPLEMENTED, DemoCpo
+from scn_node.devnet.cpo.static import StaticCpo
+from scn_node.devnet.data import demo_location
+from scn_node.devnet.emsp import DemoEmsp
 from scn_node.scpi.party import PartyId, Role
 from tests.node.conftest import ADMIN_KEY, Network
 
@@ -235,6 +235,7 @@ async def test_stop_session_ends_in_a_cdr_stored_and_checked(
 
 async def stop_session_round_trip(demo: Demo, cpo: DemoCpo) -> None:
     next_done = len(cpo.record.of("command-done")) + 1
+    next_ack = len(cpo.record.of("cdr-acknowledged")) + 1
     command = {"response_url": demo.emsp.response_url("STOP_SESSION"), "session_id": "SES1"}
     response = await demo.send(
         "POST", "/scpi/receiver/2.2/commands/STOP_SESSION", to=cpo.party, body=command
@@ -247,6 +248,8 @@ async def stop_session_round_trip(demo: Demo, cpo: DemoCpo) -> None:
     assert result.data["command"] == "STOP_SESSION" and result.data["sender"] == cpo.party
     assert result.data["result"] == {"result": "ACCEPTED"}
 
+    # The CDR follows the result: the backend reports the session's end, the CPO pushes it.
+    ack = await cpo.wait_for("cdr-acknowledged", next_ack, within=10)
     sent = cpo.record.of("cdr-sent")[-1]
     stored = demo.emsp.record.of("cdr-stored")[-1]
     assert stored.data["cdr"] == sent.data["cdr"]
@@ -261,7 +264,6 @@ async def stop_session_round_trip(demo: Demo, cpo: DemoCpo) -> None:
     assert sent.data["location"].startswith(cpo.node_url + "/")
     assert demo.emsp.base_url not in sent.data["location"]
     assert demo.emsp.record.of("cdr-fetched")
-    ack = cpo.record.of("cdr-acknowledged")[-1]
     assert ack.data["cdr"] == demo.emsp.cdrs[-1]
     assert not cpo.record.of("cdr-mismatch")
 
@@ -371,3 +373,51 @@ async def test_an_operator_rotation_reaches_the_demo_cpo_which_routes_on(demo: D
 
 def auth_of(token: str) -> dict[str, str]:
     return {"Authorization": f"Token {token}"}
+
+
+class RejectingCpo(StaticCpo):
+    """Another backend behind the same OCPI server: one EVSE, and every start rejected."""
+
+    def location(self, location_id: str) -> dict[str, Any] | None:
+        found = super().location(location_id)
+        return found and {**found, "evses": found["evses"][:1]}
+
+    async def start_session(self, command: Command) -> CommandResult:
+        self.started = command
+        return CommandResult(REJECTED, [{"language": "en", "text": "EVSE 1234 is out of order"}])
+
+
+async def test_the_cpo_serves_whatever_backend_stands_behind_it(network: Network) -> None:
+    backend = RejectingCpo(DE_CPO, result_delay=0)
+    cpo = DemoCpo(
+        DE_CPO,
+        network.url,
+        admin_key=ADMIN_KEY,
+        signer=network.new_account(),
+        registry=network.registry,
+        backend=backend,
+    )
+    emsp = DemoEmsp(DE_MSP, network.url)
+    await cpo.start()
+    await emsp.start()
+    try:
+        await cpo.register()
+        await register_emsp(network, emsp)
+        demo = Demo(network, cpo, emsp)
+
+        location = (await demo.send("GET", "/scpi/sender/2.2/locations/LOC1")).json()["data"]
+        assert [e["uid"] for e in location["evses"]] == ["1234"]
+        command = {"response_url": emsp.response_url("START_SESSION"), "location_id": "LOC1"}
+        answer = await demo.send("POST", "/scpi/receiver/2.2/commands/START_SESSION", body=command)
+        assert answer.json()["data"] == {"result": "ACCEPTED", "timeout": 30}, answer.text
+
+        result = await emsp.wait_for("command-result", within=10)
+        assert result.data["result"] == {
+            "result": "REJECTED",
+            "message": [{"language": "en", "text": "EVSE 1234 is out of order"}],
+        }
+        assert backend.started.sender == DE_MSP
+        assert backend.started.body["location_id"] == "LOC1"
+    finally:
+        await cpo.stop()
+        await emsp.stop()

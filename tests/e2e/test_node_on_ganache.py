@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from scn_node.devnet.chain import Ganache, dev_account, free_port
+from scn_node.devnet.nodes import NodeProcess
+from scn_node.registry.networks import LOCAL_REGISTRY
 from scn_node.scpi.party import PartyId, Role
 from tests.e2e.conftest import key, scn_registry
 from tests.node.parties import FakeParty
@@ -99,22 +101,25 @@ async def test_bad_settings_are_listed_plainly(chain: Ganache, tmp_path: Path) -
 @pytest.fixture
 async def node(deployed: Ganache, tmp_path: Path) -> AsyncIterator[str]:
     """A listed node process; yields its URL and checks it stops cleanly on SIGTERM."""
-    port = free_port()
-    url = f"http://localhost:{port}/"  # listed with a trailing slash: compared normalised
-    assert scn_registry(deployed, "set-node", url, SIGNER=key(14)).returncode == 0
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "scn_node", "serve",
-        env=node_env(deployed, url.rstrip("/"), port, tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    assert process.stdout is not None and process.stderr is not None
+    process = NodeProcess(
+        number=1,
+        account=dev_account(14),
+        port=free_port(),
+        rpc_url=deployed.rpc_url,
+        registry_address=LOCAL_REGISTRY,
+        workdir=tmp_path,
+        admin_api_key=ADMIN_KEY,
+        host="localhost",
+        log_format=None,  # the default: JSON
+    )
+    # Listed with a trailing slash: compared normalised.
+    assert scn_registry(deployed, "set-node", process.url + "/", SIGNER=key(14)).returncode == 0
+    await process.start()
     try:
-        line = (await asyncio.wait_for(process.stdout.readline(), timeout=60)).decode()
-        assert f"SCN node {url.rstrip('/')} (wallet {dev_account(14).address})" in line, line
-        yield url.rstrip("/")
+        yield process.url
     finally:
-        code = await stop_async(process)
-    logs = (await process.stderr.read()).decode()
+        code = await process.stop()
+    logs = process.logs()
     assert code == 0, logs
     # JSON logs, one object per line, and no secret in them.
     entries = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]

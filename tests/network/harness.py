@@ -1,13 +1,9 @@
 """Two real `scn-node serve` processes on a real ganache chain, and fake parties around them.
 
-    .venv/bin/python -m tests.network.harness [--database sqlite|postgresql] [--env KEY=VALUE]…
-    scripts/two-nodes …                                   (the same)
-
-starts ganache on a free port, deploys the SCN Registry with the `scn-registry` CLI, lists node 1
-(dev account 14) and node 2 (dev account 2) with `scn-registry set-node`, starts both nodes and
-prints their URLs; Ctrl-C or SIGTERM stops it all. The pytest fixtures in conftest.py use the same
-classes: `Chain` (ganache, the registry and the two listings), `NodeProcess` (one `scn-node serve`)
-and `TwoNodes` (both nodes, the parties connected to them and helpers to talk as the parties do).
+The chain, the node processes and the network of two nodes come from `scn_node.devnet.network`
+(scripts/two-nodes runs the same). This module adds what tests need: parties (`Party`, a
+FakeParty with a node and a registry account), `TwoNodes` with helpers to connect parties and
+talk as they do, and OCN's integration topology (`ocn_parties`).
 
 Readiness is read, never slept for: ganache answers RPC calls, a node prints
 "SCN node <url> (wallet <address>) is listening …" on stdout.
@@ -15,69 +11,34 @@ Readiness is read, never slept for: ganache answers RPC calls, a node prints
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
-import os
-import random
-import re
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
 from aiohttp import web
 from eth_account.signers.local import LocalAccount
 
-from scn_node.devnet.chain import Ganache, dev_account, free_port
-from scn_node.registry import RegistryContract, RegistryError
+from scn_node.devnet import network as devnet
+from scn_node.devnet.chain import dev_account
+from scn_node.devnet.joining import handshake, registration_token
+from scn_node.devnet.network import ADMIN_KEY, NODE_ACCOUNTS, Chain, registry_cli
+from scn_node.devnet.nodes import NodeProcess, key_of
+from scn_node.devnet.serving import serve_on_socket
+from scn_node.registry import RegistryError
 from scn_node.scpi.party import PartyId, Role
 from tests.node.parties import FakeParty, Received
-from tests.process_stop import stop, stop_async
 
-ROOT = Path(__file__).resolve().parents[2]
-ADMIN_KEY = "network-admin-key"
-NODE_ACCOUNTS = {1: 14, 2: 2}  # node number -> dev account: the tutorial's node 1, OCN's node 2
-# Dev accounts parties list themselves with: not 0 (registry owner), 2 or 14 (the nodes).
-PARTY_ACCOUNTS = (1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19)
-READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 30.0
-CLI_TIMEOUT = 120.0
 T = TypeVar("T")
-
-
-def key_of(account: LocalAccount) -> str:
-    return "0x" + bytes(account.key).hex()
-
-
-def quiet_port() -> int:
-    """A free loopback port below the kernel's ephemeral range.
-
-    Node ports stay listed in the registry while a node is down between tests; a port the kernel
-    hands out for port-0 binds or outgoing connections could be taken in that gap.
-    """
-    low = 32768
-    with contextlib.suppress(OSError, ValueError):
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for _ in range(200):
-        port = random.randint(20000, max(20001, low - 1))  # noqa: S311 - not a secret
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    return free_port()
+# The devnet's pieces the network tests import from here, next to the test-only ones.
+__all__ = ["ADMIN_KEY", "NODE_ACCOUNTS", "Chain", "NodeProcess", "key_of", "registry_cli"]
 
 
 async def eventually(
@@ -102,291 +63,6 @@ async def eventually(
         await asyncio.sleep(interval)  # the polling interval, not a readiness guess
 
 
-# ---------------------------------------------------------------------------------------- chain
-
-
-def registry_cli(
-    rpc_url: str, *args: str, signer: LocalAccount | None = None, registry: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """One `scn-registry` command as a real process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCN_", "SIGNER"))}
-    env["SCN_RPC_URL"] = rpc_url
-    if registry:
-        env["SCN_REGISTRY_ADDRESS"] = registry
-    if signer is not None:
-        env["SIGNER"] = key_of(signer)
-    return subprocess.run(
-        [sys.executable, "-m", "registry_cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        check=False,
-    )
-
-
-@dataclass
-class Chain:
-    """Ganache on a free port, the registry deployed by account 0 at nonce 2, both nodes listed.
-
-    It also hands out the dev accounts that parties list themselves with, so tests sharing one
-    chain never reuse an account whose listing is still in place.
-    """
-
-    ganache: Ganache
-    registry_address: str
-    node_ports: dict[int, int]
-    workdir: Path
-    free_accounts: list[int] = field(default_factory=lambda: list(PARTY_ACCOUNTS))
-
-    @property
-    def rpc_url(self) -> str:
-        return self.ganache.rpc_url
-
-    @classmethod
-    def start(
-        cls, workdir: Path | None = None, node_ports: Mapping[int, int] | None = None
-    ) -> Chain:
-        workdir = workdir or Path(tempfile.mkdtemp(prefix="scn-network-"))
-        workdir.mkdir(parents=True, exist_ok=True)
-        log = (workdir / "ganache.log").open("ab")
-        ganache = Ganache(port=free_port(), log=log)
-        try:
-            ganache.start()
-        finally:
-            log.close()  # the child has its own descriptor
-        try:
-            deployed = registry_cli(
-                ganache.rpc_url, "deploy", "--at-nonce", "2", signer=dev_account(0)
-            )
-            if deployed.returncode != 0:
-                raise RuntimeError(f"scn-registry deploy failed:\n{deployed.stderr}")
-            found = re.search(r"registry (0x[0-9a-fA-F]{40})", deployed.stdout)
-            if found is None:
-                raise RuntimeError(f"scn-registry deploy printed no address:\n{deployed.stdout}")
-            ports = dict(node_ports or {n: quiet_port() for n in NODE_ACCOUNTS})
-            chain = cls(ganache, found.group(1), ports, workdir)
-            chain.list_nodes()
-        except BaseException:
-            ganache.stop()
-            raise
-        return chain
-
-    def list_nodes(self) -> None:
-        """`scn-registry set-node http://127.0.0.1:<port>` for both nodes, side by side."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SCN_", "SIGNER"))}
-        running = []
-        for number, index in NODE_ACCOUNTS.items():
-            url = f"http://127.0.0.1:{self.node_ports[number]}"
-            running.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "registry_cli", "set-node", url],
-                    env={
-                        **env,
-                        "SCN_RPC_URL": self.rpc_url,
-                        "SCN_REGISTRY_ADDRESS": self.registry_address,
-                        "SIGNER": key_of(dev_account(index)),
-                    },
-                    cwd=ROOT,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        try:
-            for process in running:
-                out, err = process.communicate(timeout=CLI_TIMEOUT)
-                if process.returncode != 0:
-                    raise RuntimeError(f"scn-registry set-node failed:\n{out}{err}")
-        finally:
-            for process in running:  # none is left running, whatever failed
-                stop(process)
-
-    @property
-    def alive(self) -> bool:
-        process = self.ganache.process
-        return process is not None and process.poll() is None
-
-    def kill_rpc(self) -> None:
-        """Stop the chain hard, as an RPC provider that goes away does."""
-        process = self.ganache.process
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
-
-    def freeze(self) -> None:
-        """SIGSTOP the chain: an RPC provider that hangs, accepting connections but answering
-        nothing."""
-        process = self.ganache.process
-        assert process is not None and process.poll() is None, "the chain is not running"
-        os.kill(process.pid, signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        process = self.ganache.process
-        if process is not None and process.poll() is None:
-            os.kill(process.pid, signal.SIGCONT)
-
-    def stop(self) -> None:
-        self.thaw()  # a stopped process would sit on SIGTERM until it is killed
-        self.ganache.stop()
-
-    def take_account(self) -> LocalAccount:
-        if not self.free_accounts:
-            raise RuntimeError("all party accounts are in use: delete some party listings first")
-        return dev_account(self.free_accounts.pop(0))
-
-    def give_back(self, address: str) -> None:
-        for index in PARTY_ACCOUNTS:
-            if dev_account(index).address == address and index not in self.free_accounts:
-                self.free_accounts.append(index)
-
-
-# ---------------------------------------------------------------------------------------- nodes
-
-
-class NodeStartError(RuntimeError):
-    pass
-
-
-@dataclass
-class NodeProcess:
-    """One `scn-node serve` process: started, checked for readiness, stopped with SIGTERM."""
-
-    number: int
-    account: LocalAccount
-    port: int
-    rpc_url: str
-    registry_address: str
-    database_url: str
-    workdir: Path
-    env: dict[str, str] = field(default_factory=dict)
-    process: asyncio.subprocess.Process | None = None
-    stdout_lines: list[str] = field(default_factory=list)
-    exit_codes: list[int] = field(default_factory=list)
-    _drain: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def address(self) -> str:
-        return str(self.account.address)
-
-    @property
-    def log_path(self) -> Path:
-        return self.workdir / f"node{self.number}.log"
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.returncode is None
-
-    def full_env(self) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("SCN_")}
-        return {
-            **inherited,
-            "SCN_NODE_URL": self.url,
-            "SCN_HOST": "127.0.0.1",
-            "SCN_PORT": str(self.port),
-            "SCN_PRIVATE_KEY": key_of(self.account),
-            "SCN_ADMIN_API_KEY": ADMIN_KEY,
-            "SCN_RPC_URL": self.rpc_url,
-            "SCN_REGISTRY_ADDRESS": self.registry_address,
-            "SCN_DATABASE_URL": self.database_url,
-            "SCN_LOG_FORMAT": "json",
-            **self.env,
-        }
-
-    async def start(self) -> None:
-        """Start the process and return once it says it is listening."""
-        assert not self.running, f"node {self.number} is already running"
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "scn_node", "serve",
-                env=self.full_env(), cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE, stderr=log,
-                start_new_session=True,  # Ctrl-C in a terminal reaches the harness, not the nodes
-            )  # fmt: skip
-        assert self.process.stdout is not None
-        expected = f"SCN node {self.url} (wallet {self.address}) is listening"
-        try:
-            async with asyncio.timeout(READY_TIMEOUT):
-                while True:
-                    line = (await self.process.stdout.readline()).decode()
-                    if not line:
-                        code = await self.process.wait()
-                        self.exit_codes.append(code)
-                        raise NodeStartError(
-                            f"node {self.number} exited with code {code} before it was ready:\n"
-                            + self.logs()
-                        )
-                    self.stdout_lines.append(line.rstrip("\n"))
-                    if expected in line:
-                        break
-        except TimeoutError:
-            await stop_async(self.process)
-            self.process = None
-            raise NodeStartError(
-                f"node {self.number} did not say it was listening within {READY_TIMEOUT:g} s:\n"
-                + self.logs()
-            ) from None
-        self._drain = asyncio.create_task(self._read_stdout(self.process))
-
-    async def _read_stdout(self, process: asyncio.subprocess.Process) -> None:
-        assert process.stdout is not None
-        while line := await process.stdout.readline():
-            self.stdout_lines.append(line.decode().rstrip("\n"))
-
-    async def stop(self) -> int | None:
-        """SIGTERM, then wait: the exit code (None if it was not running)."""
-        if self.process is None:
-            return None
-        process, self.process = self.process, None
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-                self.exit_codes.append(-9)
-                return -9
-        if self._drain is not None:
-            await self._drain
-            self._drain = None
-        assert process.returncode is not None
-        self.exit_codes.append(process.returncode)
-        return process.returncode
-
-    async def kill(self) -> None:
-        """SIGKILL: a node that crashes or a machine that goes away."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
-        if self._drain is not None:
-            await self._drain
-            self._drain = None
-        self.process = None
-
-    def logs(self) -> str:
-        """Everything the node wrote to stderr (its logs), over all its runs in this test."""
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def log_entries(self) -> list[dict[str, Any]]:
-        """The JSON log lines, parsed."""
-        entries = []
-        for line in self.logs().splitlines():
-            if line.startswith("{"):
-                with contextlib.suppress(ValueError):
-                    entries.append(json.loads(line))
-        return entries
-
-
 # ---------------------------------------------------------------------------------------- parties
 
 
@@ -399,18 +75,36 @@ class Party(FakeParty):
     account: LocalAccount | None = None
     port: int = 0
     hub_client_info: bool = True
+    _arrival: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    async def heard(
+        self, check: Callable[[], T], *, within: float = 5.0, what: str = "the condition"
+    ) -> T:
+        """Wait until `check` (about what this party received) returns something truthy; it is
+        checked again at each arrival, not polled."""
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    self._arrival.clear()  # before the check: an arrival after it wakes us
+                    if result := check():
+                        return result
+                    await self._arrival.wait()
+        except TimeoutError:
+            raise AssertionError(
+                f"{self.party} did not hear {what} within {within:g} s (last: {check()!r})"
+            ) from None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await super()._handle(request)
+        finally:
+            self._arrival.set()
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._runner, self.base_url = await serve_on_socket(app, "127.0.0.1", self.port)
+        self.port = int(self.base_url.rsplit(":", 1)[1])
 
     @property
     def running(self) -> bool:
@@ -457,7 +151,7 @@ class Party(FakeParty):
 # ---------------------------------------------------------------------------------------- network
 
 
-class TwoNodes:
+class TwoNodes(devnet.TwoNodes):
     """Both nodes of a chain, started as processes, and the parties around them.
 
     Nodes are numbered 1 and 2 (`nodes[1]`, `nodes[2]`). Parties' listings are deleted again on
@@ -473,127 +167,32 @@ class TwoNodes:
         node_env: Mapping[int, Mapping[str, str]] | None = None,
         database_urls: Mapping[int, str] | None = None,
     ) -> None:
-        self.chain = chain
-        self.workdir = workdir
-        self.nodes: dict[int, NodeProcess] = {}
-        for number, index in NODE_ACCOUNTS.items():
-            database = (database_urls or {}).get(number) or (
-                f"sqlite:///{workdir / f'node{number}.db'}"
-            )
-            self.nodes[number] = NodeProcess(
-                number=number,
-                account=dev_account(index),
-                port=chain.node_ports[number],
-                rpc_url=chain.rpc_url,
-                registry_address=chain.registry_address,
-                database_url=database,
-                workdir=workdir,
-                env={**(env or {}), **((node_env or {}).get(number) or {})},
-            )
+        super().__init__(chain, workdir, env=env, node_env=node_env, database_urls=database_urls)
         self.parties: list[Party] = []
-        self._registry: RegistryContract | None = None
         self.client = httpx.AsyncClient(timeout=60)
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         self._request_ids = 0
-
-    # ------------------------------------------------------------------ lifecycle
-
-    async def start(self) -> TwoNodes:
-        self._registry = await RegistryContract.connect(
-            self.chain.rpc_url, self.chain.registry_address
-        )
-        await asyncio.gather(*(self.start_node(n) for n in self.nodes))
-        return self
-
-    async def __aenter__(self) -> TwoNodes:
-        try:
-            return await self.start()
-        except BaseException:
-            await self.close(check=False)
-            raise
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close(check=kind is None)
-
-    @property
-    def registry(self) -> RegistryContract:
-        assert self._registry is not None, "the network is not started"
-        return self._registry
-
-    def node(self, number: int) -> NodeProcess:
-        return self.nodes[number]
-
-    def url(self, number: int) -> str:
-        return self.nodes[number].url
-
-    @property
-    def urls(self) -> list[str]:
-        return [node.url for node in self.nodes.values()]
-
-    def logs(self, number: int) -> str:
-        return self.nodes[number].logs()
-
-    def log_entries(self, number: int) -> list[dict[str, Any]]:
-        return self.nodes[number].log_entries()
-
-    async def start_node(self, number: int) -> NodeProcess:
-        """Start (or restart, on the same port and database) node `number`."""
-        node = self.nodes[number]
-        try:
-            await node.start()
-        except NodeStartError as error:
-            if "cannot listen" not in str(error):
-                raise
-            # Someone took the listed port while the node was down: list it on another one.
-            node.exit_codes.pop()
-            node.port = quiet_port()
-            self.chain.node_ports[number] = node.port
-            await self.registry.set_node(node.account, node.url)
-            await node.start()
-        return node
-
-    async def stop_node(self, number: int) -> int | None:
-        """Stop node `number` with SIGTERM; its exit code (checked again on close)."""
-        return await self.nodes[number].stop()
-
-    async def kill_node(self, number: int) -> None:
-        await self.nodes[number].kill()
-
-    async def restart_node(self, number: int) -> NodeProcess:
-        code = await self.stop_node(number)
-        assert code == 0, f"node {number} exited with {code}:\n{self.logs(number)}"
-        return await self.start_node(number)
 
     async def close(self, *, check: bool = True) -> None:
         """Stop both nodes (SIGTERM) and the parties, delete the listings; then fail if a node
         did not exit with 0, showing the end of its log."""
         problems = []
         try:
-            codes = await asyncio.gather(*(node.stop() for node in self.nodes.values()))
-            for node, code in zip(self.nodes.values(), codes, strict=True):
-                bad = [c for c in node.exit_codes if c != 0]
-                if code not in (None, 0) or bad:
-                    tail = "\n".join(node.logs().splitlines()[-40:])
-                    problems.append(f"node {node.number} exited with {bad or code}:\n{tail}")
+            problems = await self.stop_nodes()
             await self._delete_listings()
         finally:
             for party in self.parties:
                 await party.stop()
             await self.client.aclose()
-            if self._registry is not None:
-                await self._registry.close()
-                self._registry = None
+            await self.session.close()
+            await self.close_registry()
         if problems and check:
             raise AssertionError("\n".join(problems))
 
     async def _delete_listings(self) -> None:
         if self._registry is None:
             return
-        registry = self._registry
+        registry = self.registry
 
         async def delete(account: LocalAccount) -> None:
             try:
@@ -642,13 +241,8 @@ class TwoNodes:
         )
 
     async def token_a(self, node: int, roles: list[dict[str, str]] | None = None) -> str:
-        response = await self.client.post(
-            f"{self.url(node)}/admin/generate-registration-token",
-            headers={"Authorization": f"Token {ADMIN_KEY}"},
-            json=roles,
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["token"])
+        token, _ = await registration_token(self.session, self.url(node), ADMIN_KEY, roles)
+        return token
 
     async def post_credentials(
         self, party: Party, node: int, token_a: str, body: dict[str, Any] | None = None
@@ -660,11 +254,11 @@ class TwoNodes:
         )
 
     async def register(self, party: Party, node: int) -> None:
-        """The credentials handshake with node `node`: a TOKEN_A, then POST credentials."""
-        response = await self.post_credentials(party, node, await self.token_a(node))
-        assert response.status_code == 200, response.text
-        assert response.json()["status_code"] == 1000, response.text
-        party.token_c = response.json()["data"]["token"]
+        """The credentials handshake with node `node`: a TOKEN_A, then the devnet's handshake
+        (versions and details with TOKEN_A, POST credentials)."""
+        token_a, versions = await registration_token(self.session, self.url(node), ADMIN_KEY)
+        joined = await handshake(self.session, versions, token_a, party.credentials())
+        party.token_c = joined.token_c
         party.node = node
 
     async def unregister(self, party: Party) -> httpx.Response:
@@ -746,23 +340,6 @@ class TwoNodes:
             all_headers.setdefault("Content-Type", "application/json")
         url = path if path.startswith("http") else self.url(node or sender.node) + path
         return await self.client.request(method, url, headers=all_headers, content=content)
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "rpc_url": self.chain.rpc_url,
-            "registry": self.chain.registry_address,
-            "admin_key": ADMIN_KEY,
-            "nodes": [
-                {
-                    "number": node.number,
-                    "url": node.url,
-                    "address": node.address,
-                    "database": node.database_url,
-                    "log": str(node.log_path),
-                }
-                for node in self.nodes.values()
-            ],
-        }
 
 
 # ---------------------------------------------------------------------------------------- OCN's parties
@@ -906,79 +483,3 @@ async def ocn_parties(network: TwoNodes) -> OcnParties:
     act_as_msp(msp)
     results = {p.party.party_id: act_as_cpo(p, network.client) for p in (cpa, cpb)}
     return OcnParties(cpa, cpb, msp, results)
-
-
-# ---------------------------------------------------------------------------------------- script
-
-
-def _parse_env(pairs: Iterable[str]) -> dict[str, str]:
-    env = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.startswith("SCN_"):
-            raise SystemExit(f"--env takes SCN_NAME=VALUE, not {pair!r}")
-        env[name] = value
-    return env
-
-
-async def _run(args: argparse.Namespace) -> int:
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="scn-two-nodes-"))
-    env = _parse_env(args.env)
-    postgres = None
-    chain = await asyncio.to_thread(Chain.start, workdir)
-    try:
-        databases: dict[int, str] = {}
-        if args.database == "postgresql":
-            from tests.postgres import PostgresServer, server_binaries
-
-            bin_dir = server_binaries()
-            if bin_dir is None:
-                print("two-nodes: PostgreSQL server binaries not found", file=sys.stderr)
-                return 2
-            postgres = await asyncio.to_thread(PostgresServer.start, bin_dir)
-            databases = {n: await postgres.new_database() for n in NODE_ACCOUNTS}
-        network = TwoNodes(chain, workdir, env=env, database_urls=databases)
-        async with network:
-            if args.json:
-                print(json.dumps(network.describe()), flush=True)
-            else:
-                print(f"ganache   {chain.rpc_url}   registry {chain.registry_address}")
-                for node in network.nodes.values():
-                    print(f"node {node.number}    {node.url}   wallet {node.address}")
-                    print(f"          database {node.database_url}   logs {node.log_path}")
-                print(f"admin API key {ADMIN_KEY}")
-                print("two nodes are up; press Ctrl-C to stop", flush=True)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            await stop.wait()
-            print("two-nodes: stopping", file=sys.stderr)
-    finally:
-        await asyncio.to_thread(chain.stop)
-        if postgres is not None:
-            await asyncio.to_thread(postgres.stop)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="scripts/two-nodes",
-        description="ganache, the SCN Registry and two `scn-node serve` processes on free ports",
-    )
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="SCN_NAME=VALUE",
-        help="an extra setting for both nodes (repeatable)",
-    )
-    parser.add_argument("--workdir", help="where databases and logs go (default: a new temp dir)")
-    parser.add_argument("--json", action="store_true", help="print the URLs as one JSON line")
-    args = parser.parse_args(argv)
-    return asyncio.run(_run(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -35,14 +35,14 @@ async def test_10_connect_and_disconnect_are_pushed(
 ) -> None:
     watching = ocn.cpo(observer)
     cpc = await two_nodes.connect(1, "CH", "CPC", Role.CPO)
-    await eventually(
+    await watching.heard(
         lambda: "CONNECTED" in watching.statuses_of(cpc),
-        within=PUSH_WITHIN, what=f"{watching.party} hearing CH CPC is CONNECTED",
+        within=PUSH_WITHIN, what="CH CPC is CONNECTED",
     )  # fmt: skip
     assert scpi(await two_nodes.unregister(cpc)) is None
-    await eventually(
+    await watching.heard(
         lambda: watching.statuses_of(cpc)[-1:] == ["SUSPENDED"],
-        within=PUSH_WITHIN, what=f"{watching.party} hearing CH CPC is SUSPENDED",
+        within=PUSH_WITHIN, what="CH CPC is SUSPENDED",
     )  # fmt: skip
     info = next(i for i in watching.client_infos() if i["party_id"] == "CPC")
     assert info["country_code"] == "CH" and info["role"] == "CPO" and "last_updated" in info
@@ -66,9 +66,9 @@ async def test_11_without_still_alive_a_stopped_party_stays_connected(
     # Another party connecting is pushed to everyone; once that arrived, so would have MSP's.
     cpc = await network.connect(1, "CH", "CPC", Role.CPO)
     for watching in (ocn.cpa, ocn.cpb):
-        await eventually(
+        await watching.heard(
             lambda w=watching: "CONNECTED" in w.statuses_of(cpc),
-            within=PUSH_WITHIN, what=f"{watching.party} hearing CH CPC is CONNECTED",
+            within=PUSH_WITHIN, what="CH CPC is CONNECTED",
         )  # fmt: skip
         assert "OFFLINE" not in watching.statuses_of(ocn.msp)
     listed = await hub_client_info(network, ocn.cpa)
@@ -123,15 +123,15 @@ async def test_15_still_alive_marks_a_silent_party_offline_and_back(
     ocn = await ocn_parties(network)
     await ocn.msp.stop()
     for watching in (ocn.cpa, ocn.cpb):  # on the same node, and on the other one
-        await eventually(
+        await watching.heard(
             lambda w=watching: "OFFLINE" in w.statuses_of(ocn.msp),
-            within=PUSH_WITHIN, what=f"{watching.party} hearing DE MSP is OFFLINE",
+            within=PUSH_WITHIN, what="DE MSP is OFFLINE",
         )  # fmt: skip
     await ocn.msp.start()  # on the same port: it answers again
     for watching in (ocn.cpa, ocn.cpb):
-        await eventually(
+        await watching.heard(
             lambda w=watching: w.statuses_of(ocn.msp)[-1:] == ["CONNECTED"],
-            within=PUSH_WITHIN, what=f"{watching.party} hearing DE MSP is CONNECTED again",
+            within=PUSH_WITHIN, what="DE MSP is CONNECTED again",
         )  # fmt: skip
 
 
@@ -144,7 +144,7 @@ async def test_17_a_newly_listed_party_is_pushed_as_planned(start_network: Start
     sev = await network.start_party("GB", "SEV", Role.CPO)
     await network.list_party(sev, 1)
     for watching in (ocn.cpa, ocn.cpb, ocn.msp):
-        await eventually(
+        await watching.heard(
             lambda w=watching: "PLANNED" in w.statuses_of(PartyId("GB", "SEV")),
-            within=PUSH_WITHIN, what=f"{watching.party} hearing GB SEV is PLANNED",
+            within=PUSH_WITHIN, what="GB SEV is PLANNED",
         )  # fmt: skip

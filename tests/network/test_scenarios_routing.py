@@ -21,7 +21,6 @@ from tests.network.harness import (
     TOTAL_LOCATIONS,
     OcnParties,
     TwoNodes,
-    eventually,
     scpi,
 )
 
@@ -152,7 +151,7 @@ async def test_6_async_command_result(two_nodes: TwoNodes, ocn: OcnParties, wher
         path = ocn.msp.endpoint_path("commands", "SENDER") + "/START_SESSION/1"
         return [r for r in ocn.msp.received if r.method == "POST" and r.path == path]
 
-    [result] = await eventually(result_arrived, within=10, what="the CommandResult")
+    [result] = await ocn.msp.heard(result_arrived, within=10, what="the CommandResult")
     assert result.json() == {"result": "ACCEPTED"}
     assert result.headers["SCPI-from-party-id"] == cpo.party.party_id
 

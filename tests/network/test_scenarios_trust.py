@@ -152,9 +152,9 @@ async def test_16_a_whitelist_limits_the_pushes_a_party_gets(
     await ocn.cpb.stop()
     await ocn.msp.stop()
 
-    await eventually(
+    await ocn.cpa.heard(
         lambda: "OFFLINE" in ocn.cpa.statuses_of(ocn.msp),
-        within=PUSH_WITHIN * 2, what="CH CPA hearing DE MSP is OFFLINE",
+        within=PUSH_WITHIN * 2, what="DE MSP is OFFLINE",
     )  # fmt: skip
 
     async def node_1_knows_cpb_offline() -> bool:
@@ -187,9 +187,9 @@ async def test_18_a_service_gets_a_copy_of_what_its_user_sends(
     response = await two_nodes.send(ocn.msp, "GET", LOCATION, to=receiver)
 
     assert scpi(response) == EXAMPLE_LOCATION
-    await eventually(
+    await service.heard(
         lambda: bool(service.requests_to("locations", "SENDER")),
-        within=PUSH_WITHIN, what=f"service {service.party} getting the copy",
+        within=PUSH_WITHIN, what="the copy",
     )  # fmt: skip
     copy = service.requests_to("locations", "SENDER")[-1]
     assert copy.method == "GET" and copy.path == service.endpoint_path("locations", "SENDER") + "/1"
@@ -210,7 +210,7 @@ async def test_a_revoked_agreement_stops_the_copies_at_once(
         "https://pay.example", "-p", "FORWARD_MODULE_LOCATIONS_SENDER")  # fmt: skip
     cli(network, ocn.msp, "agree", service.account.address)
     scpi(await network.send(ocn.msp, "GET", LOCATION, to=ocn.cpa))
-    await eventually(
+    await service.heard(
         lambda: len(service.requests_to("locations")) == 1,
         within=PUSH_WITHIN, what="the first copy",
     )  # fmt: skip
