@@ -19,9 +19,9 @@ from eth_tester import EthereumTester
 from web3 import AsyncWeb3
 
 from scn_node.devnet.chain import dev_account
+from scn_node.devnet.postgres import PostgresServer, server_binaries
 from scn_node.registry import RegistryContract
 from tests.chain import new_tester, tester_web3
-from tests.postgres import PostgresServer, server_binaries
 
 TESTS = Path(__file__).parent
 # `scripts/check --fast` runs the tests that need no chain, no PostgreSQL and no processes. They are

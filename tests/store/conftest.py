@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scn_node.devnet.postgres import PostgresServer
 from scn_node.store import Database, SqlDirectory
-from tests.postgres import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

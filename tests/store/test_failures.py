@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from scn_node.devnet.chain import free_port
+from scn_node.devnet.postgres import PostgresServer
 from scn_node.hub.ports import Proxy
 from scn_node.hub.rules import NO_RULES
 from scn_node.scpi.errors import HubError
@@ -24,7 +25,6 @@ from scn_node.scpi.party import Role
 from scn_node.scpi.versions import InterfaceRole
 from scn_node.store import Database, SqlDirectory
 from scn_node.store.tables import PlatformRow
-from tests.postgres import PostgresServer
 from tests.store.values import CPO, MSP, registration
 
 UNAVAILABLE = r"^The node's database is unavailable$"
