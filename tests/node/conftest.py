@@ -7,24 +7,26 @@ end-to-end pass through a node on each database (tests/store/test_end_to_end.py)
 from __future__ import annotations
 
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from aiohttp import web
 from eth_account.signers.local import LocalAccount
 
 from scn_node.app import create_app
+from scn_node.devnet import joining
+from scn_node.devnet.serving import base_url_of, listening_socket
 from scn_node.registry import RegistryContract
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings
 from scn_node.web import server
-from tests.node.parties import FakeParty
+from tests.node.parties import FakeParty, request_headers
 
 ADMIN_KEY = "test-admin-key"
 NODE_ACCOUNT = 14
@@ -36,7 +38,8 @@ PARTY_ACCOUNTS = [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15, 16, 17, 18, 19]
 class Node:
     settings: Settings
     runner: web.AppRunner
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient  # what tests talk to the node with
+    session: aiohttp.ClientSession  # what parties join the node with (scn_node.devnet.joining)
 
     @property
     def url(self) -> str:
@@ -44,6 +47,7 @@ class Node:
 
     async def stop(self) -> None:
         await self.client.aclose()
+        await self.session.close()
         await self.runner.cleanup()
 
 
@@ -76,28 +80,34 @@ class Network:
 
     async def start_node(self, **overrides: Any) -> Node:
         """Start (or restart, on the same port and database) the node."""
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self._port))
-        self._port = sock.getsockname()[1]
-        settings = replace(
-            Settings(
-                node_url=f"http://127.0.0.1:{self._port}",
-                private_key="0x" + bytes(self.node_account.key).hex(),
-                admin_api_key=ADMIN_KEY,
-                database_url=self.database_url,
-                party_timeout=5.0,
-                registry_poll_seconds=0.1,  # registry events reach the node within a blink
-            ),
-            **overrides,
-        )
-        listing = await self.registry.get_node(self.node_account.address)
-        if listing is None or listing.url != settings.node_url:
-            await self.registry.set_node(self.node_account, settings.node_url)
-        # Served as `scn-node serve` serves it: the same limits and deadlines.
-        runner = await server.start(create_app(settings, contract=self.registry), settings, sock)
+        sock = listening_socket(port=self._port)  # bound first: the settings name its URL
+        try:
+            self._port = sock.getsockname()[1]
+            settings = replace(
+                Settings(
+                    node_url=base_url_of(sock),
+                    private_key="0x" + bytes(self.node_account.key).hex(),
+                    admin_api_key=ADMIN_KEY,
+                    database_url=self.database_url,
+                    party_timeout=5.0,
+                    registry_poll_seconds=0.1,  # registry events reach the node within a blink
+                ),
+                **overrides,
+            )
+            listing = await self.registry.get_node(self.node_account.address)
+            if listing is None or listing.url != settings.node_url:
+                await self.registry.set_node(self.node_account, settings.node_url)
+            # Served as `scn-node serve` serves it: the same limits and deadlines, which
+            # scn_node.devnet.serving.serve_on_socket does not set.
+            runner = await server.start(
+                create_app(settings, contract=self.registry), settings, sock
+            )
+        except BaseException:
+            sock.close()
+            raise
         client = httpx.AsyncClient(base_url=settings.node_url, timeout=30)
-        self.node = Node(settings, runner, client)
+        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self.node = Node(settings, runner, client, session)
         return self.node
 
     async def stop_node(self) -> None:
@@ -124,7 +134,8 @@ class Network:
         self, party: FakeParty, *, operator: str | None = None, roles: list[Role] | None = None
     ) -> None:
         party.account = self.new_account()
-        await self.registry.set_party(
+        await joining.list_party(
+            self.registry,
             party.account,
             party.party,
             roles or [party.role],
@@ -132,38 +143,43 @@ class Network:
         )
 
     async def token_a(self, roles: list[dict[str, str]] | None = None) -> str:
-        response = await self.client.post(
-            "/admin/generate-registration-token",
-            headers={"Authorization": f"Token {ADMIN_KEY}"},
-            json=roles,
-        )
-        assert response.status_code == 200, response.text
-        return str(response.json()["token"])
+        token, _ = await self._registration_token(roles)
+        return token
+
+    async def _registration_token(
+        self, roles: list[dict[str, str]] | None = None
+    ) -> tuple[str, str]:
+        assert self.node is not None
+        return await joining.registration_token(self.node.session, self.url, ADMIN_KEY, roles)
 
     async def post_credentials(
         self, party: FakeParty, token_a: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
-        token = token_a
-        if party.base64_tokens:
-            import base64
-
-            token = base64.b64encode(token_a.encode()).decode()
+        """POST credentials straight away (no versions read first), to test what the node
+        answers to any body."""
         return await self.client.post(
             "/scpi/2.2/credentials",
-            headers={"Authorization": f"Token {token}"},
+            headers={"Authorization": f"Token {party.present(token_a)}"},
             content=json.dumps(body or party.credentials()),
         )
 
     async def connect(
         self, country_code: str, party_id: str, role: Role = Role.CPO, **kwargs: Any
     ) -> FakeParty:
-        """A party started, listed in the registry and registered: ready to send and receive."""
+        """A party started, listed in the registry and registered: ready to send and receive.
+        It joins as every party does (scn_node.devnet.joining)."""
         party = await self.start_party(country_code, party_id, role, **kwargs)
         await self.list_party(party)
-        response = await self.post_credentials(party, await self.token_a())
-        assert response.status_code == 200, response.text
-        assert response.json()["status_code"] == 1000, response.text
-        party.token_c = response.json()["data"]["token"]
+        token_a, versions_url = await self._registration_token()
+        assert self.node is not None
+        joined = await joining.handshake(
+            self.node.session,
+            versions_url,
+            party.present(token_a),
+            party.credentials(),
+            label=str(party.party),
+        )
+        party.token_c = joined.token_c
         return party
 
     def headers(
@@ -175,16 +191,9 @@ class Network:
         request_id: str = "req-1",
         correlation_id: str = "corr-1",
     ) -> dict[str, str]:
-        to = receiver.party if isinstance(receiver, FakeParty) else receiver
-        return {
-            "Authorization": sender.authorization(),
-            "X-Request-ID": request_id,
-            "X-Correlation-ID": correlation_id,
-            f"{family}-from-country-code": sender.party.country_code,
-            f"{family}-from-party-id": sender.party.party_id,
-            f"{family}-to-country-code": to.country_code,
-            f"{family}-to-party-id": to.party_id,
-        }
+        return request_headers(
+            sender, receiver, family=family, request_id=request_id, correlation_id=correlation_id
+        )
 
     async def send(
         self,

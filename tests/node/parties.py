@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from scn_node.devnet.serving import serve_on_socket
+from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, routing_pair
 from scn_node.scpi.party import PartyId, Role
 
 Responder = Callable[[web.Request, "Received"], Awaitable[web.StreamResponse]]
@@ -65,6 +66,7 @@ class FakeParty:
     _responders: list[tuple[str, str, Responder]] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    port: int = 0  # 0: a free port; after start, the port it listens on (a restart keeps it)
 
     @property
     def versions_url(self) -> str:
@@ -94,23 +96,20 @@ class FakeParty:
             ],
         }
 
+    def present(self, token: str) -> str:
+        """A token as this party writes it in an Authorization header (OCPI 2.2.1 parties
+        Base64-encode it)."""
+        return base64.b64encode(token.encode()).decode() if self.base64_tokens else token
+
     def authorization(self) -> str:
         """How this party presents its TOKEN_C to the node."""
-        token = self.token_c
-        if self.base64_tokens:
-            token = base64.b64encode(token.encode()).decode()
-        return f"Token {token}"
+        return f"Token {self.present(self.token_c)}"
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        site = web.SockSite(self._runner, sock)
-        await site.start()
-        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._runner, self.base_url = await serve_on_socket(app, "127.0.0.1", self.port)
+        self.port = int(self.base_url.rsplit(":", 1)[1])
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -118,12 +117,11 @@ class FakeParty:
             self._runner = None
 
     def _authorised(self, request: web.Request) -> bool:
-        for expected in (self.token_b, self.token_a):
-            if self.base64_tokens:
-                expected = base64.b64encode(expected.encode()).decode()
-            if expected and request.headers.get("Authorization") == f"Token {expected}":
-                return True
-        return False
+        presented = request.headers.get("Authorization")
+        return any(
+            expected and presented == f"Token {self.present(expected)}"
+            for expected in (self.token_b, self.token_a)
+        )
 
     async def _credentials(self, request: web.Request) -> web.StreamResponse:
         """The node's POST (node-initiated handshake) or PUT (rotation) of its credentials:
@@ -189,3 +187,24 @@ class FakeParty:
     def module_requests(self) -> list[Received]:
         """What arrived at module endpoints (not the handshake's versions calls)."""
         return [r for r in self.received if not r.path.startswith(("/scpi/versions", "/scpi/2.2"))]
+
+
+def request_headers(
+    sender: FakeParty,
+    receiver: FakeParty | PartyId,
+    *,
+    family: str = "SCPI",
+    request_id: str = "req-1",
+    correlation_id: str = "corr-1",
+) -> dict[str, str]:
+    """The headers of a routed request `sender` makes to `receiver`: its TOKEN_C, the message
+    ids, and the routing headers of one `family` only (SCPI or OCPI), so a test of one family
+    is not helped by the other."""
+    to = receiver.party if isinstance(receiver, FakeParty) else receiver
+    prefix = f"{family}-"
+    return {
+        "Authorization": sender.authorization(),
+        REQUEST_ID: request_id,
+        CORRELATION_ID: correlation_id,
+        **{k: v for k, v in routing_pair(sender.party, to).items() if k.startswith(prefix)},
+    }
