@@ -20,12 +20,12 @@ from scn_node.hub.ports import (
     AllowedRole,
     Caller,
     ConnectionEvents,
-    Directory,
     OutboundRequest,
     PartyRole,
     PartyTransport,
     Platform,
     Registration,
+    Registrations,
     Registry,
 )
 from scn_node.scpi.authorization import TokenForm, authorization
@@ -96,7 +96,7 @@ _LIVE = (ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE)
 class Handshake:
     def __init__(
         self,
-        directory: Directory,
+        directory: Registrations,
         registry: Registry,
         transport: PartyTransport,
         node: NodeIdentity,
