@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from aiohttp import ClientPayloadError, web
 
+from scn_node.hub.callers import identify
 from scn_node.hub.clientinfo import HubClientInfo
 from scn_node.hub.message import ScpiReply
 from scn_node.hub.modules import Family
 from scn_node.hub.ports import Caller, TokenKind
-from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
 from scn_node.scpi.envelope import envelope
 from scn_node.scpi.errors import (
     MalformedJson,
     RegistrationState,
     ResourceNotFound,
-    Unauthorized,
 )
 from scn_node.scpi.headers import NODE_SIGNATURE, Routing
 from scn_node.scpi.pagination import Page, link_header
@@ -48,18 +47,7 @@ def _prefix(request: web.Request) -> str:
 
 
 async def _caller(request: web.Request, *kinds: TokenKind) -> Caller:
-    directory = _state(request).directory
-    for token in presented_tokens(request.headers.get("Authorization")):
-        found = await directory.authenticate(token.value)
-        if found is None:
-            continue
-        platform, kind = found
-        if kind not in kinds:
-            if kind is TokenKind.A:
-                raise Unauthorized("CREDENTIALS_TOKEN_A is only valid for versions and credentials")
-            break
-        return Caller(platform, kind, token.form, token.value)
-    raise Unauthorized("Unknown credentials token")
+    return await identify(_state(request).directory, request.headers.get("Authorization"), *kinds)
 
 
 async def _body(request: web.Request) -> bytes:
