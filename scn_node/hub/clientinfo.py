@@ -171,6 +171,11 @@ class HubClientInfo:
                 )
             )
 
+    async def drain(self) -> None:
+        """Wait until every push under way has ended (tests: instead of polling)."""
+        while self._tasks:
+            await asyncio.gather(*set(self._tasks), return_exceptions=True)
+
     async def close(self) -> None:
         """Stop the searches; give pushes under way a moment to finish, then cancel them."""
         for loop in self._loops:

@@ -24,6 +24,7 @@ from scn_node.hub.modules import Family
 from scn_node.hub.node import Clock, Hub
 from scn_node.hub.peer import CLIENT_INFO_PATH, MESSAGE_PATH
 from scn_node.hub.registration import NodeIdentity
+from scn_node.hub.rules import PartyRules
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.credentials import node_credentials
 from scn_node.scpi.envelope import encode, envelope, error_envelope
@@ -108,6 +109,9 @@ class HubUnderTest:
         return node
 
     async def close(self) -> None:
+        """Off the network first: a peer's pushes must not reach a closed database."""
+        self.network.drop(self.url)
+        await self.drain()
         await self.hub.close()
         await self.database.close()
 
@@ -120,8 +124,14 @@ class HubUnderTest:
         return self.wallet.address
 
     async def drain(self) -> None:
-        """Wait for the service copies in flight."""
+        """Wait for the background work: service copies and ClientInfo pushes."""
         await self.hub.forwarder.copies.drain()
+        await self.hub.presence.drain()
+
+    async def set_rules(self, party: FakeBackoffice, rules: PartyRules) -> None:
+        """Replace the party's own rules (as its scnrules calls would)."""
+        caller = await identify(self.directory, party.authorization(), TokenKind.C)
+        assert await self.directory.set_rules(caller.platform.id, caller.token, rules) is not None
 
     # ------------------------------------------------------------ parties
 

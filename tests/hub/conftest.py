@@ -38,5 +38,7 @@ async def two_nodes(tmp_path: Path) -> AsyncIterator[tuple[HubUnderTest, HubUnde
     try:
         yield one, two
     finally:
+        await one.drain()
+        await two.drain()
         await two.close()
         await one.close()
