@@ -30,11 +30,8 @@ TO_PARTY_ID = "to-party-id"
 ANSWER_HEADERS = ("link", "location", "x-total-count", "x-limit")
 # How the node spells them (and Content-Type, relayed as is) on the answers it relays.
 ANSWER_HEADER_NAMES = {
-    "content-type": "Content-Type",
-    "link": "Link",
-    "location": "Location",
-    "x-total-count": "X-Total-Count",
-    "x-limit": "X-Limit",
+    name: "-".join(word.capitalize() for word in name.split("-"))
+    for name in ("content-type", *ANSWER_HEADERS)
 }
 _ID = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as message ids travel in headers
 
