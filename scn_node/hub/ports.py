@@ -44,7 +44,6 @@ __all__ = [
     "OutboundRequest",
     "PartyResponse",
     "PartyRole",
-    "PartyTransport",
     "Platform",
     "PlatformList",
     "Platforms",
@@ -247,9 +246,6 @@ class Transport(Protocol):
     async def send(self, request: OutboundRequest) -> PartyResponse:
         """Raises ReceiverTimeout or ConnectionProblem when the other end cannot be reached."""
         ...
-
-
-PartyTransport = Transport  # the older name, which the clients still use
 
 
 class ConnectionEvents(Protocol):

@@ -22,11 +22,11 @@ from scn_node.hub.ports import (
     ConnectionEvents,
     OutboundRequest,
     PartyRole,
-    PartyTransport,
     Platform,
     Registration,
     Registrations,
     Registry,
+    Transport,
 )
 from scn_node.scpi.authorization import TokenForm, authorization
 from scn_node.scpi.credentials import (
@@ -98,7 +98,7 @@ class Handshake:
         self,
         directory: Registrations,
         registry: Registry,
-        transport: PartyTransport,
+        transport: Transport,
         node: NodeIdentity,
         *,
         new_token: Callable[[], str] = lambda: str(uuid.uuid4()),
