@@ -19,10 +19,11 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from scn_node.hub.callers import identify
 from scn_node.hub.message import ScpiReply
-from scn_node.hub.model import OutboundRequest, PartyResponse, TokenKind
+from scn_node.hub.model import Caller, OutboundRequest, PartyResponse, TokenKind
 from scn_node.hub.modules import Family
 from scn_node.hub.node import Clock, Hub
 from scn_node.hub.peer import CLIENT_INFO_PATH, MESSAGE_PATH
+from scn_node.hub.platforms import Platforms
 from scn_node.hub.registration import NodeIdentity
 from scn_node.hub.rules import PartyRules
 from scn_node.registry.wallet import NodeWallet
@@ -128,10 +129,20 @@ class HubUnderTest:
         await self.hub.forwarder.copies.drain()
         await self.hub.presence.drain()
 
+    async def caller(self, party: FakeBackoffice, *kinds: TokenKind) -> Caller:
+        """The party as the node identifies it by its TOKEN_C (or `kinds`)."""
+        return await identify(self.directory, party.authorization(), *(kinds or (TokenKind.C,)))
+
     async def set_rules(self, party: FakeBackoffice, rules: PartyRules) -> None:
         """Replace the party's own rules (as its scnrules calls would)."""
-        caller = await identify(self.directory, party.authorization(), TokenKind.C)
+        caller = await self.caller(party)
         assert await self.directory.set_rules(caller.platform.id, caller.token, rules) is not None
+
+    @property
+    def platforms(self) -> Platforms:
+        """The operator's view (what the admin API shows and does)."""
+        presence = self.hub.presence
+        return Platforms(self.directory, presence, presence.last_heard)
 
     # ------------------------------------------------------------ parties
 
