@@ -114,26 +114,36 @@ class Forwarder:
         body: bytes = b"",
     ) -> ScpiReply:
         """A party's request to a module URL of this node."""
-        policy = self._policy(caller)
-        try:
-            request = ScpiRequest(method, module, interface, routing.require(), tail, query, body)
-            spec = spec_for(module, interface, family)
-            reply = await self.handle(Exchange(request, FromParty(caller), spec, policy))
-        except ScpiError as error:
-            return self.refusal(error, routing, policy.signs_errors(routing.signed))
-        self.liveness.routed(caller, request.headers.sender, request.headers.receiver)
-        return reply
+
+        def exchange(headers: RoutingHeaders, policy: SignaturePolicy) -> Exchange:
+            request = ScpiRequest(method, module, interface, headers, tail, query, body)
+            return Exchange(request, FromParty(caller), spec_for(module, interface, family), policy)
+
+        return await self._from_party(caller, routing, exchange)
 
     async def route_proxied(
         self, caller: Caller, routing: Routing, uid: str, method: str, body: bytes
     ) -> ScpiReply:
         """A party's call to one of this node's proxy URLs."""
-        policy = self._policy(caller)
+
+        def exchange(headers: RoutingHeaders, policy: SignaturePolicy) -> Exchange:
+            request = ScpiRequest(method, "", InterfaceRole.SENDER, headers, body=body)
+            return Exchange.via_proxy(FromParty(caller), request, policy, uid)
+
+        return await self._from_party(caller, routing, exchange)
+
+    async def _from_party(
+        self,
+        caller: Caller,
+        routing: Routing,
+        exchange: Callable[[RoutingHeaders, SignaturePolicy], Exchange],
+    ) -> ScpiReply:
+        """Build the exchange and run it; a refusal is the node's own answer, signed when
+        signatures are in play. An answered request shows both parties are alive."""
+        policy = SignaturePolicy(self.signatures_required, caller.platform.rules.signatures)
         try:
             headers = routing.require()
-            request = ScpiRequest(method, "", InterfaceRole.SENDER, headers, body=body)
-            exchange = Exchange.via_proxy(FromParty(caller), request, policy, uid)
-            reply = await self.handle(exchange)
+            reply = await self.handle(exchange(headers, policy))
         except ScpiError as error:
             return self.refusal(error, routing, policy.signs_errors(routing.signed))
         self.liveness.routed(caller, headers.sender, headers.receiver)
@@ -251,11 +261,6 @@ class Forwarder:
         if routing is not None and routing.sender is not None and routing.receiver is not None:
             headers.update(routing_pair(routing.receiver, routing.sender))
         return ScpiReply(error.http_status, body, headers, int(error.status))
-
-    def _policy(self, caller: Caller) -> SignaturePolicy:
-        return SignaturePolicy(
-            node=self.signatures_required, sender=caller.platform.rules.signatures
-        )
 
 
 def _ids(headers: RoutingHeaders) -> dict[str, str]:
