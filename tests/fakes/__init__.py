@@ -23,4 +23,21 @@ Example (tests/hub/conftest.py has the `node` and `two_nodes` fixtures)::
         answer = await node.send(emsp, "GET", "/scpi/sender/2.2/locations/LOC1", to=cpo)
         assert (answer.status, answer.status_code) == (200, 1000)
         assert cpo.module_requests()[-1].path == "/scpi/cpo/2.2/locations/sender/LOC1"
+
+Moving a tests/node test here (what each piece of `tests/node/conftest.py` becomes):
+
+    network / peers fixtures          node / two_nodes (tests/hub/conftest.py)
+    Network.connect(cc, pid, role)    HubUnderTest.connect(cc, pid, role, **FakeBackoffice fields)
+    start_party + list_party          new_party(cc, pid, role) + list_party(party, operator=…)
+    token_a(roles) / post_credentials token_a(body) / register(party, token_a, body=…) -> Answer
+    Network.send(… to=, body=, headers=)  HubUnderTest.send(same arguments) -> Answer
+    response.status_code              answer.status (HTTP); answer.status_code is SCPI's
+    FakeParty.on(m, prefix, f(request, received))
+                                      FakeBackoffice.on(m, prefix, f(received)) returning
+                                      `answer(data, headers=…)` or `response(status, body, headers)`
+    polling with `eventually`         await node.drain() (copies and ClientInfo pushes)
+    stopping a party or a node        node.network.drop(base_url)
+    admin API                         node.platforms (the operator's view), node.hub.handshake
+    a party's rules (scnrules)        await node.set_rules(party, PartyRules(…))
+    POST /scn/message by hand         await node.serve_peer(OutboundRequest(…))
 """
