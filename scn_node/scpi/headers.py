@@ -117,17 +117,11 @@ class Routing:
     def read(cls, headers: Mapping[str, str]) -> Routing:
         signed = bool(headers.get(PARTY_SIGNATURE) or headers.get(OCN_PARTY_SIGNATURE))
         try:
-            sender = read_party(headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
-        except InvalidHeader:
-            sender = None
-        try:
-            receiver = read_party(headers, TO_COUNTRY_CODE, TO_PARTY_ID)
-        except InvalidHeader:
-            receiver = None
-        try:
             parsed = RoutingHeaders.parse(headers)
         except InvalidHeader as error:
-            return cls(sender, receiver, signed, None, error)
+            return cls(
+                _party_or_none(headers, FROM), _party_or_none(headers, TO), signed, None, error
+            )
         return cls(parsed.sender, parsed.receiver, signed, parsed)
 
     def require(self) -> RoutingHeaders:
@@ -136,6 +130,17 @@ class Routing:
             assert self.problem is not None
             raise self.problem
         return self.headers
+
+
+FROM = (FROM_COUNTRY_CODE, FROM_PARTY_ID)
+TO = (TO_COUNTRY_CODE, TO_PARTY_ID)
+
+
+def _party_or_none(headers: Mapping[str, str], names: tuple[str, str]) -> PartyId | None:
+    try:
+        return read_party(headers, *names)
+    except InvalidHeader:
+        return None
 
 
 def routing_pair(sender: PartyId, receiver: PartyId) -> dict[str, str]:
