@@ -1,4 +1,5 @@
-"""The one place errors become SCPI envelopes, and where each request is logged."""
+"""Where each request is logged, and errors raised outside the hub become SCPI envelopes (the hub
+answers routed requests whole); both render through `scpi.envelope.error_envelope`."""
 
 from __future__ import annotations
 
