@@ -87,3 +87,30 @@ async def test_a_base64_party_is_called_with_a_base64_token_b(node: HubUnderTest
     got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
     assert got.status_code == 1000
     assert cpo.module_requests()[-1].headers["Authorization"] != f"Token {cpo.token_b}"
+
+
+async def test_the_node_connects_a_party_with_the_token_a_it_issued(node: HubUnderTest) -> None:
+    cpo = node.new_party("NL", "CPO")
+    node.list_party(cpo)
+    body = json.dumps({"versions_url": cpo.versions_url, "token": cpo.token_b}).encode()
+    platform = await node.hub.handshake.connect(body)
+    assert [str(r.party) for r in platform.roles] == ["NL CPO"]
+    posted = [r for r in cpo.received if r.path == "/scpi/2.2/credentials"]
+    assert [r.method for r in posted] == ["POST"]
+    assert json.loads(posted[0].body)["url"] == f"{node.url}/scpi/versions"
+    emsp = await node.connect("DE", "MSP", Role.EMSP)
+    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert got.status_code == 1000
+
+
+async def test_the_node_rotates_a_partys_credentials(node: HubUnderTest) -> None:
+    cpo = await node.connect("NL", "CPO", Role.CPO)
+    caller = await node.caller(cpo)
+    old = cpo.token_c
+    await node.hub.handshake.rotate(caller.platform.id)
+    assert cpo.token_c != old  # the party took the node's new TOKEN_C
+    assert (await node.caller(cpo)).platform.id == caller.platform.id
+    cpo.token_c = old
+    emsp = await node.connect("DE", "MSP", Role.EMSP)
+    refused = await node.send(cpo, "GET", "/scpi/sender/2.2/locations", to=emsp)
+    assert (refused.status, refused.status_code) == (401, 2000)
