@@ -24,22 +24,21 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scn_node.hub.network import CLIENT_INFO_PATH, SIGNATURE_HEADER, check_node_signature
+from scn_node.hub.peer import PeerLink
 from scn_node.hub.ports import (
     Caller,
-    Directory,
     ListedParty,
+    NetworkInfo,
     OutboundRequest,
-    PartyTransport,
+    PartyResponse,
     Platform,
-    Registry,
-    Wallet,
+    Transport,
 )
 from scn_node.hub.rules import PartyRules
 from scn_node.scpi.authorization import authorization
 from scn_node.scpi.errors import ScpiError
-from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, RoutingHeaders
-from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus, parse_client_info
+from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
+from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import ModuleId, PartyId
 from scn_node.scpi.versions import InterfaceRole
@@ -55,10 +54,9 @@ class HubClientInfo:
 
     def __init__(
         self,
-        directory: Directory,
-        registry: Registry,
-        transport: PartyTransport,
-        wallet: Wallet,
+        directory: NetworkInfo,
+        transport: Transport,
+        peers: PeerLink,
         *,
         nodes: Callable[[], Awaitable[Sequence[str]]],
         planned: Callable[[], Awaitable[Sequence[ListedParty]]],
@@ -67,9 +65,8 @@ class HubClientInfo:
         shutdown_grace: float = 1.0,
     ) -> None:
         self.directory = directory
-        self.registry = registry
         self.transport = transport
-        self.wallet = wallet
+        self.peers = peers
         self.nodes = nodes
         self.planned = planned
         self.new_id = new_id
@@ -105,19 +102,20 @@ class HubClientInfo:
         """When `party` was last heard from, if not yet written to the directory."""
         return self._heard.get(party)
 
-    def routed(self, caller: Caller, headers: RoutingHeaders) -> None:
-        """A routed request was answered: its sender and its receiver are alive."""
-        self.heard(headers.sender, headers.receiver)
+    def routed(self, caller: Caller | None, sender: PartyId, receiver: PartyId) -> None:
+        """A routed request was answered: the party that answered is alive, and so is the
+        sender when it is on this node (`caller`; a peer's message: its node knows)."""
+        if caller is None:
+            self.heard(receiver)
+            return
+        self.heard(sender, receiver)
         if caller.platform.status is ConnectionStatus.OFFLINE:
             self._reconnect(caller.platform)
 
     async def receive(self, raw: bytes, signature: str | None) -> None:
         """A ClientInfo from a peer node (PUT /scn/client-info): kept, and told to the parties
         here. Its signer must operate the node the registry lists the party with."""
-        info = parse_client_info(raw, self.clock())
-        await check_node_signature(
-            self.wallet, self.registry, raw, signature, info.party, recheck=True
-        )
+        info = await self.peers.accept_client_info(raw, signature)
         if await self.directory.save_network_client_info(info):
             self._in_order(info.party, functools.partial(self._announce, [info], None, False))
 
@@ -172,6 +170,11 @@ class HubClientInfo:
                     _every(planned_party_seconds, self.search_planned, "planned-party search")
                 )
             )
+
+    async def drain(self) -> None:
+        """Wait until every push under way has ended (tests: instead of polling)."""
+        while self._tasks:
+            await asyncio.gather(*set(self._tasks), return_exceptions=True)
 
     async def close(self) -> None:
         """Stop the searches; give pushes under way a moment to finish, then cancel them."""
@@ -276,19 +279,15 @@ class HubClientInfo:
             self.heard(*(r.party for r in platform.roles))
 
     async def _to_node(self, node_url: str, info: ClientInfo) -> None:
-        body = info.encode()
-        headers = {
-            SIGNATURE_HEADER: self.wallet.sign(body),
-            "Content-Type": "application/json",
-            REQUEST_ID: self.new_id(),
-            CORRELATION_ID: self.new_id(),
-        }
-        url = node_url.rstrip("/") + CLIENT_INFO_PATH
-        await self._put(OutboundRequest("PUT", url, headers, body), info, f"the node {node_url}")
+        await self._put(self.peers.push_client_info(node_url, info), info, f"the node {node_url}")
 
-    async def _put(self, request: OutboundRequest, info: ClientInfo, to: str) -> bool:
+    async def _put(
+        self, sending: Awaitable[PartyResponse] | OutboundRequest, info: ClientInfo, to: str
+    ) -> bool:
+        if isinstance(sending, OutboundRequest):
+            sending = self.transport.send(sending)
         try:
-            response = await self.transport.send(request)
+            response = await sending
         except ScpiError as error:
             log.warning("ClientInfo of %s not delivered to %s: %s", info.party, to, error.message)
             return False

@@ -1,375 +1,242 @@
 """The one forward path for every functional and custom module, on this node and across nodes.
 
-`Forwarder.forward` reads as the protocol: check the sender, find the receiver, hide URLs the
-receiver cannot call, send (to the party, or signed to the node it is on), and relay the answer
-with this node's URLs in place of anyone else's. `Forwarder.receive` is the same path for a
-message a peer node brings. Every node a message crosses puts its own URLs in, so a party only
-ever calls its own node, and a node only ever calls its own parties' URLs.
+Each entry point only builds an `Exchange`: `route` (a party's request to a module URL),
+`route_proxied` (a party's call to one of this node's proxy URLs) and `receive` (a peer node's
+message). `handle` then runs the same pipeline for all of them:
+
+    admit     the sender, the proxy it called, the request's shape
+    address   the receivers (one party today: here, or on the node it is on)
+    admit at  the receiver's rules, and the signature policy
+    hide      the response_url a receiver could not call, behind a node URL
+    copies    to the services the sender agreed to
+    deliver   to the party here, or signed to the node it is on
+    relay     the answer, with node URLs for its Link and Location, re-signed if signed
+
+Every node a message crosses puts its own URLs in, so a party only ever calls its own node, and
+a node only ever calls its own parties' URLs. Errors become the node's own answers here, signed
+when the policy says so: the web adapter renders nothing for a routed request.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote
 
+from scn_node.hub.copies import ServiceCopies
+from scn_node.hub.delivery import Delivered, Delivery
+from scn_node.hub.exchange import Exchange, FromParty, LocalParty, RemoteParty, Target
 from scn_node.hub.message import ScpiReply, ScpiRequest
-from scn_node.hub.modules import ModuleRules, Where, rules_for
-from scn_node.hub.network import (
-    MESSAGE_PATH,
-    SIGNATURE_HEADER,
-    NodeMessage,
-    ReplayGuard,
-    check_answer_signature,
-    check_node_signature,
-)
-from scn_node.hub.ports import (
-    Caller,
-    Directory,
-    OutboundRequest,
-    PartyResponse,
-    PartyTransport,
-    Platform,
-    Proxy,
-    Registry,
-    Service,
-    Wallet,
-)
-from scn_node.hub.rewrites import RESPONSE_URL, replace_member, replace_query_parameter
-from scn_node.hub.router import LocalParty, RemoteParty, find, local_platform
-from scn_node.hub.rules import PartyRules
-from scn_node.hub.signing import (
-    LINK_PATH,
-    LOCATION_PATH,
-    TO_COUNTRY_CODE_PATH,
-    TO_PARTY_ID_PATH,
-    Signatures,
-    body_path,
-    params_path,
-)
-from scn_node.scpi.authorization import authorization
-from scn_node.scpi.envelope import decode
-from scn_node.scpi.errors import (
-    ConnectionProblem,
-    InvalidParameters,
-    ReceiverModuleMissing,
-    ReceiverTimeout,
-    ResourceNotFound,
-    ScpiError,
-    SenderNotAllowed,
-)
+from scn_node.hub.modules import Family, spec_for
+from scn_node.hub.peer import PeerLink, ReplayGuard
+from scn_node.hub.ports import Caller, Liveness, Platforms, Proxies, Registry, Transport, Wallet
+from scn_node.hub.proxies import ProxyBook, target_of
+from scn_node.hub.router import Router
+from scn_node.hub.signing import LINK_PATH, LOCATION_PATH, SignaturePolicy, Signatures
+from scn_node.scpi.envelope import decode, error_envelope
+from scn_node.scpi.errors import InvalidParameters, ScpiError, SenderNotAllowed
 from scn_node.scpi.headers import (
+    ANSWER_HEADER_NAMES,
     CORRELATION_ID,
-    OCN_PARTY_SIGNATURE,
-    PARTY_SIGNATURE,
     REQUEST_ID,
+    Routing,
     RoutingHeaders,
     routing_pair,
 )
 from scn_node.scpi.notary import Notary
 from scn_node.scpi.pagination import link_header, next_link
 from scn_node.scpi.party import InvalidPartyId, PartyId
-from scn_node.scpi.versions import InterfaceRole, proxy_path
+from scn_node.scpi.versions import InterfaceRole
 
-Route = LocalParty | RemoteParty
-log = logging.getLogger(__name__)
-MAX_COPIES = 256  # service copies in flight at once
-DROP_LOG_SECONDS = 10.0  # dropped copies are reported at most this often
+_REWRITTEN = ("link", "location")
 
-# Reply headers a receiver sets that matter to the sender; Link and Location are rewritten.
-_RELAYED = {"content-type": "Content-Type", "x-total-count": "X-Total-Count", "x-limit": "X-Limit"}
+
+class _Unheard:
+    def routed(self, caller: Caller | None, sender: PartyId, receiver: PartyId) -> None:
+        pass
 
 
 class Forwarder:
     def __init__(
         self,
-        directory: Directory,
+        platforms: Platforms,
+        proxies: Proxies,
         registry: Registry,
-        transport: PartyTransport,
+        transport: Transport,
         *,
         node_url: str,
         wallet: Wallet,
         signatures: bool = False,
         services: bool = True,
         replays: ReplayGuard | None = None,
+        peers: PeerLink | None = None,
+        liveness: Liveness | None = None,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
-        self.directory = directory
-        self.registry = registry
-        self.transport = transport
         self.node_url = node_url
         self.wallet = wallet
-        self.node_address = wallet.address
-        self.replays = replays or ReplayGuard()  # in memory only, unless given a store
-        self.signing = Signatures(wallet, registry, required=signatures)
-        self.services = services
-        self._copies: set[asyncio.Task[None]] = set()
-        self._dropped, self._dropped_logged_at = 0, float("-inf")
-        self.new_request_id = new_request_id
-        self.new_proxy_uid = new_proxy_uid
-
-    async def forward(self, request: ScpiRequest, caller: Caller) -> ScpiReply:
-        rules = rules_for(request.module, request.interface, custom=request.custom)
-        self._check_sender(request.headers, caller)
-        self._check_request(request, rules)
-        route = await find(
-            self.directory, self.registry, request.headers.receiver, self.node_address
+        self.signatures_required = signatures
+        self.liveness: Liveness = liveness or _Unheard()
+        self.signing = Signatures(wallet, registry)
+        self.peers = peers or PeerLink(
+            wallet, registry, transport, replays=replays, new_request_id=new_request_id
         )
-        receiver_rules = route.platform.rules if isinstance(route, LocalParty) else None
-        notary = await self._admit(request, receiver_rules)
-        request = await self._hide_response_url(request, rules, notary)
-        if not request.custom:
-            self._copy_to_services(request)
-        response, url = await self._deliver(route, request)
-        return await self._relay(response, request, url, caller.platform.rules.signatures)
+        self.router = Router(platforms, registry, node_url=node_url, node_address=wallet.address)
+        self.proxies = ProxyBook(proxies, self.signing, node_url=node_url, new_uid=new_proxy_uid)
+        self.delivery = Delivery(
+            platforms, transport, self.peers, node_url=node_url, new_request_id=new_request_id
+        )
+        self.copies = ServiceCopies(
+            registry,
+            self.signing,
+            address=self.router.find,
+            deliver=self._deliver,
+            enabled=services,
+            new_request_id=new_request_id,
+        )
 
-    async def forward_proxied(
-        self, uid: str, method: str, headers: RoutingHeaders, body: bytes, caller: Caller
+    # ---------------------------------------------------------------- entry points
+
+    async def route(
+        self,
+        caller: Caller,
+        routing: Routing,
+        method: str,
+        module: str,
+        interface: InterfaceRole,
+        family: Family = Family.STANDARD,
+        *,
+        tail: str = "",
+        query: str = "",
+        body: bytes = b"",
     ) -> ScpiReply:
-        """A call to a node URL that stands for another URL (a page, a CDR, a response_url).
+        """A party's request to a module URL of this node."""
 
-        The URL behind it is called as stored: a query on the node URL is not passed on.
-        """
-        self._check_sender(headers, caller)
-        proxy = await self._proxy(uid, headers)
-        request = ScpiRequest(method, proxy.module, proxy.interface, headers, body=body)
-        self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
-        route = await find(self.directory, self.registry, proxy.target, self.node_address)
-        wants_signed = caller.platform.rules.signatures
-        if isinstance(route, RemoteParty):
-            await self.signing.check_request(request)
-            self._copy_to_services(request)
-            message = NodeMessage.carrying(request, proxy=_peer_proxy_uid(proxy, route))
-            response = await self._to_peer(route, message)
-            return await self._relay(response, request, proxy.url, wants_signed)
-        return await self._to_proxy(route.platform, request, proxy, wants_signed, copies=True)
+        def exchange(headers: RoutingHeaders, policy: SignaturePolicy) -> Exchange:
+            request = ScpiRequest(method, module, interface, headers, tail, query, body)
+            return Exchange(request, FromParty(caller), spec_for(module, interface, family), policy)
+
+        return await self._from_party(caller, routing, exchange)
+
+    async def route_proxied(
+        self, caller: Caller, routing: Routing, uid: str, method: str, body: bytes
+    ) -> ScpiReply:
+        """A party's call to one of this node's proxy URLs."""
+
+        def exchange(headers: RoutingHeaders, policy: SignaturePolicy) -> Exchange:
+            request = ScpiRequest(method, "", InterfaceRole.SENDER, headers, body=body)
+            return Exchange.via_proxy(FromParty(caller), request, policy, uid)
+
+        return await self._from_party(caller, routing, exchange)
+
+    async def _from_party(
+        self,
+        caller: Caller,
+        routing: Routing,
+        exchange: Callable[[RoutingHeaders, SignaturePolicy], Exchange],
+    ) -> ScpiReply:
+        """Build the exchange and run it; a refusal is the node's own answer, signed when
+        signatures are in play. An answered request shows both parties are alive."""
+        policy = SignaturePolicy(self.signatures_required, caller.platform.rules.signatures)
+        try:
+            headers = routing.require()
+            reply = await self.handle(exchange(headers, policy))
+        except ScpiError as error:
+            return self.refusal(error, routing, policy.signs_errors(routing.signed))
+        self.liveness.routed(caller, headers.sender, headers.receiver)
+        return reply
 
     async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
-        """A message from a peer node for a party on this node (POST /scn/message)."""
-        message = NodeMessage.decode(raw)
-        await check_node_signature(
-            self.wallet, self.registry, raw, signature, message.headers.sender
-        )
-        await self.replays.admit(message.id, message.timestamp)
-        platform = await local_platform(self.directory, message.headers.receiver, self.node_url)
-        if message.proxy is not None:
-            proxy = await self._proxy(message.proxy, message.headers)
-            request = ScpiRequest(
-                message.method, proxy.module, proxy.interface, message.headers, body=message.body
-            )
-            self._check_request(request, rules_for(proxy.module, proxy.interface, custom=False))
-            return await self._to_proxy(platform, request, proxy)
-        request = message.request()
-        rules = rules_for(request.module, request.interface, custom=request.custom)
-        self._check_request(request, rules)
-        notary = await self._admit(request, platform.rules)
-        request = await self._hide_response_url(request, rules, notary)
-        response, url = await self._deliver(LocalParty(platform), request)
-        return await self._relay(response, request, url)
-
-    async def _deliver(self, route: Route, request: ScpiRequest) -> tuple[PartyResponse, str]:
-        """Send to the party's endpoint here, or to the node it is on. Also returns the URL its
-        Link and Location resolve against."""
-        if isinstance(route, RemoteParty):
-            return await self._to_peer(route, NodeMessage.carrying(request)), route.node_url
-        url = await self._endpoint(route.platform, request)
-        return await self._send(route.platform, request, url), url
-
-    async def _to_proxy(
-        self,
-        platform: Platform,
-        request: ScpiRequest,
-        proxy: Proxy,
-        wants_signed: bool = False,
-        *,
-        copies: bool = False,
-    ) -> ScpiReply:
-        """Call the party URL behind one of this node's proxies, for a party on this node.
-        Its rules apply as to any request: a party that blocks a sender blocks its old URLs too."""
-        headers = request.headers
-        platform.rules.check(headers.sender, proxy.module, headers.receiver)
-        await self.signing.check_request(request, receiver_requires=platform.rules.signatures)
-        if copies:  # the sender is on this node
-            self._copy_to_services(request)
-        response = await self._send(platform, request, proxy.url)
-        return await self._relay(response, request, proxy.url, wants_signed)
-
-    async def _to_peer(self, route: RemoteParty, message: NodeMessage) -> PartyResponse:
-        raw = message.encode()
-        headers = {
-            SIGNATURE_HEADER: self.wallet.sign(raw),
-            "Content-Type": "application/json",
-            REQUEST_ID: self.new_request_id(),
-            CORRELATION_ID: message.headers.correlation_id,
-        }
-        request = OutboundRequest("POST", route.node_url + MESSAGE_PATH, headers, raw)
-        receiver = message.headers.receiver
+        """A peer node's message (POST /scn/message); every answer, errors too, node-signed."""
         try:
-            response = await self.transport.send(request)
-        except (ReceiverTimeout, ConnectionProblem) as error:
-            raise type(error)(
-                f"The node {route.node_url} of receiver {receiver} {error.message}"
-            ) from None
-        check_answer_signature(
-            self.wallet,
-            raw,
-            response.status,
-            response.headers,
-            response.body,
-            node_url=route.node_url,
-            operator=route.operator,
-        )
-        return response
+            message = await self.peers.accept(raw, signature)
+            exchange = Exchange.from_peer(message, SignaturePolicy(node=self.signatures_required))
+            reply = await self.handle(exchange)
+        except ScpiError as error:
+            reply = self.refusal(error)
+        else:
+            self.liveness.routed(None, message.headers.sender, message.headers.receiver)
+        return self.peers.answer(raw, reply)
 
-    async def _proxy(self, uid: str, headers: RoutingHeaders) -> Proxy:
-        proxy = await self.directory.proxy(uid)
-        if proxy is None or (proxy.caller, proxy.target) != (headers.sender, headers.receiver):
-            raise ResourceNotFound(
-                f"No proxied resource {uid} from {headers.sender} to {headers.receiver}"
-            )
-        return proxy
+    async def close(self) -> None:
+        await self.copies.close()
 
-    async def _endpoint(self, platform: Platform, request: ScpiRequest) -> str:
-        url = await self.directory.endpoint(platform.id, request.module, request.interface)
-        if url is None:
-            raise ReceiverModuleMissing(
-                f"Receiver {request.headers.receiver} has no {request.module} "
-                f"{request.interface} endpoint"
-            )
-        return url.rstrip("/") + request.tail
+    # ---------------------------------------------------------------- the pipeline
 
-    def _check_sender(self, headers: RoutingHeaders, caller: Caller) -> None:
-        if not caller.platform.has_party(headers.sender):
+    async def handle(self, exchange: Exchange) -> ScpiReply:
+        exchange = await self._admit(exchange)
+        (target,) = await self.router.targets(exchange)  # one receiver: Combine.SINGLE
+        target = self._through_proxy(exchange, target)
+        exchange, notary = await self._admit_at(exchange, target)
+        if exchange.via is None:  # a stored URL is called as stored
+            request = await self.proxies.hide_response_url(exchange.request, exchange.spec, notary)
+            exchange = replace(exchange, request=request)
+        self.copies.send(exchange)
+        return await self._relay(exchange, await self._deliver(exchange, target))
+
+    async def _admit(self, exchange: Exchange) -> Exchange:
+        """The sender (a party here must hold the role it sends as; a peer's message was
+        vouched for by its node), the proxy it called, and the request's shape."""
+        headers = exchange.headers
+        caller = exchange.caller
+        if caller is not None and not caller.platform.has_party(headers.sender):
             raise SenderNotAllowed(
                 f"SCPI-from-* names {headers.sender}, which is not one of your roles"
             )
+        if exchange.via is not None:
+            exchange = exchange.through(await self.proxies.resolve(exchange.via, headers))
+        _check_shape(exchange)
+        return exchange
 
-    def _check_request(self, request: ScpiRequest, rules: ModuleRules) -> None:
-        segments = [unquote(s) for s in request.tail.split("/")]
-        if any(s in (".", "..") for s in segments):
-            # The receiver (or the HTTP client) would resolve them: a path out of the endpoint.
-            raise InvalidParameters("The path may not contain '.' or '..' segments")
-        if rules.owner_in_path:
-            owner = _owner_in_path(request.tail)
-            if owner is not None and owner != request.headers.sender:
-                raise SenderNotAllowed(
-                    f"The URL names {owner} as the object's owner, "
-                    f"but SCPI-from-* is {request.headers.sender}"
-                )
-        if rules.json_body and request.body.strip():
-            decode(request.body)
+    def _through_proxy(self, exchange: Exchange, target: Target) -> Target:
+        proxy = exchange.proxy
+        if proxy is None:
+            return target
+        if isinstance(target, LocalParty):
+            return LocalParty(target.platform, proxy.url)
+        uid = self.proxies.peer_uid(proxy, target.node_url)
+        return RemoteParty(target.node_url, target.operator, uid, proxy.url)
 
-    async def _admit(self, request: ScpiRequest, receiver: PartyRules | None) -> Notary | None:
-        """The receiver's rules (when it is on this node) and the signature policy."""
-        if receiver is not None:
-            headers = request.headers
-            receiver.check(headers.sender, request.module, headers.receiver)
-        return await self.signing.check_request(
-            request, receiver_requires=receiver is not None and receiver.signatures
-        )
+    async def _admit_at(self, exchange: Exchange, target: Target) -> tuple[Exchange, Notary | None]:
+        """The receiver's rules (when it is on this node) and the signature policy; the
+        request's verified signature, if it has one."""
+        if isinstance(target, LocalParty):
+            rules, headers = target.platform.rules, exchange.headers
+            rules.check(headers.sender, exchange.request.module, headers.receiver)
+            exchange = replace(exchange, policy=exchange.policy.with_receiver(rules.signatures))
+        notary = await self.signing.check_request(exchange.request, exchange.spec, exchange.policy)
+        return exchange, notary
 
-    async def _hide_response_url(
-        self, request: ScpiRequest, rules: ModuleRules, notary: Notary | None
-    ) -> ScpiRequest:
-        """Give the receiver a node URL for the asynchronous result, remembering the real one.
+    async def _deliver(self, exchange: Exchange, target: Target) -> Delivered:
+        return await self.delivery.deliver(exchange.request, exchange.spec.family, target)
 
-        The mapping is saved before the request goes out: receivers may post the result
-        before they answer the request itself.
-        """
-        where = rules.response_url.get(request.method)
-        if where is None:
-            return request
-        uid = self.new_proxy_uid()
-        proxy_url = self.node_url + proxy_path("scpi", uid)
-        body, query = request.body, request.query
-        if where is Where.BODY:
-            body, original = replace_member(body, RESPONSE_URL, proxy_url)
-            path = body_path(RESPONSE_URL)
-        else:
-            query, original = replace_query_parameter(query, RESPONSE_URL, proxy_url)
-            path = params_path(RESPONSE_URL)
-        if not original.startswith(("http://", "https://")):
-            raise InvalidParameters(f"{RESPONSE_URL} must be an http(s) URL")
-        await self.directory.save_proxy(
-            Proxy(
-                uid=uid,
-                caller=request.headers.receiver,
-                target=request.headers.sender,
-                url=original,
-                module=request.module,
-                interface=InterfaceRole.SENDER,
-            )
-        )
-        hidden = replace(request, query=query, body=body)
-        if notary is None:
-            return hidden
-        return self.signing.resign_request(hidden, notary, {path: original})
-
-    async def _send(self, platform: Platform, request: ScpiRequest, url: str) -> PartyResponse:
-        headers = request.headers
-        outbound = {
-            "Authorization": authorization(platform.token_b or "", platform.token_form),
-            REQUEST_ID: self.new_request_id(),
-            CORRELATION_ID: headers.correlation_id,
-            **routing_pair(headers.sender, headers.receiver),
-        }
-        if headers.signature is not None:
-            outbound[PARTY_SIGNATURE] = outbound[OCN_PARTY_SIGNATURE] = headers.signature
-        if request.body:
-            outbound["Content-Type"] = "application/json"
-        if request.query:
-            url = f"{url}{'&' if '?' in url else '?'}{request.query}"
-        try:
-            response = await self.transport.send(
-                OutboundRequest(request.method, url, outbound, request.body)
-            )
-        except (ReceiverTimeout, ConnectionProblem) as error:
-            # Name the hop: behind a peer node, the sender must learn it was the party, not it.
-            raise type(error)(
-                f"Receiver {headers.receiver} on the node {self.node_url} {error.message}"
-            ) from None
-        if response.status == 401:
-            # The receiver refused the node's TOKEN_B, not the sender's TOKEN_C: say so.
-            raise ConnectionProblem(
-                f"Receiver {headers.receiver} refused the node's credentials (HTTP 401); "
-                "it needs to update its connection with this node"
-            )
-        return response
-
-    async def _relay(
-        self,
-        response: PartyResponse,
-        request: ScpiRequest,
-        url: str,
-        wants_signed: bool = False,
-    ) -> ScpiReply:
+    async def _relay(self, exchange: Exchange, delivered: Delivered) -> ScpiReply:
         """The receiver's answer, with node URLs for its Link and Location, re-signed if it
-        was signed. `wants_signed`: the sender asks for signed answers (its rules)."""
-        headers = request.headers
+        was signed."""
+        response, request, headers = delivered.response, exchange.request, exchange.headers
         notary = await self.signing.check_response(
-            response.body, response.headers, headers.receiver, sender_requires=wants_signed
+            response.body, response.headers, headers.receiver, exchange.policy
         )
         reply = {
-            name: response.headers[key] for key, name in _RELAYED.items() if key in response.headers
+            name: response.headers[key]
+            for key, name in ANSWER_HEADER_NAMES.items()
+            if key in response.headers and key not in _REWRITTEN
         }
         rewritten: dict[str, object] = {}
         next_page = next_link(response.headers.get("link"))
         if next_page is not None:
-            target = _target(url, next_page, "Link", headers.receiver)
+            target = target_of(delivered.url, next_page, "Link", headers.receiver)
             if target is not None:
-                reply["Link"] = link_header(await self._proxy_for(request, target))
+                reply["Link"] = link_header(await self.proxies.proxy_for(request, target))
             rewritten[LINK_PATH] = response.headers["link"]
         location = response.headers.get("location")
         if location:
-            target = _target(url, location, "Location", headers.receiver)
+            target = target_of(delivered.url, location, "Location", headers.receiver)
             if target is not None:
-                reply["Location"] = await self._proxy_for(request, target)
+                reply["Location"] = await self.proxies.proxy_for(request, target)
             rewritten[LOCATION_PATH] = location
         body = response.body
         if notary is not None and rewritten:
@@ -380,124 +247,41 @@ class Forwarder:
         reply.update(routing_pair(headers.receiver, headers.sender))
         return ScpiReply(response.status, body, reply)
 
-    # ---------------------------------------------------------------- service copies
+    # ---------------------------------------------------------------- the node's own answers
 
-    def _copy_to_services(self, request: ScpiRequest) -> None:
-        """Send a copy to each service the sender agreed to, after (never before or in the
-        way of) the original. Copies wait for nobody: over MAX_COPIES in flight, they are
-        dropped (and logged) rather than queued behind slow services."""
-        if not self.services or self.registry.known_services(request.headers.sender) == ():
-            return  # the common case: no task for a sender known to have no services
-        if len(self._copies) >= MAX_COPIES:
-            self._dropped += 1
-            now = time.monotonic()
-            if now - self._dropped_logged_at >= DROP_LOG_SECONDS:  # one line, not a flood
-                log.warning(
-                    "service copies dropped: %d requests' copies since the last report "
-                    "(the latest %s), %d copies in flight",
-                    self._dropped, request.headers.request_id, len(self._copies),
-                )  # fmt: skip
-                self._dropped, self._dropped_logged_at = 0, now
-            return
-        task = asyncio.get_running_loop().create_task(self._copies_of(request))
-        self._copies.add(task)
-        task.add_done_callback(self._copies.discard)
+    def refusal(
+        self, error: ScpiError, routing: Routing | None = None, signed: bool = False
+    ) -> ScpiReply:
+        """The node's answer to a routed request it could not deliver: the error's envelope,
+        with the node's scn_signature when `signed`, and the routing headers swapped."""
+        body = error_envelope(error, self.signing.sign_envelope if signed else None)
+        headers = {"Content-Type": "application/json"}
+        if routing is not None and routing.headers is not None:
+            headers.update(_ids(routing.headers))
+        if routing is not None and routing.sender is not None and routing.receiver is not None:
+            headers.update(routing_pair(routing.receiver, routing.sender))
+        return ScpiReply(error.http_status, body, headers, int(error.status))
 
-    async def _copies_of(self, request: ScpiRequest) -> None:
-        headers = request.headers
-        try:
-            services = await self.registry.services_of(headers.sender)
-        except ScpiError as error:
-            log.warning("copies of %s to services not sent: %s", headers.request_id, error)
-            return
-        wanted = [
-            service
-            for service in services
-            if service.party not in (headers.sender, headers.receiver)
-            and service.wants(request.module, request.interface)
-        ]
-        await asyncio.gather(*(self._copy(request, service) for service in wanted))
 
-    async def _copy(self, request: ScpiRequest, service: Service) -> None:
-        """One copy; whatever goes wrong with it is logged and touches no other copy."""
-        headers = request.headers
-        try:
-            # Read now, not from a cache: a revoked agreement stops copies at once.
-            if not await self.registry.agrees(headers.sender, service.provider):
-                log.info(
-                    "no copy of %s to service %s: %s has no standing agreement with it",
-                    headers.request_id, service.party, headers.sender,
-                )  # fmt: skip
-                return
-            copy = replace(
-                request,
-                headers=replace(headers, receiver=service.party, request_id=self.new_request_id()),
+def _ids(headers: RoutingHeaders) -> dict[str, str]:
+    return {REQUEST_ID: headers.request_id, CORRELATION_ID: headers.correlation_id}
+
+
+def _check_shape(exchange: Exchange) -> None:
+    request, spec = exchange.request, exchange.spec
+    segments = [unquote(s) for s in request.tail.split("/")]
+    if any(s in (".", "..") for s in segments):
+        # The receiver (or the HTTP client) would resolve them: a path out of the endpoint.
+        raise InvalidParameters("The path may not contain '.' or '..' segments")
+    if spec.owner_in_path:
+        owner = _owner_in_path(request.tail)
+        if owner is not None and owner != request.headers.sender:
+            raise SenderNotAllowed(
+                f"The URL names {owner} as the object's owner, "
+                f"but SCPI-from-* is {request.headers.sender}"
             )
-            if headers.signature is not None:
-                copy = self.signing.resign_request(
-                    copy,
-                    Notary.decode(headers.signature),
-                    {
-                        TO_COUNTRY_CODE_PATH: headers.receiver.country_code,
-                        TO_PARTY_ID_PATH: headers.receiver.party_id,
-                    },
-                )
-            route = await find(self.directory, self.registry, service.party, self.node_address)
-            if isinstance(route, LocalParty):  # a peer node applies its party's rules itself
-                route.platform.rules.check(headers.sender, copy.module, service.party)
-            response, _ = await self._deliver(route, copy)
-        except ScpiError as error:
-            log.warning(
-                "copy of %s to service %s failed: %s", headers.request_id, service.party, error
-            )
-            return
-        except Exception:  # a copy must never take the node down with it
-            log.exception("copy of %s to service %s failed", headers.request_id, service.party)
-            return
-        log.info(
-            "copied %s to service %s (HTTP %d)", headers.request_id, service.party, response.status
-        )
-
-    async def close(self) -> None:
-        """Let the copies in flight finish (briefly), then cancel the rest."""
-        if self._copies:
-            _, pending = await asyncio.wait(set(self._copies), timeout=2.0)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _proxy_for(self, request: ScpiRequest, target_url: str) -> str:
-        """A node URL for `target_url`, usable only by this sender towards this receiver."""
-        uid = self.new_proxy_uid()
-        await self.directory.save_proxy(
-            Proxy(
-                uid=uid,
-                caller=request.headers.sender,
-                target=request.headers.receiver,
-                url=target_url,
-                module=request.module,
-                interface=request.interface,
-            )
-        )
-        return self.node_url + proxy_path("scpi", uid)
-
-
-def _target(base: str, reference: str, header: str, receiver: PartyId) -> str | None:
-    """The http(s) URL a receiver's Link or Location names, or None (logged): the node gives
-    a proxy URL to nothing else, and the sender gets the answer without that header."""
-    try:
-        target = urljoin(base, reference)
-        parts = urlsplit(target)
-        parts.port  # noqa: B018 (raises ValueError on a port that is not a number or too big)
-    except ValueError:
-        log.warning("dropped the %s header of %s's answer: not a valid URL", header, receiver)
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        log.warning(
-            "dropped the %s header of %s's answer: not an http(s) URL with a host", header, receiver
-        )
-        return None
-    return target
+    if spec.json_body and request.body.strip():
+        decode(request.body)
 
 
 def _owner_in_path(tail: str) -> PartyId | None:
@@ -511,13 +295,3 @@ def _owner_in_path(tail: str) -> PartyId | None:
             f"The URL must name the object's owner as /{{country_code}}/{{party_id}}/…, "
             f"not /{segments[0]}/{segments[1]}"
         ) from None
-
-
-def _peer_proxy_uid(proxy: Proxy, route: RemoteParty) -> str:
-    """The peer's own proxy uid behind one of ours: our proxy stores the peer's proxy URL."""
-    prefix = route.node_url + proxy_path("scpi", "")
-    if not proxy.url.startswith(prefix):
-        raise ResourceNotFound(
-            f"The proxied resource belongs to a node that {proxy.target} no longer uses"
-        )
-    return proxy.url[len(prefix) :]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from scn_node.hub.ports import ConnectionEvents, Directory, Platform
+from scn_node.hub.ports import ConnectionEvents, Platform, PlatformList
 from scn_node.scpi.errors import ResourceNotFound
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import PartyId
@@ -29,7 +29,7 @@ class Platforms:
 
     def __init__(
         self,
-        directory: Directory,
+        directory: PlatformList,
         events: ConnectionEvents,
         heard: Callable[[PartyId], datetime | None],
     ) -> None:

@@ -1,105 +1,102 @@
-"""What the hub needs from the outside world, as Protocols, and the values they exchange.
+"""What the hub needs from the outside world, as Protocols: each hub service names the few it uses.
 
-The adapters implement these: `store` (the directory of platforms), `registry` (the SCN
-Registry, cached) and `clients` (HTTP to parties).
+The adapters implement them: `store` (the node's records; its one `SqlDirectory` satisfies every
+records Protocol here, and `Directory`, their union), `registry` (the SCN Registry, cached) and
+`clients` (HTTP to parties and to peer nodes). The values they exchange are in `model`, and are
+re-exported here, where older code imports them from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
+from scn_node.hub.model import (
+    AllowedRole,
+    Caller,
+    ListedParty,
+    OutboundRequest,
+    PartyResponse,
+    PartyRole,
+    Platform,
+    Proxy,
+    Registration,
+    Service,
+    TokenKind,
+)
 from scn_node.hub.rules import PartyRules
-from scn_node.scpi.authorization import TokenForm
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
-from scn_node.scpi.party import PartyId, Role
-from scn_node.scpi.services import ServicePermission
+from scn_node.scpi.party import PartyId
 from scn_node.scpi.versions import Endpoint, InterfaceRole
 
-
-@dataclass(frozen=True, slots=True)
-class PartyRole:
-    role: Role
-    party: PartyId
-    business_details: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class AllowedRole:
-    """A party a TOKEN_A may register, in one role or (role None) in any."""
-
-    party: PartyId
-    role: Role | None = None
-
-    def permits(self, role: PartyRole) -> bool:
-        return self.party == role.party and self.role in (None, role.role)
-
-
-class TokenKind(StrEnum):
-    A = "CREDENTIALS_TOKEN_A"
-    C = "CREDENTIALS_TOKEN_C"
-
-
-@dataclass(frozen=True, slots=True)
-class Platform:
-    """One SCPI connection: a backoffice with one or more roles."""
-
-    id: int
-    status: ConnectionStatus
-    roles: tuple[PartyRole, ...]
-    allowed_roles: tuple[AllowedRole, ...] | None  # what a TOKEN_A may register; None: any
-    token_b: str | None
-    token_form: TokenForm
-    versions_url: str | None
-    last_updated: datetime
-    rules: PartyRules = field(default_factory=PartyRules)  # the platform's own `scnrules`
-
-    def has_party(self, party: PartyId) -> bool:
-        return any(r.party == party for r in self.roles)
+__all__ = [
+    "AllowedRole",
+    "Caller",
+    "ConnectionEvents",
+    "Credentials",
+    "Directory",
+    "ListedParty",
+    "Liveness",
+    "NetworkInfo",
+    "NetworkListing",
+    "OutboundRequest",
+    "PartyResponse",
+    "PartyRole",
+    "Platform",
+    "PlatformList",
+    "Platforms",
+    "Proxies",
+    "Proxy",
+    "Registration",
+    "Registrations",
+    "Registry",
+    "SeenMessages",
+    "Service",
+    "TokenKind",
+    "Transport",
+    "Wallet",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """An authenticated request's platform, and how it authenticated."""
-
-    platform: Platform
-    kind: TokenKind
-    form: TokenForm
-    token: str = field(repr=False)  # as presented; the store checks it is still valid on writes
+# ---------------------------------------------------------------- the node's records
 
 
-@dataclass(frozen=True, slots=True)
-class Registration:
-    """What a completed credentials handshake stores."""
+class Platforms(Protocol):
+    """Where a party is connected and its endpoints: what routing reads on every request."""
 
-    token_b: str
-    token_form: TokenForm
-    versions_url: str
-    roles: tuple[PartyRole, ...]
-    endpoints: tuple[Endpoint, ...]
-    token_c: str
+    async def platform_of(self, party: PartyId) -> Platform | None:
+        """The platform that has (or last had) `party` among its roles, connected ones first."""
+        ...
 
+    async def endpoint(
+        self, platform_id: int, module: str, interface: InterfaceRole
+    ) -> str | None: ...
 
-@dataclass(frozen=True, slots=True)
-class Proxy:
-    """A party URL the node hides behind one of its own: only `caller` may use it, towards `target`."""
-
-    uid: str
-    caller: PartyId
-    target: PartyId
-    url: str
-    module: str
-    interface: InterfaceRole
+    async def connected_platforms(self) -> list[Platform]: ...
 
 
-class Directory(Protocol):
-    """The node's own records of platforms, their roles and endpoints, and proxied URLs."""
+class Proxies(Protocol):
+    """Party URLs the node hides behind its own."""
+
+    async def save_proxy(self, proxy: Proxy) -> None: ...
+
+    async def proxy(self, uid: str) -> Proxy | None: ...
+
+
+class Credentials(Protocol):
+    """Tokens: who a caller is, and a party's own rules (changed with its TOKEN_C)."""
 
     async def authenticate(self, token: str) -> tuple[Platform, TokenKind] | None: ...
+
+    async def set_rules(self, platform_id: int, token: str, rules: PartyRules) -> Platform | None:
+        """Replace a platform's rules if `token` is still its TOKEN_C; else None."""
+        ...
+
+
+class Registrations(Platforms, Protocol):
+    """What the credentials handshake stores and changes."""
 
     async def issue_token_a(
         self, token: str, allowed_roles: Sequence[AllowedRole] | None
@@ -137,6 +134,16 @@ class Directory(Protocol):
 
     async def platform(self, platform_id: int) -> Platform | None: ...
 
+    async def unregister(self, platform_id: int) -> Platform | None:
+        """Forget the platform's tokens and endpoints; returns it, SUSPENDED (None if unknown)."""
+        ...
+
+
+class PlatformList(Protocol):
+    """The operator's view (admin API)."""
+
+    async def platform(self, platform_id: int) -> Platform | None: ...
+
     async def platforms(self, offset: int, limit: int) -> tuple[list[Platform], int]:
         """A page of the platforms that hold or held roles (not unused TOKEN_As), by id, and
         how many there are."""
@@ -146,15 +153,11 @@ class Directory(Protocol):
 
     async def endpoint_counts(self, platform_ids: Sequence[int]) -> dict[int, int]: ...
 
-    async def unregister(self, platform_id: int) -> Platform | None:
-        """Forget the platform's tokens and endpoints; returns it, SUSPENDED (None if unknown)."""
-        ...
+    async def unregister(self, platform_id: int) -> Platform | None: ...
 
-    async def platform_of(self, party: PartyId) -> Platform | None:
-        """The platform that has (or last had) `party` among its roles, connected ones first."""
-        ...
 
-    async def connected_platforms(self) -> list[Platform]: ...
+class NetworkInfo(Platforms, Protocol):
+    """Presence: liveness of the parties here, and ClientInfo about every party in the network."""
 
     async def live_platforms(self) -> list[Platform]:
         """The platforms CONNECTED or OFFLINE: those that hold their parties."""
@@ -171,18 +174,6 @@ class Directory(Protocol):
         were last heard from."""
         ...
 
-    async def endpoint(
-        self, platform_id: int, module: str, interface: InterfaceRole
-    ) -> str | None: ...
-
-    async def set_rules(self, platform_id: int, token: str, rules: PartyRules) -> Platform | None:
-        """Replace a platform's rules if `token` is still its TOKEN_C; else None."""
-        ...
-
-    async def save_proxy(self, proxy: Proxy) -> None: ...
-
-    async def proxy(self, uid: str) -> Proxy | None: ...
-
     async def save_network_client_info(self, info: ClientInfo) -> bool:
         """Keep what another node says about one of its parties, unless what is kept is newer;
         True if it was kept."""
@@ -198,27 +189,21 @@ class Directory(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ListedParty:
-    """A party as the SCN Registry lists it."""
-
-    party: PartyId
-    roles: tuple[Role, ...]
-    operator: str
-    node_url: str
-    address: str = ""  # the party's own account, which may sign its messages
+class Directory(Credentials, Registrations, PlatformList, Proxies, NetworkInfo, Protocol):
+    """All of the node's records: what the store implements and the web adapter holds."""
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
-    """A service a user party agreed to: it gets copies of the user's matching requests."""
+class SeenMessages(Protocol):
+    """The ids of delivered node messages, kept where a restart or a second node process on
+    the same database finds them (the node's database)."""
 
-    provider: str  # the service party's account
-    party: PartyId
-    permissions: tuple[ServicePermission, ...]
+    async def first_delivery(self, message_id: str, until: float) -> bool:
+        """Record `message_id` as delivered, kept until `until` (Unix time); False if it was
+        recorded before."""
+        ...
 
-    def wants(self, module: str, interface: InterfaceRole) -> bool:
-        return any(p.matches(module, interface) for p in self.permissions)
+
+# ---------------------------------------------------------------- the SCN Registry
 
 
 class Registry(Protocol):
@@ -239,24 +224,27 @@ class Registry(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class OutboundRequest:
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes = b""
+class NetworkListing(Protocol):
+    """The registry's rarer, uncached reads: presence asks them now and then. Both raise
+    HubError when the registry cannot be read."""
+
+    async def other_nodes(self) -> Sequence[str]:
+        """The URLs of every other node in the registry."""
+        ...
+
+    async def planned_parties(self) -> Sequence[ListedParty]:
+        """The parties the registry lists with this node's operator."""
+        ...
 
 
-@dataclass(frozen=True, slots=True)
-class PartyResponse:
-    status: int
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
+# ---------------------------------------------------------------- HTTP, keys, events
 
 
-class PartyTransport(Protocol):
+class Transport(Protocol):
+    """HTTP out, to parties and to peer nodes."""
+
     async def send(self, request: OutboundRequest) -> PartyResponse:
-        """Raises ReceiverTimeout or ConnectionProblem when the party cannot be reached."""
+        """Raises ReceiverTimeout or ConnectionProblem when the other end cannot be reached."""
         ...
 
 
@@ -265,6 +253,12 @@ class ConnectionEvents(Protocol):
         """`platform` connected, left or changed status: tell the other parties, and unless
         `network` is False, the other nodes."""
         ...
+
+
+class Liveness(Protocol):
+    """Who was heard from: a routed request that was answered shows both ends are alive."""
+
+    def routed(self, caller: Caller | None, sender: PartyId, receiver: PartyId) -> None: ...
 
 
 class Wallet(Protocol):

@@ -7,8 +7,6 @@ and answers with TOKEN_C. Nothing is saved unless every step succeeds.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import secrets
 import uuid
@@ -16,49 +14,38 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scn_node.hub.party_api import PartyApi, credentials_url
 from scn_node.hub.ports import (
     AllowedRole,
     Caller,
     ConnectionEvents,
-    Directory,
-    OutboundRequest,
     PartyRole,
-    PartyTransport,
     Platform,
     Registration,
+    Registrations,
     Registry,
+    Transport,
 )
-from scn_node.scpi.authorization import TokenForm, authorization
+from scn_node.scpi.authorization import TokenForm
 from scn_node.scpi.credentials import (
     NODE_PARTY,
     Credentials,
     CredentialsRole,
-    credentials_from,
-    node_credentials,
     parse_connect,
     parse_credentials,
     parse_token_roles,
 )
-from scn_node.scpi.envelope import decode
 from scn_node.scpi.errors import (
-    ConnectionProblem,
     InvalidParameters,
-    MalformedJson,
-    ReceiverTimeout,
     ResourceNotFound,
     ScpiError,
     UnableToUseClientApi,
     Unauthorized,
 )
-from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import ModuleId, PartyId, Role
-from scn_node.scpi.status import ScpiStatus
 from scn_node.scpi.versions import (
-    Endpoint,
     InterfaceRole,
-    parse_details,
-    pick_version,
     versions_path,
 )
 
@@ -96,9 +83,9 @@ _LIVE = (ConnectionStatus.CONNECTED, ConnectionStatus.OFFLINE)
 class Handshake:
     def __init__(
         self,
-        directory: Directory,
+        directory: Registrations,
         registry: Registry,
-        transport: PartyTransport,
+        transport: Transport,
         node: NodeIdentity,
         *,
         new_token: Callable[[], str] = lambda: str(uuid.uuid4()),
@@ -106,10 +93,10 @@ class Handshake:
     ) -> None:
         self.directory = directory
         self.registry = registry
-        self.transport = transport
         self.node = node
         self.new_token = new_token
         self.events = events
+        self.party_api = PartyApi(transport, node.versions_url)
 
     async def issue_token_a(self, body: bytes) -> dict[str, str]:
         """A single-use TOKEN_A, optionally restricted to the roles listed in `body`. One
@@ -174,14 +161,16 @@ class Handshake:
         checks as a handshake the party starts. Nothing is kept if a step fails."""
         request = parse_connect(body)
         try:
-            endpoints, form = await self._endpoints(request.versions_url, request.token)
-            url = _credentials_url(endpoints, request.versions_url)
+            endpoints, form = await self.party_api.endpoints(request.versions_url, request.token)
+            url = credentials_url(endpoints, request.versions_url)
             token_c = self.new_token()
             # The party may read this node's versions with its new TOKEN_C before it answers:
             # until then the token is kept as a TOKEN_A, which opens only versions and credentials.
             staged = await self.directory.issue_token_a(token_c, None)
             try:
-                credentials = await self._exchange("POST", url, request.token, form, token_c)
+                credentials = await self.party_api.send_credentials(
+                    "POST", url, request.token, form, token_c
+                )
                 platform = await self._registered(staged, credentials, token_c, form, url)
             except BaseException:
                 await self.directory.withdraw_token_a(token_c)
@@ -208,10 +197,7 @@ class Handshake:
                 raise Unauthorized("The node's handshake was overtaken by another one")
             return platform
         except ScpiError:
-            headers = self._headers(credentials.token, form)
-            # Best effort: the party's next call with its TOKEN_C is refused anyway.
-            with contextlib.suppress(ScpiError):
-                await self.transport.send(OutboundRequest("DELETE", url, headers))
+            await self.party_api.withdraw(url, credentials.token, form)
             raise
 
     async def rotate(self, platform_id: int) -> Platform:
@@ -232,7 +218,7 @@ class Handshake:
             if not await self.directory.stage_token_c(platform.id, token_c):
                 raise InvalidParameters(f"{_names(platform)} left meanwhile")
             try:
-                credentials = await self._exchange(
+                credentials = await self.party_api.send_credentials(
                     "PUT", url, platform.token_b, platform.token_form, token_c
                 )
                 rotated = await self.directory.rotate(
@@ -255,32 +241,6 @@ class Handshake:
             if url is not None:
                 return url
         raise UnableToUseClientApi("The party offers no credentials endpoint")
-
-    async def _exchange(
-        self, method: str, url: str, token: str, form: TokenForm, token_c: str
-    ) -> Credentials:
-        """Send the node's credentials (holding `token_c`) to a party's credentials endpoint
-        with `token`; the party's credentials it answers with."""
-        body = json.dumps(node_credentials(token_c, self.node.versions_url)).encode()
-        headers = {**self._headers(token, form), "Content-Type": "application/json"}
-        try:
-            response = await self.transport.send(OutboundRequest(method, url, headers, body))
-        except (ReceiverTimeout, ConnectionProblem) as error:
-            raise UnableToUseClientApi(
-                f"Could not {method} credentials to {url}: {error.message}"
-            ) from None
-        data = _answer(url, response.status, response.body)
-        try:
-            return credentials_from(data)
-        except InvalidParameters as error:
-            raise UnableToUseClientApi(f"{url} answered with {error.message}") from None
-
-    def _headers(self, token: str, form: TokenForm) -> dict[str, str]:
-        return {
-            "Authorization": authorization(token, form),
-            REQUEST_ID: str(uuid.uuid4()),
-            CORRELATION_ID: str(uuid.uuid4()),
-        }
 
     async def unregister(self, caller: Caller) -> None:
         platform = await self.directory.unregister(caller.platform.id)
@@ -405,7 +365,7 @@ class Handshake:
         self, credentials: Credentials, form: TokenForm, *, token_c: str | None = None
     ) -> Registration:
         """The party's 2.2 endpoints, fetched with its TOKEN_B (OCPI 2.2 credentials, POST)."""
-        endpoints, form = await self._endpoints(credentials.url, credentials.token, form)
+        endpoints, form = await self.party_api.endpoints(credentials.url, credentials.token, form)
         return Registration(
             token_b=credentials.token,
             token_form=form,
@@ -417,51 +377,6 @@ class Handshake:
             endpoints=tuple(endpoints),
             token_c=token_c or self.new_token(),
         )
-
-    async def _endpoints(
-        self, versions_url: str, token: str, form: TokenForm = TokenForm.PLAIN
-    ) -> tuple[list[Endpoint], TokenForm]:
-        """A party's 2.2 endpoints read with `token`, and the token form it accepted."""
-        versions, form = await self._get(versions_url, token, form)
-        version = pick_version(versions, versions_url)
-        details, form = await self._get(version.url, token, form)
-        return parse_details(details, version.url).endpoints, form
-
-    async def _get(self, url: str, token: str, form: TokenForm) -> tuple[object, TokenForm]:
-        """GET an SCPI resource of the party, learning which token form it accepts."""
-        other = TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64
-        for attempt in (form, other):
-            request = OutboundRequest("GET", url, self._headers(token, attempt))
-            try:
-                response = await self.transport.send(request)
-            except (ReceiverTimeout, ConnectionProblem) as error:
-                raise UnableToUseClientApi(f"Could not fetch {url}: {error.message}") from None
-            if response.status == 401 and attempt is form:
-                continue  # the party may expect the other token form
-            return _answer(url, response.status, response.body), attempt
-        raise AssertionError("unreachable: the second form's 401 is not retried")
-
-
-def _answer(url: str, status: int, body: bytes) -> object:
-    """The data of a party's successful SCPI answer; UnableToUseClientApi for anything else."""
-    if status != 200:
-        raise UnableToUseClientApi(f"{url} answered HTTP {status}")
-    try:
-        envelope = decode(body)
-    except MalformedJson:
-        raise UnableToUseClientApi(f"{url} did not answer with JSON") from None
-    if not isinstance(envelope, dict) or envelope.get("status_code") != ScpiStatus.SUCCESS:
-        code = envelope.get("status_code") if isinstance(envelope, dict) else None
-        raise UnableToUseClientApi(f"{url} answered status_code {code}, not 1000")
-    return envelope.get("data")
-
-
-def _credentials_url(endpoints: Sequence[Endpoint], versions_url: str) -> str:
-    for interface in (InterfaceRole.SENDER, InterfaceRole.RECEIVER):
-        for endpoint in endpoints:
-            if endpoint.identifier == ModuleId.CREDENTIALS and endpoint.role is interface:
-                return endpoint.url
-    raise UnableToUseClientApi(f"The 2.2 endpoints at {versions_url} hold no credentials endpoint")
 
 
 def _refused(action: str, error: ScpiError) -> None:

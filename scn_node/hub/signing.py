@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl
 
 from scn_node.hub.message import ScpiRequest
+from scn_node.hub.modules import ModuleSpec, SignedAs
 from scn_node.hub.ports import Registry, Wallet
 from scn_node.hub.rewrites import replace_member
 from scn_node.scpi.errors import (
@@ -27,14 +29,14 @@ from scn_node.scpi.errors import (
     InvalidSignature,
     MissingSignature,
 )
-from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.headers import PARTY_SIGNATURE
 from scn_node.scpi.notary import (
     RESPONSE_FIELD,
     Notary,
     NotaryError,
-    fields_of,
     request_values,
     response_values,
+    sign_with,
 )
 from scn_node.scpi.party import PartyId
 
@@ -54,57 +56,82 @@ def params_path(name: str) -> str:
     return f"$['params']['{name}']"
 
 
+@dataclass(frozen=True, slots=True)
+class SignaturePolicy:
+    """Who asks for signatures on one exchange: the node (`SCN_SIGNATURES`), the sender (its
+    rules: signed answers) and the receiver (its rules: signed requests; known only when it is
+    on this node). A signature that comes is always checked; these say when one must come."""
+
+    node: bool = False
+    sender: bool = False
+    receiver: bool = False
+
+    @property
+    def request_required(self) -> bool:
+        return self.node or self.receiver
+
+    @property
+    def answer_required(self) -> bool:
+        return self.node or self.sender
+
+    def signs_errors(self, request_signed: bool) -> bool:
+        """The node signs its own error answers when signatures are in play at all; otherwise
+        it spares every error answer some 500 characters."""
+        return self.node or self.sender or request_signed
+
+    def with_receiver(self, requires: bool) -> SignaturePolicy:
+        return replace(self, receiver=requires)
+
+
 class Signatures:
-    def __init__(self, wallet: Wallet, registry: Registry, *, required: bool) -> None:
+    def __init__(self, wallet: Wallet, registry: Registry) -> None:
         self.wallet = wallet
         self.registry = registry
-        self.required = required
+
+    def sign_envelope(self, envelope: Mapping[str, object]) -> str:
+        """The node's scn_signature of an envelope it wrote itself (an error answer)."""
+        values = response_values(envelope=envelope)
+        return sign_with(values, self.wallet.sign, self.wallet.address).encode()
 
     # ---------------------------------------------------------------- requests
 
     async def check_request(
-        self, request: ScpiRequest, *, receiver_requires: bool = False
+        self, request: ScpiRequest, spec: ModuleSpec, policy: SignaturePolicy
     ) -> Notary | None:
         """The request's verified signature, or None when none is needed and none came."""
         headers = request.headers
         if headers.signature is None:
-            if self.required or receiver_requires:
+            if policy.request_required:
                 raise MissingSignature(
-                    f"{_whose(self.required, headers.receiver)} signed requests: send "
-                    "SCN-Signature (see the node's signing guide)"
+                    f"{_whose(policy.node, headers.receiver)} signed requests: send "
+                    f"{PARTY_SIGNATURE} (see the node's signing guide)"
                 )
             return None
         try:
             notary = Notary.decode(headers.signature)
         except NotaryError as error:
-            raise InvalidSignature(f"Invalid SCN-Signature: {error}") from None
+            raise InvalidSignature(f"Invalid {PARTY_SIGNATURE}: {error}") from None
         # Who signed first: a signature by anyone else costs no verification work.
         await self._signed_by(notary, headers.sender, InvalidSignature)
         try:
-            _verify_all(notary, values_of_request(request))
+            notary.verify_exactly(values_of_request(request, spec))
         except NotaryError as error:
-            raise InvalidSignature(f"Invalid SCN-Signature: {error}") from None
+            raise InvalidSignature(f"Invalid {PARTY_SIGNATURE}: {error}") from None
         return notary
 
     def resign_request(
-        self, request: ScpiRequest, notary: Notary, rewritten: Mapping[str, object]
+        self,
+        request: ScpiRequest,
+        spec: ModuleSpec,
+        notary: Notary,
+        rewritten: Mapping[str, object],
     ) -> ScpiRequest:
         """`request` (already rewritten) with a signature over its new values that keeps
         the originals of `rewritten` (JSON path -> original value)."""
         new = notary.resign(
-            values_of_request(request), rewritten, self.wallet.sign, self.wallet.address
+            values_of_request(request, spec), rewritten, self.wallet.sign, self.wallet.address
         )
-        headers = _with_signature(request.headers, new.encode())
-        return ScpiRequest(
-            request.method,
-            request.module,
-            request.interface,
-            headers,
-            tail=request.tail,
-            query=request.query,
-            body=request.body,
-            custom=request.custom,
-        )
+        return replace(request, headers=replace(request.headers, signature=new.encode()))
 
     # ---------------------------------------------------------------- responses
 
@@ -113,12 +140,11 @@ class Signatures:
         body: bytes,
         headers: Mapping[str, str],
         receiver: PartyId,
-        *,
-        sender_requires: bool = False,
+        policy: SignaturePolicy,
     ) -> Notary | None:
         """The verified signature of a receiver's answer (`headers` lower-case), or None.
         Only successful answers must be signed: errors may come from a node, not the party."""
-        required = self.required or sender_requires
+        required = policy.answer_required
         if not required and b"_signature" not in body and b"\\u" not in body:
             return None  # the common case, decided without parsing (an escape could hide the key)
         envelope = _envelope(body)
@@ -140,7 +166,7 @@ class Signatures:
             ) from None
         await self._signed_by(notary, receiver, InvalidResponseSignature)
         try:
-            _verify_all(notary, values_of_response(envelope, headers))
+            notary.verify_exactly(values_of_response(envelope, headers))
         except NotaryError as error:
             raise InvalidResponseSignature(
                 f"Unable to verify the scn_signature of receiver {receiver}: {error}"
@@ -193,28 +219,12 @@ class Signatures:
             )
 
 
-def _verify_all(notary: Notary, values: dict[str, Any]) -> None:
-    """Insist the signature covers exactly the message's values, in their order, then verify.
-
-    OCN's check alone lets a value the signer left out (or one added after signing) through,
-    and, as the values are joined without separators, lets the fields be read in another order
-    as another message with the same hash."""
-    fields = fields_of(values)
-    if fields != notary.fields:
-        unsigned = set(fields).difference(notary.fields)
-        if unsigned:
-            raise NotaryError(f"Not signed: {', '.join(sorted(unsigned)[:5])}")
-        raise NotaryError("The signed fields are not the message's values, in their order")
-    notary.verify(values)
-
-
-def values_of_request(request: ScpiRequest) -> dict[str, Any]:
+def values_of_request(request: ScpiRequest, spec: ModuleSpec) -> dict[str, Any]:
     params = dict(parse_qsl(request.query, keep_blank_values=True)) if request.query else None
     body: object = None
     if request.body:
         text = request.body.decode("utf-8", errors="replace")
-        # Custom modules' bodies are signed as the raw text, as OCN does.
-        body = text if request.custom else _json_or_text(text)
+        body = text if spec.body_signed_as is SignedAs.TEXT else _json_or_text(text)
     headers = request.headers
     return request_values(
         correlation_id=headers.correlation_id,
@@ -262,9 +272,3 @@ def _json_or_text(text: str) -> object:
 
 def _whose(node: bool, receiver: PartyId) -> str:
     return "This node requires" if node else f"Receiver {receiver} requires"
-
-
-def _with_signature(headers: RoutingHeaders, signature: str) -> RoutingHeaders:
-    return RoutingHeaders(
-        headers.request_id, headers.correlation_id, headers.sender, headers.receiver, signature
-    )

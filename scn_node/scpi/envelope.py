@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from scn_node.scpi.errors import MalformedJson
+from scn_node.scpi.errors import MalformedJson, ScpiError
 from scn_node.scpi.status import ScpiStatus
 
 
@@ -45,3 +46,13 @@ def decode(body: bytes) -> Any:
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise MalformedJson(f"Request body is not valid JSON: {detail}") from None
+
+
+def error_envelope(error: ScpiError, sign: Callable[[dict[str, Any]], str] | None = None) -> bytes:
+    """The one rendering of an error: its envelope; with `sign` (a node's Notary signer of the
+    envelope's response values), carrying the node's scn_signature, as a party that checks
+    signatures expects of every answer to a routed request."""
+    body = envelope(status=error.status, message=error.message)
+    if sign is not None:
+        body["scn_signature"] = sign(body)
+    return encode(body)

@@ -1,6 +1,6 @@
 """Errors that carry their wire meaning: the HTTP status and the SCPI status code.
 
-The web adapter renders every one of them as an SCPI envelope in one place; nothing else
+`scpi.envelope.error_envelope` renders every one of them as an SCPI envelope; nothing else
 decides an error's HTTP status.
 
 * ScpiError                        HTTP  SCPI

@@ -14,14 +14,25 @@ from scn_node.scpi.errors import InvalidHeader
 from scn_node.scpi.party import InvalidPartyId, PartyId
 
 REQUEST_ID = "X-Request-ID"
-PARTY_SIGNATURE = "SCN-Signature"  # a party's Notary signature of the request
+# One header name, two meanings: on a routed request it is the party's Notary signature; on a
+# node-to-node message (and its answer) it is the sending node's EIP-191 signature.
+PARTY_SIGNATURE = "SCN-Signature"
 OCN_PARTY_SIGNATURE = "OCN-Signature"
+NODE_SIGNATURE = "SCN-Signature"
 CORRELATION_ID = "X-Correlation-ID"
 FAMILIES = ("SCPI", "OCPI")
 FROM_COUNTRY_CODE = "from-country-code"
 FROM_PARTY_ID = "from-party-id"
 TO_COUNTRY_CODE = "to-country-code"
 TO_PARTY_ID = "to-party-id"
+# The answer headers that mean something to the sender (lower-case): relayed, covered by a
+# response's scn_signature and by a node's answer signature. Link and Location are rewritten.
+ANSWER_HEADERS = ("link", "location", "x-total-count", "x-limit")
+# How the node spells them (and Content-Type, relayed as is) on the answers it relays.
+ANSWER_HEADER_NAMES = {
+    name: "-".join(word.capitalize() for word in name.split("-"))
+    for name in ("content-type", *ANSWER_HEADERS)
+}
 _ID = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, as message ids travel in headers
 
 
@@ -87,6 +98,49 @@ class RoutingHeaders:
             raise InvalidHeader("Missing header SCPI-to-country-code and SCPI-to-party-id")
         signature = headers.get(PARTY_SIGNATURE) or headers.get(OCN_PARTY_SIGNATURE)
         return cls(request_id, correlation_id, sender, receiver, signature or None)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """A request's routing headers, read once: what the handler, the hub and the request log
+    all use. `sender`/`receiver` are whatever valid pair each names (for the log and the
+    swapped headers of any answer); `headers` is the full set a routed request needs, or None
+    with `problem` saying why not."""
+
+    sender: PartyId | None
+    receiver: PartyId | None
+    signed: bool  # the request carries a party signature (even if nothing else is valid)
+    headers: RoutingHeaders | None
+    problem: InvalidHeader | None = None
+
+    @classmethod
+    def read(cls, headers: Mapping[str, str]) -> Routing:
+        signed = bool(headers.get(PARTY_SIGNATURE) or headers.get(OCN_PARTY_SIGNATURE))
+        try:
+            parsed = RoutingHeaders.parse(headers)
+        except InvalidHeader as error:
+            return cls(
+                _party_or_none(headers, FROM), _party_or_none(headers, TO), signed, None, error
+            )
+        return cls(parsed.sender, parsed.receiver, signed, parsed)
+
+    def require(self) -> RoutingHeaders:
+        """The routing headers; InvalidHeader when they are missing or malformed."""
+        if self.headers is None:
+            assert self.problem is not None
+            raise self.problem
+        return self.headers
+
+
+FROM = (FROM_COUNTRY_CODE, FROM_PARTY_ID)
+TO = (TO_COUNTRY_CODE, TO_PARTY_ID)
+
+
+def _party_or_none(headers: Mapping[str, str], names: tuple[str, str]) -> PartyId | None:
+    try:
+        return read_party(headers, *names)
+    except InvalidHeader:
+        return None
 
 
 def routing_pair(sender: PartyId, receiver: PartyId) -> dict[str, str]:

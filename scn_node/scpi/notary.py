@@ -31,9 +31,10 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_hash.auto import keccak
 
+from scn_node.scpi.headers import PARTY_SIGNATURE
 from scn_node.scpi.party import PartyId
 
-SIGNATURE_HEADER: Final = "SCN-Signature"
+SIGNATURE_HEADER: Final = PARTY_SIGNATURE
 RESPONSE_FIELD: Final = "scn_signature"
 MAX_DECODED_BYTES: Final = 1_000_000  # a signature's JSON; anything bigger is a brotli bomb
 
@@ -149,6 +150,20 @@ class Notary:
             )
             where = f"Rewrite {number} by {rewrite.signatory}: "
             _check(message, rewrite.hash, rewrite.rsv, rewrite.signatory, where=where)
+
+    def verify_exactly(self, values: Mapping[str, object]) -> None:
+        """`verify`, insisting first that the signature covers exactly the message's values,
+        in their order. Use this one: OCN's check (`verify` alone) lets a value the signer left
+        out, or one added after signing, through; and as the values are joined without
+        separators, it lets the fields be read in another order as another message with the
+        same hash."""
+        fields = fields_of(values)
+        if fields != self.fields:
+            unsigned = set(fields).difference(self.fields)
+            if unsigned:
+                raise NotaryError(f"Not signed: {', '.join(sorted(unsigned)[:5])}")
+            raise NotaryError("The signed fields are not the message's values, in their order")
+        self.verify(values)
 
     def signatories(self) -> list[str]:
         """Who signed, latest first: the current signer, then the rewrites newest to oldest."""

@@ -14,7 +14,7 @@ from scn_node.scpi.envelope import envelope, timestamp
 from scn_node.scpi.errors import ResourceNotFound, Unauthorized
 from scn_node.scpi.pagination import Page, link_header
 from scn_node.scpi.party import InvalidPartyId, PartyId
-from scn_node.web.handlers import CLIENT_INFO, _body, _state
+from scn_node.web.handlers import _body, _state
 from scn_node.web.middlewares import json_response
 
 PLATFORMS_PAGE = 100
@@ -32,7 +32,7 @@ def _check_admin(request: web.Request) -> None:
 
 
 def _platforms(request: web.Request) -> Platforms:
-    client_info = request.app[CLIENT_INFO]
+    client_info = _state(request).client_info
     return Platforms(_state(request).directory, client_info, client_info.last_heard)
 
 

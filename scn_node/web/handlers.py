@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from aiohttp import ClientPayloadError, web
 
+from scn_node.hub.callers import identify
 from scn_node.hub.clientinfo import HubClientInfo
-from scn_node.hub.message import ScpiReply, ScpiRequest
-from scn_node.hub.network import SIGNATURE_HEADER, answer_to_sign
+from scn_node.hub.message import ScpiReply
+from scn_node.hub.modules import Family
 from scn_node.hub.ports import Caller, TokenKind
-from scn_node.scpi.authorization import presented_tokens
 from scn_node.scpi.credentials import node_credentials
 from scn_node.scpi.envelope import envelope
 from scn_node.scpi.errors import (
     MalformedJson,
     RegistrationState,
     ResourceNotFound,
-    ScpiError,
-    Unauthorized,
 )
-from scn_node.scpi.headers import (
-    FROM_COUNTRY_CODE,
-    FROM_PARTY_ID,
-    RoutingHeaders,
-    read_party,
-)
+from scn_node.scpi.headers import NODE_SIGNATURE, Routing
 from scn_node.scpi.pagination import Page, link_header
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
 from scn_node.scpi.versions import (
@@ -34,11 +27,10 @@ from scn_node.scpi.versions import (
     node_endpoints,
     versions_path,
 )
-from scn_node.web.middlewares import error_response, json_response
-from scn_node.web.state import ROUTED, STATE, WANTS_SIGNED, NodeState
+from scn_node.web.middlewares import SCPI_STATUS, json_response
+from scn_node.web.state import ROUTING, STATE, NodeState
 
 HUB_CLIENT_INFO_PAGE = 100
-CLIENT_INFO = web.AppKey("client_info", HubClientInfo)  # set by create_app beside STATE
 
 
 def _state(request: web.Request) -> NodeState:
@@ -46,7 +38,7 @@ def _state(request: web.Request) -> NodeState:
 
 
 def _client_info(request: web.Request) -> HubClientInfo:
-    return request.app[CLIENT_INFO]
+    return request.app[STATE].client_info
 
 
 def _prefix(request: web.Request) -> str:
@@ -55,18 +47,7 @@ def _prefix(request: web.Request) -> str:
 
 
 async def _caller(request: web.Request, *kinds: TokenKind) -> Caller:
-    directory = _state(request).directory
-    for token in presented_tokens(request.headers.get("Authorization")):
-        found = await directory.authenticate(token.value)
-        if found is None:
-            continue
-        platform, kind = found
-        if kind not in kinds:
-            if kind is TokenKind.A:
-                raise Unauthorized("CREDENTIALS_TOKEN_A is only valid for versions and credentials")
-            break
-        return Caller(platform, kind, token.form, token.value)
-    raise Unauthorized("Unknown credentials token")
+    return await identify(_state(request).directory, request.headers.get("Authorization"), *kinds)
 
 
 async def _body(request: web.Request) -> bytes:
@@ -166,81 +147,54 @@ def _raw_tail(request: web.Request) -> str:
     return "/" + parts[5] if len(parts) > 5 else ""
 
 
-async def _routed(request: web.Request, module: str, interface: str, custom: bool) -> web.Response:
+def _routing(request: web.Request) -> Routing:
+    """The routing headers, read once for the hub and the request log alike."""
+    routing = request[ROUTING] = Routing.read(request.headers)
+    return routing
+
+
+def _response(reply: ScpiReply) -> web.Response:
+    response = web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+    if reply.status_code is not None:
+        response[SCPI_STATUS] = reply.status_code
+    return response
+
+
+async def routed(request: web.Request) -> web.Response:
+    """Every routed request: a module, a custom module (/{dialect}/custom/…) or a proxy URL.
+    The hub answers it whole, its own errors included."""
+    routing = _routing(request)
     caller = await _caller(request, TokenKind.C)
-    request[ROUTED] = True
-    request[WANTS_SIGNED] = caller.platform.rules.signatures
-    scpi_request = ScpiRequest(
-        method=request.method,
-        module=module,
-        interface=InterfaceRole(interface.upper()),
-        headers=RoutingHeaders.parse(request.headers),
-        tail=_raw_tail(request),
-        query=request.rel_url.raw_query_string,
-        body=await _body(request),
-        custom=custom,
-    )
-    reply = await _state(request).forwarder.forward(scpi_request, caller)
-    _client_info(request).routed(caller, scpi_request.headers)
-    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
-
-
-async def module(request: web.Request) -> web.Response:
-    info = request.match_info
-    return await _routed(request, info["module"], info["interface"], custom=False)
-
-
-async def custom_module(request: web.Request) -> web.Response:
-    info = request.match_info
-    return await _routed(request, info["module"], info["interface"], custom=True)
-
-
-async def proxy(request: web.Request) -> web.Response:
-    caller = await _caller(request, TokenKind.C)
-    request[ROUTED] = True
-    request[WANTS_SIGNED] = caller.platform.rules.signatures
-    headers = RoutingHeaders.parse(request.headers)
-    reply = await _state(request).forwarder.forward_proxied(
-        request.match_info["uid"], request.method, headers, await _body(request), caller
-    )
-    _client_info(request).routed(caller, headers)
-    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
+    forwarder, info, body = _state(request).forwarder, request.match_info, await _body(request)
+    if "uid" in info:
+        reply = await forwarder.route_proxied(caller, routing, info["uid"], request.method, body)
+    else:
+        custom = request.path.split("/", 3)[2] == "custom"
+        reply = await forwarder.route(
+            caller,
+            routing,
+            request.method,
+            info["module"],
+            InterfaceRole(info["interface"].upper()),
+            Family.CUSTOM if custom else Family.STANDARD,
+            tail=_raw_tail(request),
+            query=request.rel_url.raw_query_string,
+            body=body,
+        )
+    return _response(reply)
 
 
 # ---------------------------------------------------------------- node to node
 
 
 async def node_message(request: web.Request) -> web.Response:
-    """A peer node's message; every answer, errors included, is signed by this node."""
+    """A peer node's message; the hub answers every one, errors included, node-signed."""
     forwarder = _state(request).forwarder
     raw = await _body(request)
-    try:
-        reply = await forwarder.receive(raw, request.headers.get(SIGNATURE_HEADER))
-    except ScpiError as error:
-        response = error_response(error)
-    else:
-        receiver = _answered_by(reply)
-        if receiver is not None:
-            _client_info(request).heard(receiver)
-        response = web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
-    signed = answer_to_sign(
-        raw,
-        response.status,
-        {k.lower(): v for k, v in response.headers.items()},
-        response.body if isinstance(response.body, bytes) else b"",
-    )
-    response.headers[SIGNATURE_HEADER] = forwarder.wallet.sign(signed)
-    return response
-
-
-def _answered_by(reply: ScpiReply) -> PartyId | None:
-    """The party that answered a routed request: the reply names it as SCPI-from-*."""
-    try:
-        return read_party(reply.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
-    except ScpiError:
-        return None
+    return _response(await forwarder.receive(raw, request.headers.get(NODE_SIGNATURE)))
 
 
 async def client_info(request: web.Request) -> web.Response:
-    await _client_info(request).receive(await _body(request), request.headers.get(SIGNATURE_HEADER))
+    raw = await _body(request)
+    await _client_info(request).receive(raw, request.headers.get(NODE_SIGNATURE))
     return json_response(envelope())

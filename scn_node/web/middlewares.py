@@ -1,4 +1,5 @@
-"""The one place errors become SCPI envelopes, and where each request is logged."""
+"""Where each request is logged, and errors raised outside the hub become SCPI envelopes (the hub
+answers routed requests whole); both render through `scpi.envelope.error_envelope`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ import uuid
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from scn_node.hub.ports import Wallet
 from scn_node.log import request_ids
-from scn_node.scpi.envelope import encode, envelope
+from scn_node.scpi.envelope import encode, envelope, error_envelope
 from scn_node.scpi.errors import (
     BodyTooLarge,
     InternalError,
@@ -20,36 +20,23 @@ from scn_node.scpi.errors import (
     ResourceNotFound,
     ScpiError,
 )
-from scn_node.scpi.headers import (
-    CORRELATION_ID,
-    FROM_COUNTRY_CODE,
-    FROM_PARTY_ID,
-    OCN_PARTY_SIGNATURE,
-    PARTY_SIGNATURE,
-    REQUEST_ID,
-    TO_COUNTRY_CODE,
-    TO_PARTY_ID,
-    read_party,
-    routing_pair,
-)
-from scn_node.scpi.notary import RESPONSE_FIELD, response_values, sign_with
-from scn_node.scpi.party import PartyId
+from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, Routing, routing_pair
 from scn_node.scpi.status import ScpiStatus
-from scn_node.web.state import ROUTED, STATE, WANTS_SIGNED
+from scn_node.web.state import ROUTING, STATE
 
 log = logging.getLogger("scn_node.requests")
 # The status_code of the node's own envelopes, for the request log (relayed ones are not read).
 SCPI_STATUS = web.ResponseKey("scpi_status", int)
 
 
-def error_response(error: ScpiError, signer: Wallet | None = None) -> web.Response:
-    """The error's envelope; with `signer`, signed by the node (scn_signature), as a party that
-    checks signatures expects of every answer to a routed request."""
-    body = envelope(status=error.status, message=error.message)
-    if signer is not None:
-        notary = sign_with(response_values(envelope=body), signer.sign, signer.address)
-        body[RESPONSE_FIELD] = notary.encode()
-    return json_response(body, error.http_status)
+def error_response(error: ScpiError) -> web.Response:
+    """An error raised outside the hub (the hub answers routed requests whole, signed as its
+    policy says), rendered as the hub renders its own: `error_envelope`."""
+    response = web.Response(
+        status=error.http_status, body=error_envelope(error), content_type="application/json"
+    )
+    response[SCPI_STATUS] = int(error.status)
+    return response
 
 
 def json_response(body: dict[str, object], status: int = 200) -> web.Response:
@@ -80,7 +67,7 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         try:
             response = await handler(request)
         except ScpiError as error:
-            response = error_response(error, _signer(request))
+            response = error_response(error)
         except web.HTTPRequestEntityTooLarge:
             limit = request.app[STATE].settings.max_body_bytes
             response = error_response(
@@ -106,7 +93,8 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             )
         response.headers.setdefault(REQUEST_ID, request_id)
         response.headers.setdefault(CORRELATION_ID, correlation_id)
-        sender, receiver = _routing(request)
+        routing = request.get(ROUTING) or Routing.read(request.headers)
+        sender, receiver = routing.sender, routing.receiver
         if sender is not None and receiver is not None:
             # The node's own answers to routed requests carry the routing headers swapped, too.
             for name, value in routing_pair(receiver, sender).items():
@@ -127,29 +115,3 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return response
     finally:
         request_ids.reset(token)
-
-
-def _signer(request: web.Request) -> Wallet | None:
-    """The node signs its error answer to a routed request when signatures are in play: the
-    node requires them, the request was signed, or the sender's rules ask for signed answers.
-    Otherwise it spares every error answer some 500 characters."""
-    if not request.get(ROUTED, False):
-        return None
-    state = request.app[STATE]
-    signed = bool(request.headers.get(PARTY_SIGNATURE) or request.headers.get(OCN_PARTY_SIGNATURE))
-    if state.settings.signatures or signed or request.get(WANTS_SIGNED, False):
-        return state.wallet
-    return None
-
-
-def _routing(request: web.Request) -> tuple[PartyId | None, PartyId | None]:
-    """The request's sender and receiver, where its routing headers name them validly."""
-    try:
-        sender = read_party(request.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
-    except ScpiError:
-        sender = None
-    try:
-        receiver = read_party(request.headers, TO_COUNTRY_CODE, TO_PARTY_ID)
-    except ScpiError:
-        receiver = None
-    return sender, receiver

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from scn_node.hub.network import CLIENT_INFO_PATH, MESSAGE_PATH
+from scn_node.hub.peer import CLIENT_INFO_PATH, MESSAGE_PATH
 from scn_node.scpi.party import ModuleId
 from scn_node.scpi.versions import (
     FUNCTIONAL_MODULES,
@@ -69,12 +69,12 @@ def routes() -> list[web.RouteDef]:
             ),
             web.get(configuration_path(p, ModuleId.HUB_CLIENT_INFO), handlers.hub_client_info),
             *_rules(configuration_path(p, ModuleId.SCN_RULES)),
-            *(web.route(m, f"/{p}/{VERSION}/proxy/{{uid}}", handlers.proxy) for m in _ANY),
+            *(web.route(m, f"/{p}/{VERSION}/proxy/{{uid}}", handlers.routed) for m in _ANY),
             *(
                 web.route(
                     m,
                     f"/{p}/{{interface:sender|receiver}}/{VERSION}/{{module:{_MODULES}}}{_TAIL}",
-                    handlers.module,
+                    handlers.routed,
                 )
                 for m in _ANY
             ),
@@ -82,7 +82,7 @@ def routes() -> list[web.RouteDef]:
                 web.route(
                     m,
                     f"/{p}/custom/{{interface:sender|receiver}}/{{module:[A-Za-z0-9_.-]+}}{_TAIL}",
-                    handlers.custom_module,
+                    handlers.routed,
                 )
                 for m in _ANY
             ),

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from scn_node.hub.clientinfo import HubClientInfo
 from scn_node.hub.forwarder import Forwarder
 from scn_node.hub.ports import Directory, Registry, Wallet
 from scn_node.hub.registration import Handshake, NodeIdentity
+from scn_node.scpi.headers import Routing
 from scn_node.settings import Settings
 
 
@@ -20,6 +22,7 @@ class NodeState:
     registry: Registry
     forwarder: Forwarder
     handshake: Handshake
+    client_info: HubClientInfo
 
     @property
     def wallet(self) -> Wallet:
@@ -27,7 +30,6 @@ class NodeState:
 
 
 STATE = web.AppKey("state", NodeState)
-ROUTED = web.RequestKey("routed", bool)  # set on routed requests: their errors may be node-signed
-# Set (to the sender's rules) on routed requests whose sender asks for signed answers: the node
-# signs its error answers then, as it does when signatures are required or the request is signed.
-WANTS_SIGNED = web.RequestKey("wants_signed", bool)
+# A request's routing headers, read once by the handler that needs them; the request log (and
+# the swapped headers on the node's own answers) read them from here.
+ROUTING = web.RequestKey("routing", Routing)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from scn_node.hub.modules import CUSTOM, RULES, Where, rules_for
+from scn_node.hub.modules import CUSTOM, SPECS, Family, Where, spec_for
 from scn_node.hub.registration import same_url
 from scn_node.hub.rewrites import replace_member, replace_query_parameter
 from scn_node.scpi.errors import InvalidParameters
@@ -48,18 +48,18 @@ def test_query_rewrite_keeps_other_parameters_in_order() -> None:
 
 
 def test_the_table_names_commands_and_every_chargingprofiles_receiver_call() -> None:
-    assert RULES[("commands", InterfaceRole.RECEIVER)].response_url == {"POST": Where.BODY}
-    profiles = RULES[("chargingprofiles", InterfaceRole.RECEIVER)].response_url
+    assert SPECS[("commands", InterfaceRole.RECEIVER)].response_url == {"POST": Where.BODY}
+    profiles = SPECS[("chargingprofiles", InterfaceRole.RECEIVER)].response_url
     assert set(profiles) == {"GET", "PUT", "DELETE"}
-    assert rules_for("locations", InterfaceRole.SENDER, custom=False).response_url == {}
-    assert rules_for("tokens", InterfaceRole.RECEIVER, custom=False).owner_in_path
+    assert spec_for("locations", InterfaceRole.SENDER).response_url == {}
+    assert spec_for("tokens", InterfaceRole.RECEIVER).owner_in_path
 
 
 @pytest.mark.parametrize("identifier", ["credentials", "hubclientinfo", "locations", "Versions"])
 def test_custom_modules_may_not_use_a_standard_identifier(identifier: str) -> None:
     with pytest.raises(InvalidParameters, match="standard module"):
-        rules_for(identifier, InterfaceRole.RECEIVER, custom=True)
-    assert rules_for("lite-locations", InterfaceRole.SENDER, custom=True) is CUSTOM
+        spec_for(identifier, InterfaceRole.RECEIVER, Family.CUSTOM)
+    assert spec_for("lite-locations", InterfaceRole.SENDER, Family.CUSTOM) is CUSTOM
 
 
 @pytest.mark.parametrize(

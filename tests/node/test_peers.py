@@ -8,7 +8,8 @@ import json
 import httpx
 from aiohttp import web
 
-from scn_node.hub.network import NodeMessage, answer_to_sign
+from scn_node.hub.message import ScpiRequest
+from scn_node.hub.peer import NodeMessage, answer_to_sign
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import Role
@@ -114,8 +115,10 @@ async def a_node_message(one: Network, two: Network) -> tuple[FakeParty, FakePar
     emsp = await one.connect("DE", "MSP", Role.EMSP)
     cpo = await two.connect("NL", "CPO", Role.CPO)
     message = NodeMessage(
-        "GET", "locations", InterfaceRole.SENDER,
-        RoutingHeaders("r", "c", emsp.party, cpo.party),
+        ScpiRequest(
+            "GET", "locations", InterfaceRole.SENDER,
+            RoutingHeaders("r", "c", emsp.party, cpo.party),
+        )
     ).encode()  # fmt: skip
     return emsp, cpo, message
 

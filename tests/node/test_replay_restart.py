@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from scn_node.hub.network import NodeMessage
+from scn_node.hub.message import ScpiRequest
+from scn_node.hub.peer import NodeMessage
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.party import Role
@@ -17,8 +18,10 @@ async def test_a_message_replayed_after_the_node_restarts_is_refused(
     emsp = await one.connect("DE", "MSP", Role.EMSP)
     cpo = await two.connect("NL", "CPO", Role.CPO)
     message = NodeMessage(
-        "GET", "locations", InterfaceRole.SENDER,
-        RoutingHeaders("r", "c", emsp.party, cpo.party),
+        ScpiRequest(
+            "GET", "locations", InterfaceRole.SENDER,
+            RoutingHeaders("r", "c", emsp.party, cpo.party),
+        )
     ).encode()  # fmt: skip
     signed = {"SCN-Signature": NodeWallet("0x" + bytes(one.node_account.key).hex()).sign(message)}
     delivered = await two.client.post("/scn/message", content=message, headers=signed)

@@ -584,3 +584,28 @@ def test_the_examples_in_the_signing_guide_run(capsys: pytest.CaptureFixture[str
     printed = capsys.readouterr().out
     assert "reject" not in printed
     assert f"['{NODE_ADDRESS}', '{USER_ADDRESS}']" in printed
+
+
+# --- the strict check a backoffice should use: verify_exactly ------------------------------
+
+
+def test_verify_exactly_refuses_a_value_the_signer_left_out() -> None:
+    partial = {key: value for key, value in BODY.items() if key != "evse_uid"}
+    notary = sign(scn_request(partial), USER_KEY)
+    notary.verify(scn_request())  # OCN's check lets the added value through
+    with pytest.raises(NotaryError, match=r"^Not signed: \$\['body'\]\['evse_uid'\]$"):
+        notary.verify_exactly(scn_request())
+
+
+def test_verify_exactly_refuses_signed_fields_in_another_order() -> None:
+    notary = sign(scn_request(), USER_KEY)
+    reordered = Notary(tuple(reversed(notary.fields)), notary.hash, notary.rsv, notary.signatory)
+    with pytest.raises(NotaryError, match="not the message's values, in their order"):
+        reordered.verify_exactly(scn_request())
+
+
+def test_verify_exactly_passes_what_verify_passes_when_every_value_is_signed() -> None:
+    notary = sign(scn_request(), USER_KEY)
+    notary.verify_exactly(scn_request())
+    with pytest.raises(NotaryError, match="modified"):
+        notary.verify_exactly(scn_request({**BODY, "evse_uid": "other"}))
