@@ -92,11 +92,6 @@ class Settings:
         return cls(**settings)
 
     @property
-    def http_client(self) -> str:
-        """TEMPORARY: app.py still reads it. Not a setting (aiohttp is the only client)."""
-        return "aiohttp"
-
-    @property
     def calls_private_urls(self) -> bool:
         """Whether the node calls parties at loopback and private addresses (a local network)."""
         if self.allow_private_urls is not None:

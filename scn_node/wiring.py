@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from scn_node.clients.aiohttp_client import AiohttpPartyTransport, new_session
-from scn_node.clients.party_client import HttpPartyTransport, new_client
+from scn_node.clients import AiohttpTransport, new_session
 from scn_node.hub.node import Clock, Hub
 from scn_node.hub.ports import (
     Directory,
@@ -179,16 +178,12 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 @contextlib.asynccontextmanager
 async def _transport(settings: Settings) -> AsyncIterator[Transport]:
-    """One pooled client for every party and peer: aiohttp by default (bench/network.py
-    measured it at a sixth of httpx's CPU per forwarded request), httpx if chosen."""
+    """One pooled aiohttp session for every party and peer node."""
     deadline, connect = settings.party_timeout, settings.connect_timeout
-    private = settings.calls_private_urls
-    if settings.http_client == "httpx":
-        async with new_client(timeout=deadline, connect_timeout=connect) as client:
-            yield HttpPartyTransport(client, deadline=deadline, allow_private=private)
-    else:
-        async with new_session(timeout=deadline, connect_timeout=connect) as session:
-            yield AiohttpPartyTransport(session, deadline=deadline, allow_private=private)
+    async with new_session(timeout=deadline, connect_timeout=connect) as session:
+        yield AiohttpTransport(
+            session, deadline=deadline, allow_private=settings.calls_private_urls
+        )
 
 
 async def _permissions(registry: RegistryContract, address: str) -> PermissionsContract | None:

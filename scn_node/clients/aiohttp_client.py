@@ -93,6 +93,3 @@ class AiohttpTransport:
                 {name.lower(): value for name, value in response.headers.items()},
                 body,
             )
-
-
-AiohttpPartyTransport = AiohttpTransport  # TEMPORARY: app.py's import; remove with party_client.py
