@@ -302,7 +302,7 @@ async def test_party_without_version_2_2_fails_with_3002(network: Network) -> No
     probe, cpo = await probe_and_listed_cpo(network, versions=["2.1.1"])
     token_a = await network.token_a()
     response = await network.post_credentials(cpo, token_a)
-    expect(response, 200, 3002, "offers no SCPI 2.2 (offered: 2.1.1)")
+    expect(response, 200, 3002, "offers no SCPI 2.2.1 or 2.2 (offered: 2.1.1)")
     await assert_not_registered(network, cpo, probe)
     cpo.versions = ["2.1.1", "2.2"]
     await assert_registers(network, cpo, token_a)
