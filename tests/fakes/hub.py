@@ -91,7 +91,7 @@ class HubUnderTest:
         wallet = NodeWallet(key(key_index))
         url = f"http://{name}.node.test"
         registry.set_node(wallet.address, url)
-        database = Database(f"sqlite+aiosqlite:///{tmp_path / (name + '.db')}")
+        database = Database("sqlite+aiosqlite://")  # in memory: no database file
         await database.create_tables()
         directory = SqlDirectory(database, cache_seconds=0)
         hub = Hub.build(
