@@ -36,7 +36,7 @@ from scn_node.hub.proxies import ProxyBook, target_of
 from scn_node.hub.router import Router
 from scn_node.hub.signing import LINK_PATH, LOCATION_PATH, SignaturePolicy, Signatures
 from scn_node.scpi.envelope import decode, error_envelope
-from scn_node.scpi.errors import InvalidParameters, ScpiError, SenderNotAllowed
+from scn_node.scpi.errors import Codes, InvalidParameters, ScpiError, SenderNotAllowed
 from scn_node.scpi.headers import (
     ANSWER_HEADER_NAMES,
     CORRELATION_ID,
@@ -119,7 +119,7 @@ class Forwarder:
             request = ScpiRequest(method, module, interface, headers, tail, query, body)
             return Exchange(request, FromParty(caller), spec_for(module, interface, family), policy)
 
-        return await self._from_party(caller, routing, exchange)
+        return await self._from_party(caller, routing, exchange, _codes(family))
 
     async def route_proxied(
         self, caller: Caller, routing: Routing, uid: str, method: str, body: bytes
@@ -130,13 +130,15 @@ class Forwarder:
             request = ScpiRequest(method, "", InterfaceRole.SENDER, headers, body=body)
             return Exchange.via_proxy(FromParty(caller), request, policy, uid)
 
-        return await self._from_party(caller, routing, exchange)
+        # A proxy URL stands for a standard module's page, Location or response_url.
+        return await self._from_party(caller, routing, exchange, Codes.STANDARD)
 
     async def _from_party(
         self,
         caller: Caller,
         routing: Routing,
         exchange: Callable[[RoutingHeaders, SignaturePolicy], Exchange],
+        codes: Codes,
     ) -> ScpiReply:
         """Build the exchange and run it; a refusal is the node's own answer, signed when
         signatures are in play. An answered request shows both parties are alive."""
@@ -145,7 +147,7 @@ class Forwarder:
             headers = routing.require()
             reply = await self.handle(exchange(headers, policy))
         except ScpiError as error:
-            return self.refusal(error, routing, policy.signs_errors(routing.signed))
+            return self.refusal(error, codes, routing, policy.signs_errors(routing.signed))
         self.liveness.routed(caller, headers.sender, headers.receiver)
         return reply
 
@@ -153,10 +155,14 @@ class Forwarder:
         """A peer node's message (POST /scn/message); every answer, errors too, node-signed."""
         try:
             message = await self.peers.accept(raw, signature)
+        except ScpiError as error:  # the node-to-node protocol's own refusal
+            return self.peers.answer(raw, self.refusal(error, Codes.SCN))
+        try:
             exchange = Exchange.from_peer(message, SignaturePolicy(node=self.signatures_required))
             reply = await self.handle(exchange)
         except ScpiError as error:
-            reply = self.refusal(error)
+            # Relayed to the sender as its request's answer: the codes of the module's route.
+            reply = self.refusal(error, _codes(message.family))
         else:
             self.liveness.routed(None, message.headers.sender, message.headers.receiver)
         return self.peers.answer(raw, reply)
@@ -250,17 +256,28 @@ class Forwarder:
     # ---------------------------------------------------------------- the node's own answers
 
     def refusal(
-        self, error: ScpiError, routing: Routing | None = None, signed: bool = False
+        self,
+        error: ScpiError,
+        codes: Codes,
+        routing: Routing | None = None,
+        signed: bool = False,
     ) -> ScpiReply:
-        """The node's answer to a routed request it could not deliver: the error's envelope,
-        with the node's scn_signature when `signed`, and the routing headers swapped."""
-        body = error_envelope(error, self.signing.sign_envelope if signed else None)
+        """The node's answer to a routed request it could not deliver: the error's envelope in
+        the route's `codes`, with the node's scn_signature when `signed`, and the routing
+        headers swapped."""
+        sign = self.signing.sign_envelope if signed else None
+        http_status, status, body = error_envelope(error, codes, sign)
         headers = {"Content-Type": "application/json"}
         if routing is not None and routing.headers is not None:
             headers.update(_ids(routing.headers))
         if routing is not None and routing.sender is not None and routing.receiver is not None:
             headers.update(routing_pair(routing.receiver, routing.sender))
-        return ScpiReply(error.http_status, body, headers, int(error.status))
+        return ScpiReply(http_status, body, headers, int(status))
+
+
+def _codes(family: Family) -> Codes:
+    """Standard modules answer with OCPI's codes only; custom modules are SCN's own."""
+    return Codes.STANDARD if family is Family.STANDARD else Codes.SCN
 
 
 def _ids(headers: RoutingHeaders) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from scn_node.scpi.errors import MalformedJson, ScpiError
+from scn_node.scpi.errors import Codes, MalformedJson, ScpiError
 from scn_node.scpi.status import ScpiStatus
 
 
@@ -48,11 +48,15 @@ def decode(body: bytes) -> Any:
         raise MalformedJson(f"Request body is not valid JSON: {detail}") from None
 
 
-def error_envelope(error: ScpiError, sign: Callable[[dict[str, Any]], str] | None = None) -> bytes:
-    """The one rendering of an error: its envelope; with `sign` (a node's Notary signer of the
-    envelope's response values), carrying the node's scn_signature, as a party that checks
-    signatures expects of every answer to a routed request."""
-    body = envelope(status=error.status, message=error.message)
+def error_envelope(
+    error: ScpiError, codes: Codes, sign: Callable[[dict[str, Any]], str] | None = None
+) -> tuple[int, ScpiStatus, bytes]:
+    """The one rendering of an error: the HTTP status, the status code and the envelope for a
+    route that answers with `codes`; with `sign` (a node's Notary signer of the envelope's
+    response values), carrying the node's scn_signature, as a party that checks signatures
+    expects of every answer to a routed request."""
+    http_status, status = error.wire(codes)
+    body = envelope(status=status, message=error.message)
     if sign is not None:
         body["scn_signature"] = sign(body)
-    return encode(body)
+    return http_status, status, encode(body)

@@ -14,6 +14,7 @@ from scn_node.log import request_ids
 from scn_node.scpi.envelope import encode, envelope, error_envelope
 from scn_node.scpi.errors import (
     BodyTooLarge,
+    Codes,
     InternalError,
     MalformedRequest,
     MethodNotAllowed,
@@ -29,14 +30,27 @@ log = logging.getLogger("scn_node.requests")
 SCPI_STATUS = web.ResponseKey("scpi_status", int)
 
 
-def error_response(error: ScpiError) -> web.Response:
+def error_response(error: ScpiError, codes: Codes) -> web.Response:
     """An error raised outside the hub (the hub answers routed requests whole, signed as its
     policy says), rendered as the hub renders its own: `error_envelope`."""
-    response = web.Response(
-        status=error.http_status, body=error_envelope(error), content_type="application/json"
-    )
-    response[SCPI_STATUS] = int(error.status)
+    http_status, status, body = error_envelope(error, codes)
+    response = web.Response(status=http_status, body=body, content_type="application/json")
+    response[SCPI_STATUS] = int(status)
     return response
+
+
+# Under /scpi and /ocpi the routes are OCPI's (versions, credentials, hubclientinfo, modules,
+# proxy URLs) but for these; everything else (/scn, /admin, …) is the node's own surface.
+_OCPI_ROOTS = frozenset({"scpi", "ocpi"})
+_SCN_SEGMENTS = frozenset({"custom", "scnrules", "ocnrules"})
+
+
+def codes_of(path: str) -> Codes:
+    """Which status codes the route at `path` answers with."""
+    segments = path.split("/")[1:5]
+    if segments[0] in _OCPI_ROOTS and not _SCN_SEGMENTS.intersection(segments[1:]):
+        return Codes.STANDARD
+    return Codes.SCN
 
 
 def json_response(body: dict[str, object], status: int = 200) -> web.Response:
@@ -49,7 +63,7 @@ def json_response(body: dict[str, object], status: int = 200) -> web.Response:
 
 def malformed_request_response(problem: str) -> web.Response:
     """The answer to a request aiohttp's parser refused (web.server renders parse errors)."""
-    return error_response(MalformedRequest(f"Malformed HTTP request: {problem}"))
+    return error_response(MalformedRequest(f"Malformed HTTP request: {problem}"), Codes.STANDARD)
 
 
 def server_error_response(status: int) -> web.Response:
@@ -64,21 +78,23 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     token = request_ids.set((request_id, correlation_id))
     started = time.perf_counter()
     try:
+        codes = codes_of(request.path)
         try:
             response = await handler(request)
         except ScpiError as error:
-            response = error_response(error)
+            response = error_response(error, codes)
         except web.HTTPRequestEntityTooLarge:
             limit = request.app[STATE].settings.max_body_bytes
             response = error_response(
-                BodyTooLarge(f"Request body is larger than the limit of {limit} bytes")
+                BodyTooLarge(f"Request body is larger than the limit of {limit} bytes"), codes
             )
         except web.HTTPNotFound:
-            response = error_response(ResourceNotFound(f"No endpoint at {request.path}"))
+            response = error_response(ResourceNotFound(f"No endpoint at {request.path}"), codes)
         except web.HTTPMethodNotAllowed as error:
             allowed = ", ".join(sorted(error.allowed_methods))
             response = error_response(
-                MethodNotAllowed(f"{request.method} is not allowed here; allowed: {allowed}")
+                MethodNotAllowed(f"{request.method} is not allowed here; allowed: {allowed}"),
+                codes,
             )
         except web.HTTPException as error:
             response = json_response(
@@ -89,7 +105,8 @@ async def scpi_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             response = error_response(
                 InternalError(
                     f"Internal error; the node's log has it under X-Request-ID {request_id}"
-                )
+                ),
+                codes,
             )
         response.headers.setdefault(REQUEST_ID, request_id)
         response.headers.setdefault(CORRELATION_ID, correlation_id)

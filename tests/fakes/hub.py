@@ -29,11 +29,12 @@ from scn_node.hub.rules import PartyRules
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.credentials import node_credentials
 from scn_node.scpi.envelope import encode, envelope, error_envelope
-from scn_node.scpi.errors import ResourceNotFound, ScpiError
+from scn_node.scpi.errors import Codes, ResourceNotFound, ScpiError
 from scn_node.scpi.headers import CORRELATION_ID, NODE_SIGNATURE, REQUEST_ID, Routing, routing_pair
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.versions import FUNCTIONAL_MODULES, InterfaceRole
 from scn_node.store import Database, SqlDirectory, SqlSeenMessages
+from scn_node.web.middlewares import codes_of
 from tests.fakes.backoffice import FakeBackoffice
 from tests.fakes.registry import InMemoryRegistry
 from tests.fakes.transport import FakeNetwork, response
@@ -181,7 +182,7 @@ class HubUnderTest:
                 caller, body or json.dumps(party.credentials()).encode()
             )
         except ScpiError as error:
-            return _refused(error)
+            return _refused(error, "/scpi/2.2/credentials")
         data = node_credentials(token_c, self.hub.node.versions_url)
         return _answer(ScpiReply(200, encode(envelope(data)), {"Content-Type": "application/json"}))
 
@@ -270,7 +271,7 @@ class HubUnderTest:
                 body=body,
             )
         except ScpiError as error:  # what the web adapter's middleware renders
-            return forwarder.refusal(error, routing)
+            return forwarder.refusal(error, codes_of(path), routing)
 
     # ------------------------------------------------------------ as a peer node sees it
 
@@ -284,15 +285,16 @@ class HubUnderTest:
             try:
                 await self.hub.presence.receive(request.body, signature)
             except ScpiError as error:
-                return response(error.http_status, error_envelope(error))
+                status, _, body = error_envelope(error, Codes.SCN)
+                return response(status, body)
             return response(200, encode(envelope()))
-        return response(404, error_envelope(ResourceNotFound(f"No endpoint at {request.url}")))
+        _, _, body = error_envelope(ResourceNotFound(f"No endpoint at {request.url}"), Codes.SCN)
+        return response(404, body)
 
 
-def _refused(error: ScpiError) -> Answer:
-    return _answer(
-        ScpiReply(error.http_status, error_envelope(error), {"Content-Type": "application/json"})
-    )
+def _refused(error: ScpiError, path: str) -> Answer:
+    status, _, body = error_envelope(error, codes_of(path))
+    return _answer(ScpiReply(status, body, {"Content-Type": "application/json"}))
 
 
 def _answer(reply: ScpiReply, request: CIMultiDict[str] | None = None) -> Answer:

@@ -306,5 +306,5 @@ async def test_an_invalid_signature_never_reaches_a_remote_receiver(
         to=ocn.cpb,
         headers={"SCN-Signature": sign(values, key_of(ocn.msp.account)).encode()},
     )  # fmt: skip  (signed for another correlation id)
-    scpi(response, 2904)
+    scpi(response, 2001)  # invalid signature, on a standard route
     assert len(ocn.cpb.requests_to("locations")) == before

@@ -8,7 +8,7 @@ import pytest
 from multidict import CIMultiDict
 
 from scn_node.scpi.envelope import error_envelope
-from scn_node.scpi.errors import InvalidHeader, UnknownReceiver
+from scn_node.scpi.errors import Codes, InvalidHeader, ReceiverModuleMissing, UnknownReceiver
 from scn_node.scpi.headers import ANSWER_HEADER_NAMES, ANSWER_HEADERS, Routing
 from scn_node.scpi.party import PartyId
 
@@ -44,16 +44,20 @@ def test_a_signature_header_is_noticed_even_when_the_rest_is_invalid() -> None:
 
 
 def test_an_error_envelope_is_the_errors_status_and_message() -> None:
-    body = json.loads(error_envelope(UnknownReceiver("Unknown receiver XX NOP")))
-    assert (body["status_code"], body["status_message"]) == (4001, "Unknown receiver XX NOP")
+    http_status, _, raw = error_envelope(UnknownReceiver("Unknown receiver XX NOP"), Codes.SCN)
+    body = json.loads(raw)
+    assert (http_status, body["status_code"]) == (200, 4001)
+    assert body["status_message"] == "Unknown receiver XX NOP"
     assert "scn_signature" not in body
 
 
 def test_a_signed_error_envelope_carries_the_signers_value() -> None:
-    body = json.loads(
-        error_envelope(UnknownReceiver("x"), lambda envelope: f"signed {envelope['status_code']}")
+    _, _, raw = error_envelope(
+        ReceiverModuleMissing("x"),
+        Codes.STANDARD,
+        lambda envelope: f"signed {envelope['status_code']}",
     )
-    assert body["scn_signature"] == "signed 4001"
+    assert json.loads(raw)["scn_signature"] == "signed 4001"  # the code the party gets, signed
 
 
 def test_the_relayed_answer_headers_are_the_signed_ones_and_content_type() -> None:
