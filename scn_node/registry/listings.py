@@ -10,6 +10,7 @@ from eth_utils.address import to_checksum_address
 
 from scn_node.scpi.party import ModuleId, PartyId, Role
 from scn_node.scpi.services import MAX_PERMISSION, ServicePermission
+from scn_node.scpi.versions import FUNCTIONAL_MODULES
 
 # The contract stores roles and modules as indices in these orders (the OCN ones).
 REGISTRY_ROLES: tuple[Role, ...] = (
@@ -21,15 +22,8 @@ REGISTRY_ROLES: tuple[Role, ...] = (
     Role.OTHER,
     Role.SCSP,
 )
-REGISTRY_MODULES: tuple[ModuleId, ...] = (
-    ModuleId.CDRS,
-    ModuleId.CHARGING_PROFILES,
-    ModuleId.COMMANDS,
-    ModuleId.LOCATIONS,
-    ModuleId.SESSIONS,
-    ModuleId.TARIFFS,
-    ModuleId.TOKENS,
-)
+# The registry stores a party's modules as indices into this tuple: its order is on the chain.
+REGISTRY_MODULES: tuple[ModuleId, ...] = FUNCTIONAL_MODULES
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
