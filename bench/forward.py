@@ -25,9 +25,10 @@ from testbed import ADMIN_KEY, chain, party_server, register, routing
 
 from scn_node.app import create_app
 from scn_node.devnet.chain import dev_account
-from scn_node.devnet.serving import base_url_of, listening_socket, serve_on_socket
+from scn_node.devnet.serving import base_url_of, listening_socket
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings
+from scn_node.web import server
 
 NODE_ACCOUNT = 14
 
@@ -77,7 +78,8 @@ async def main(requests: int, concurrency: int, database_url: str | None) -> Non
             registry_address=registry.address,
             log_level="WARNING",
         )
-        runner, _ = await serve_on_socket(create_app(settings, contract=registry), sock=sock)
+        # Served as `scn-node serve` serves it: the same limits and deadlines.
+        runner = await server.start(create_app(settings, contract=registry), settings, sock)
         stack.push_async_callback(runner.cleanup)
 
         msp, cpo = PartyId("DE", "MSP"), PartyId("DE", "CPO")
