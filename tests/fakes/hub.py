@@ -288,6 +288,14 @@ class HubUnderTest:
             return response(200, encode(envelope()))
         return response(404, error_envelope(ResourceNotFound(f"No endpoint at {request.url}")))
 
+    async def send_as_is(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> Answer:
+        """A party's request with exactly `headers`, none added: for requests that lack some."""
+        raw = CIMultiDict(headers)
+        reply = await self._route(method, path.removeprefix(self.url), CIMultiDictProxy(raw), body)
+        return _answer(reply, raw)
+
 
 def _refused(error: ScpiError) -> Answer:
     return _answer(
