@@ -291,6 +291,14 @@ class HubUnderTest:
         _, _, body = error_envelope(ResourceNotFound(f"No endpoint at {request.url}"), Codes.SCN)
         return response(404, body)
 
+    async def send_as_is(
+        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> Answer:
+        """A party's request with exactly `headers`, none added: for requests that lack some."""
+        raw = CIMultiDict(headers)
+        reply = await self._route(method, path.removeprefix(self.url), CIMultiDictProxy(raw), body)
+        return _answer(reply, raw)
+
 
 def _refused(error: ScpiError, path: str) -> Answer:
     status, _, body = error_envelope(error, codes_of(path))
