@@ -5,18 +5,64 @@ fakes in tests/hub/test_client_info*.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 
 from scn_node.scpi.party import PartyId, Role
 from scn_node.settings import Settings, SettingsError
 from tests.node.conftest import Network
-from tests.node.parties import FakeParty
+from tests.node.parties import ALL_MODULES, FakeParty, Received
 
 HUB_CLIENT_INFO = "/scpi/2.2/hubclientinfo"
 RULES = "/scpi/2.2/scnrules"
+WATCHING = (*ALL_MODULES, "hubclientinfo")  # offers the hubclientinfo RECEIVER interface
+WITHIN = 10.0
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- helpers that tests/node/
+# test_handshake.py and test_platforms.py import (until they move to tests/hub)
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """Poll `check` until it gives something, for at most WITHIN seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WITHIN
+    while True:
+        found = await check()
+        if found is not None and found is not False:
+            return found
+        assert loop.time() < deadline, f"waited {WITHIN} s for {what}"
+        await asyncio.sleep(0.02)
+
+
+def pushes(watching: FakeParty) -> list[Received]:
+    """The PUTs that reached the party's hubclientinfo receiver, in order."""
+    prefix = watching.endpoint_path("hubclientinfo", "RECEIVER") + "/"
+    return [r for r in watching.received if r.method == "PUT" and r.path.startswith(prefix)]
+
+
+def statuses(watching: FakeParty, about: FakeParty | PartyId) -> list[str]:
+    party = about.party if isinstance(about, FakeParty) else about
+    return [
+        r.json()["status"]
+        for r in pushes(watching)
+        if (r.json()["country_code"], r.json()["party_id"]) == (party.country_code, party.party_id)
+    ]
+
+
+async def told(watching: FakeParty, about: FakeParty | PartyId, status: str) -> None:
+    async def arrived() -> bool:
+        return status in statuses(watching, about)
+
+    await eventually(arrived, f"{watching.party} hearing {about} is {status}")
+
+
+# ---------------------------------------------------------------- the list over HTTP
 
 
 async def change_rules(net: Network, party: FakeParty, method: str, tail: str, body: Any) -> None:
