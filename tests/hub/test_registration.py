@@ -68,7 +68,9 @@ def token_roles(*roles: dict[str, str]) -> bytes:
     return json.dumps(list(roles)).encode()
 
 
-async def probe_and_listed_cpo(node: HubUnderTest, **kwargs: Any) -> tuple[FakeBackoffice, ...]:
+async def probe_and_listed_cpo(
+    node: HubUnderTest, **kwargs: Any
+) -> tuple[FakeBackoffice, FakeBackoffice]:
     """A connected DE MSP to probe routing with, and a listed, unregistered DE CPO."""
     probe = await node.connect("DE", "MSP", Role.EMSP)
     cpo = node.new_party("DE", "CPO", **kwargs)
