@@ -3,7 +3,6 @@ its resources (`wiring.node_state`), opened when the app starts and closed when 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -39,9 +38,6 @@ def create_app(
 ) -> web.Application:
     """The node as an aiohttp application. Each dependency left None is built from `settings`
     (see `wiring.Dependencies`); a `contract` passed in belongs to the caller and stays open."""
-    # py_ecc (imported by eth-account) raises the recursion limit to 100000; at that depth a
-    # deeply nested JSON body overflows the C stack inside json.loads before RecursionError.
-    sys.setrecursionlimit(min(sys.getrecursionlimit(), 1000))
     app = web.Application(middlewares=[scpi_errors], client_max_size=settings.max_body_bytes)
     app.add_routes(routes())
     given = Dependencies(contract, registry, listing, transport, directory, wallet, clock)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,10 @@ class Hub:
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
         new_token: Callable[[], str] = _new_id,
     ) -> Hub:
+        # py_ecc (imported by eth-account) raises the recursion limit to 100000; at that depth
+        # a deeply nested JSON body overflows the C stack inside json.loads before
+        # RecursionError. The hub decodes every JSON body, so whoever builds one gets the guard.
+        sys.setrecursionlimit(min(sys.getrecursionlimit(), 1000))
         clock = clock or _now
         replays = ReplayGuard(seen, clock=lambda: clock().timestamp())
         peers = PeerLink(

@@ -29,7 +29,7 @@ from scn_node.hub.rules import PartyRules
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.credentials import node_credentials
 from scn_node.scpi.envelope import encode, envelope, error_envelope
-from scn_node.scpi.errors import Codes, ResourceNotFound, ScpiError
+from scn_node.scpi.errors import Codes, RegistrationState, ResourceNotFound, ScpiError
 from scn_node.scpi.headers import CORRELATION_ID, NODE_SIGNATURE, REQUEST_ID, Routing, routing_pair
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.versions import FUNCTIONAL_MODULES, InterfaceRole
@@ -298,6 +298,45 @@ class HubUnderTest:
         raw = CIMultiDict(headers)
         reply = await self._route(method, path.removeprefix(self.url), CIMultiDictProxy(raw), body)
         return _answer(reply, raw)
+
+    # ------------------------------------------------------------ the credentials module
+
+    async def read_credentials(self, authorization: str) -> Answer:
+        """GET credentials with `authorization` (as the party sends it): the node's credentials
+        holding the caller's TOKEN_C, as the web adapter answers them."""
+        try:
+            caller = await identify(self.directory, authorization, TokenKind.A, TokenKind.C)
+            if caller.kind is not TokenKind.C:
+                raise RegistrationState(
+                    "Not registered yet; POST your credentials with TOKEN_A first"
+                )
+        except ScpiError as error:
+            return _refused(error, "/scpi/2.2/credentials")
+        return self._credentials_answer(caller.token)
+
+    async def update(self, party: FakeBackoffice, body: bytes | None = None) -> Answer:
+        """The party's credentials PUT with its TOKEN_C (new endpoints, a new TOKEN_C)."""
+        try:
+            caller = await identify(self.directory, party.authorization(), TokenKind.C)
+            token_c = await self.hub.handshake.update(
+                caller, body or json.dumps(party.credentials()).encode()
+            )
+        except ScpiError as error:
+            return _refused(error, "/scpi/2.2/credentials")
+        return self._credentials_answer(token_c)
+
+    async def unregister(self, party: FakeBackoffice) -> Answer:
+        """The party's credentials DELETE with its TOKEN_C."""
+        try:
+            caller = await identify(self.directory, party.authorization(), TokenKind.C)
+            await self.hub.handshake.unregister(caller)
+        except ScpiError as error:
+            return _refused(error, "/scpi/2.2/credentials")
+        return _answer(ScpiReply(200, encode(envelope()), {"Content-Type": "application/json"}))
+
+    def _credentials_answer(self, token_c: str) -> Answer:
+        data = node_credentials(token_c, self.hub.node.versions_url)
+        return _answer(ScpiReply(200, encode(envelope(data)), {"Content-Type": "application/json"}))
 
 
 def _refused(error: ScpiError, path: str) -> Answer:

@@ -12,7 +12,7 @@ import pytest
 from scn_node.hub.model import PartyResponse
 from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.envelope import error_envelope
-from scn_node.scpi.errors import ReceiverTimeout, ScpiError
+from scn_node.scpi.errors import Codes, ReceiverTimeout, ScpiError
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from tests.fakes.backoffice import FakeBackoffice, Received, answer
@@ -55,7 +55,7 @@ async def send_without(
 
 
 async def test_sender_cannot_send_as_another_connected_party(node: HubUnderTest) -> None:
-    """SCPI-from-* naming a party of another connection is refused: 403/2902."""
+    """SCPI-from-* naming a party of another connection is refused: 2001 (403/2902 on SCN routes)."""
     cpo, emsp = await connect_pair(node)
     await node.connect("DE", "OTH", Role.EMSP)
     got = await node.send(
@@ -65,7 +65,7 @@ async def test_sender_cannot_send_as_another_connected_party(node: HubUnderTest)
         to=cpo,
         headers={"SCPI-from-country-code": "DE", "SCPI-from-party-id": "OTH"},
     )
-    assert_error(got, 403, 2902)
+    assert_error(got, 200, 2001)
     assert cpo.module_requests() == []
 
 
@@ -81,12 +81,12 @@ async def test_sender_cannot_send_as_another_connected_party(node: HubUnderTest)
 async def test_client_owned_object_url_must_name_the_sender(
     node: HubUnderTest, module: str, sender: str, tail: str
 ) -> None:
-    """Pushing an object whose URL names another owner is refused: 403/2902."""
+    """Pushing an object whose URL names another owner is refused: 2001."""
     cpo, emsp = await connect_pair(node)
     source, target = (cpo, emsp) if sender == "cpo" else (emsp, cpo)
     path = f"/scpi/receiver/2.2/{module}{tail}"
     got = await node.send(source, "PUT", path, to=target, body=odd('"id":"X"'))
-    assert_error(got, 403, 2902)
+    assert_error(got, 200, 2001)
     assert target.module_requests() == []
 
 
@@ -134,10 +134,10 @@ async def test_receiver_the_node_itself_is_2001(node: HubUnderTest) -> None:
     assert_error(got, 200, 2001)
 
 
-async def test_receiver_without_the_module_is_4900(node: HubUnderTest) -> None:
+async def test_receiver_without_the_module_is_4001(node: HubUnderTest) -> None:
     cpo, emsp = await connect_pair(node, modules=("locations",))
     got = await node.send(emsp, "GET", "/scpi/sender/2.2/sessions", to=cpo)
-    assert_error(got, 200, 4900)
+    assert_error(got, 200, 4001)  # 4900 on SCN routes
     assert cpo.module_requests() == []
 
 
@@ -189,10 +189,10 @@ async def test_malformed_json_body_is_400_2001(node: HubUnderTest) -> None:
         "SCPI-to-party-id",
     ],
 )
-async def test_missing_header_is_400_2900(node: HubUnderTest, header: str) -> None:
+async def test_missing_header_is_2001(node: HubUnderTest, header: str) -> None:
     cpo, emsp = await connect_pair(node)
     got = await send_without(node, emsp, cpo, "/scpi/sender/2.2/locations", **{header: None})
-    assert_error(got, 400, 2900)
+    assert_error(got, 200, 2001)  # 400/2900 on SCN routes
     assert cpo.module_requests() == []
 
 
@@ -205,12 +205,10 @@ async def test_missing_header_is_400_2900(node: HubUnderTest, header: str) -> No
         ("SCPI-to-party-id", "CPO1"),
     ],
 )
-async def test_invalid_routing_header_is_400_2900(
-    node: HubUnderTest, header: str, value: str
-) -> None:
+async def test_invalid_routing_header_is_2001(node: HubUnderTest, header: str, value: str) -> None:
     cpo, emsp = await connect_pair(node)
     got = await send_without(node, emsp, cpo, "/scpi/sender/2.2/locations", **{header: value})
-    assert_error(got, 400, 2900)
+    assert_error(got, 200, 2001)  # 400/2900 on SCN routes
     assert cpo.module_requests() == []
 
 
@@ -287,5 +285,5 @@ async def test_hub_client_info_bad_date_from_is_2001(node: HubUnderTest) -> None
     _, emsp = await connect_pair(node)
     with pytest.raises(ScpiError) as refused:
         await hub_client_info(node, emsp, {"date_from": "yesterday"})
-    assert refused.value.http_status == 200
-    assert json.loads(error_envelope(refused.value))["status_code"] == 2001
+    http_status, _, body = error_envelope(refused.value, Codes.STANDARD)
+    assert (http_status, json.loads(body)["status_code"]) == (200, 2001)

@@ -1,18 +1,19 @@
-"""Hostile and broken input: each gets a clear SCPI answer, reaches no one, and the node lives on."""
+"""Hostile and broken input on the wire: each gets a clear SCPI answer, reaches no one, and the
+node lives on. Raw request lines and bytes, bodies and answers the HTTP adapters decode, and the
+limits the app and the client set; the hub's own refusals are in tests/hub/test_hardening.py."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import web
 
-from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.party import Role
 from tests.node.conftest import Network
-from tests.node.parties import FakeParty, Received, ok
+from tests.node.parties import FakeParty, Received
 
 
 def status(response: object) -> tuple[int, int]:
@@ -41,6 +42,8 @@ async def raw_request(network: Network, method: str, target: str, headers: dict[
 
 
 async def test_deeply_nested_json_is_400_and_the_node_survives(network: Network) -> None:
+    # Here, not in tests/hub: the node survives because create_app caps the recursion limit
+    # (py_ecc raises it to 100000, where json.loads overflows the C stack before it raises).
     cpo, emsp = await pair(network)
     body = b"[" * 200_000 + b"]" * 200_000
     response = await network.send(
@@ -49,22 +52,6 @@ async def test_deeply_nested_json_is_400_and_the_node_survives(network: Network)
     assert status(response) == (400, 2001)
     assert "nested too deeply" in response.json()["status_message"]
     assert (await network.client.get("/health")).text == "OK"
-    assert cpo.module_requests() == []
-
-
-async def test_the_custom_path_cannot_reach_standard_endpoints(network: Network) -> None:
-    cpo, emsp = await pair(network)
-    evil = json.dumps({"token": "evil", "url": "http://attacker.example/versions", "roles": []})
-    for method, path in (
-        ("PUT", "/scpi/custom/sender/credentials"),
-        ("GET", "/scpi/custom/sender/credentials"),
-        ("PUT", "/scpi/custom/receiver/hubclientinfo/DE/MSP"),
-        ("PUT", "/scpi/custom/receiver/locations/NL/CPO/LOC1"),
-        ("POST", "/scpi/custom/receiver/commands/START_SESSION"),
-    ):
-        response = await network.send(emsp, method, path, to=cpo, body=evil)
-        assert status(response) == (200, 2001), path
-        assert "standard module" in response.json()["status_message"]
     assert cpo.module_requests() == []
 
 
@@ -92,48 +79,6 @@ async def test_an_encoded_module_name_keeps_the_tail_intact(network: Network) ->
         cpo.module_requests()[-1].path
         == urlsplit(cpo.endpoint("locations", "SENDER")).path + "/LOC1"
     )
-
-
-async def test_put_credentials_keeps_the_token_a_restriction(network: Network) -> None:
-    cpo = await network.start_party("DE", "CPO")
-    await network.list_party(cpo)
-    other = await network.start_party("NL", "XYZ")
-    await network.list_party(other, operator=network.node_account.address)
-    token_a = await network.token_a([{"country_code": "DE", "party_id": "CPO"}])
-    cpo.token_c = (await network.post_credentials(cpo, token_a)).json()["data"]["token"]
-    widened = cpo.credentials()
-    widened["roles"].append({**widened["roles"][0], "party_id": "XYZ", "country_code": "NL"})
-    response = await network.client.put(
-        "/scpi/2.2/credentials", headers={"Authorization": cpo.authorization()}, json=widened
-    )
-    assert status(response) == (200, 2001)
-    assert "cannot register NL XYZ" in response.json()["status_message"]
-
-
-async def test_nobody_registers_as_the_node_itself(network: Network) -> None:
-    party = await network.start_party("DE", "SCN")
-    await network.list_party(party)
-    response = await network.post_credentials(party, await network.token_a())
-    assert status(response) == (200, 2001)
-    assert "this node's own identity" in response.json()["status_message"]
-
-
-async def test_a_receiver_refusing_the_node_token_is_4003_not_401(network: Network) -> None:
-    cpo, emsp = await pair(network)
-    cpo.token_b = "changed-by-the-cpo"  # the CPO no longer accepts what the node holds
-    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
-    assert status(response) == (200, 4003)
-    assert "refused the node's credentials" in response.json()["status_message"]
-
-
-async def test_the_nodes_own_errors_carry_the_routing_headers_swapped(network: Network) -> None:
-    cpo, emsp = await pair(network)
-    await cpo.stop()
-    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
-    assert status(response) == (200, 4003)
-    assert response.headers["SCPI-from-party-id"] == "CPO"
-    assert response.headers["SCPI-to-party-id"] == "MSP"
-    assert response.headers["OCPI-to-country-code"] == "DE"
 
 
 async def test_bad_hubclientinfo_parameters_are_2001(network: Network) -> None:
@@ -205,55 +150,3 @@ async def test_a_token_that_is_not_utf8_is_unknown_not_a_crash(network: Network,
     assert (status_code, body["status_code"]) == (401, 2000)
     assert body["status_message"] == "Unknown credentials token"
     assert cpo.module_requests() == []
-
-
-def relaying(**headers: str) -> object:
-    async def respond(request: web.Request, received: Received) -> web.Response:
-        return web.json_response(ok([]), headers={"X-Total-Count": "7", **headers})
-
-    return respond
-
-
-@pytest.mark.parametrize(
-    ("header", "value", "why"),
-    [
-        ("Link", '<http://[::1>; rel="next"', "not a valid URL"),
-        ("Link", '<javascript:alert(1)>; rel="next"', "not an http(s) URL with a host"),
-        ("Link", '<ftp://files.example.com/page2>; rel="next"', "not an http(s) URL with a host"),
-        ("Location", "http://[bad", "not a valid URL"),
-        ("Location", "http://cpo.example.com:99999/x", "not a valid URL"),
-        ("Location", "javascript:alert(1)", "not an http(s) URL with a host"),
-        ("Location", "data:text/html,hi", "not an http(s) URL with a host"),
-    ],
-)
-async def test_a_link_or_location_that_is_no_http_url_is_dropped_with_a_warning(
-    network: Network, caplog: pytest.LogCaptureFixture, header: str, value: str, why: str
-) -> None:
-    cpo, emsp = await pair(network)
-    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), relaying(**{header: value}))
-    caplog.clear()
-    response = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
-    assert status(response) == (200, 1000)
-    assert header not in response.headers
-    assert response.headers["X-Total-Count"] == "7"
-    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert warnings == [f"dropped the {header} header of DE CPO's answer: {why}"]
-
-
-async def test_routed_error_answers_are_signed_only_when_signatures_are_in_play(
-    network: Network,
-) -> None:
-    _, emsp = await pair(network)
-    nobody = PartyId("NL", "ZZZ")
-    plain = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=nobody)
-    signed = await network.send(
-        emsp, "GET", "/scpi/sender/2.2/locations", to=nobody, headers={"SCN-Signature": "x"}
-    )
-    assert status(plain) == status(signed) == (200, 4001)
-    assert "scn_signature" not in plain.json()
-    assert "scn_signature" in signed.json()
-    await network.stop_node()
-    await network.start_node(signatures=True)
-    required = await network.send(emsp, "GET", "/scpi/sender/2.2/locations", to=nobody)
-    assert status(required) == (200, 4001)
-    assert "scn_signature" in required.json()
