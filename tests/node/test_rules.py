@@ -1,6 +1,9 @@
 """The custom configuration module `scnrules` on a running node: every endpoint with its exact
-answers, who may call it, where it is served and advertised, and what the rules do to routed
-requests from this node and from a peer (OCN scenario 9 and its bugs)."""
+answers, who may call it, and where it is served and advertised.
+
+What the rules do to routed requests, from this node and from a peer (OCN scenario 9 and its
+bugs), is tested over the hub core in tests/hub/test_policy_rules.py and tests/hub/test_rules.py.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
 
 from scn_node.scpi.party import Role
 from tests.node.conftest import Network
-from tests.node.parties import FakeParty, Received, ok
+from tests.node.parties import FakeParty
 
 PATHS = (
     "/scpi/2.2/scnrules",
@@ -29,8 +31,6 @@ NONE = {
     "whitelist": {"active": False, "list": []},
     "blacklist": {"active": False, "list": []},
 }
-LOCATIONS = "/scpi/sender/2.2/locations/1"
-LITE = "/scpi/custom/sender/lite-locations"
 
 
 def expect(response: httpx.Response, http_status: int, status_code: int, message: str = "") -> Any:
@@ -290,35 +290,6 @@ async def test_the_module_is_advertised_where_it_is_served(network: Network, pre
     assert expect(served, 200, 1000)["data"] == NONE
 
 
-async def test_regression_block_all_by_one_party_leaves_the_others_rules(
-    network: Network,
-) -> None:
-    """OCN's block-all wiped the rule lists of every platform on the node."""
-    cpo = await network.connect("DE", "CPO")
-    msp = await network.connect("DE", "MSP", Role.EMSP)
-    oth = await network.connect("NL", "OTH", Role.EMSP)
-    expect(await call(network, cpo, "POST", f"{RULES}/blacklist", entry(oth)), 200, 1000)
-    expect(await call(network, msp, "POST", f"{RULES}/whitelist", entry(cpo)), 200, 1000)
-    blocked = expect(await call(network, msp, "PUT", f"{RULES}/block-all"), 200, 1000)
-    assert blocked["data"] == rules(whitelist=[])
-    await saved(network, cpo, rules(blacklist=[entry(oth)]))
-    # ... and they still act: CPO still refuses OTH and takes MSP.
-    refused = await network.send(oth, "GET", LOCATIONS, to=cpo)
-    expect(refused, 200, 2000, "on its blacklist")
-    expect(await network.send(msp, "GET", LOCATIONS, to=cpo), 200, 1000)
-    expect(await network.send(cpo, "GET", LOCATIONS, to=msp), 200, 2000, "not on its whitelist")
-
-
-async def test_regression_already_listed_is_per_party(network: Network) -> None:
-    """OCN checked 'Party already on OCN Rules whitelist' across all platforms."""
-    cpo = await network.connect("DE", "CPO")
-    cpb = await network.connect("CH", "CPB")
-    msp = await network.start_party("DE", "MSP", Role.EMSP)
-    for party in (cpo, cpb):
-        response = await call(network, party, "POST", f"{RULES}/whitelist", entry(msp))
-        assert expect(response, 200, 1000)["data"] == rules(whitelist=[entry(msp)])
-
-
 async def test_a_replaced_token_c_cannot_change_rules(network: Network) -> None:
     cpo = await network.connect("DE", "CPO")
     old = cpo.token_c
@@ -330,118 +301,3 @@ async def test_a_replaced_token_c_cannot_change_rules(network: Network) -> None:
     cpo.token_c = expect(updated, 200, 1000)["data"]["token"]
     expect(await call(network, old, "PUT", f"{RULES}/block-all"), 401, 2000)
     await saved(network, cpo, NONE)
-
-
-# ---------------------------------------------------------------- what rules do to routing
-
-
-def arrived(party: FakeParty) -> list[str]:
-    return [r.path for r in party.module_requests()]
-
-
-async def test_a_blacklisted_sender_is_refused_and_the_receiver_gets_nothing(
-    network: Network,
-) -> None:
-    cpo = await network.connect("DE", "CPO")
-    msp = await network.connect("DE", "MSP", Role.EMSP)
-    oth = await network.connect("NL", "OTH", Role.EMSP)
-    expect(await call(network, cpo, "POST", f"{RULES}/blacklist", entry(msp)), 200, 1000)
-    for path in (LOCATIONS, "/scpi/sender/2.2/tariffs", "/ocpi/sender/2.2/sessions"):
-        refused = await network.send(msp, "GET", path, to=cpo)
-        expect(refused, 200, 2000, "Receiver DE CPO does not accept")
-        assert "data" not in refused.json()
-    assert arrived(cpo) == []
-    expect(await network.send(oth, "GET", LOCATIONS, to=cpo), 200, 1000)
-    assert arrived(cpo) == [cpo.endpoint_path("locations", "SENDER") + "/1"]
-
-
-async def test_9_blacklisting_one_module_refuses_only_that_module(network: Network) -> None:
-    """OCN scenario 9, and the regression: OCN refused every module of that sender."""
-    cpo = await network.connect("DE", "CPO", custom_modules=("lite-locations",))
-    msp = await network.connect("DE", "MSP", Role.EMSP)
-    body = entry(msp, "lite-locations")
-    expect(await call(network, cpo, "POST", f"{RULES}/blacklist", body), 200, 1000)
-    refused = await network.send(msp, "GET", LITE, to=cpo)
-    expect(refused, 200, 2000, "does not accept lite-locations requests from DE MSP")
-    assert arrived(cpo) == []
-    expect(await network.send(msp, "GET", LOCATIONS, to=cpo), 200, 1000)
-    assert arrived(cpo) == [cpo.endpoint_path("locations", "SENDER") + "/1"]
-
-
-async def test_a_whitelist_lets_in_only_its_parties_and_modules(network: Network) -> None:
-    cpo = await network.connect("DE", "CPO")
-    msp = await network.connect("DE", "MSP", Role.EMSP)
-    oth = await network.connect("NL", "OTH", Role.EMSP)
-    expect(
-        await call(network, cpo, "POST", f"{RULES}/whitelist", entry(msp, "locations")), 200, 1000
-    )
-    expect(await network.send(msp, "GET", LOCATIONS, to=cpo), 200, 1000)
-    refused = await network.send(msp, "GET", "/scpi/sender/2.2/tariffs", to=cpo)
-    expect(refused, 200, 2000, "not on its whitelist for that module")
-    expect(await network.send(oth, "GET", LOCATIONS, to=cpo), 200, 2000, "not on its whitelist")
-    assert arrived(cpo) == [cpo.endpoint_path("locations", "SENDER") + "/1"]
-
-    # Block all, then open up again with an empty whitelist.
-    expect(await call(network, cpo, "PUT", f"{RULES}/block-all"), 200, 1000)
-    expect(await network.send(msp, "GET", LOCATIONS, to=cpo), 200, 2000)
-    expect(await call(network, cpo, "PUT", f"{RULES}/whitelist", []), 200, 1000)
-    expect(await network.send(oth, "GET", LOCATIONS, to=cpo), 200, 1000)
-    assert len(arrived(cpo)) == 2
-
-
-async def test_the_senders_own_rules_do_not_stop_its_requests(network: Network) -> None:
-    cpo = await network.connect("DE", "CPO")
-    msp = await network.connect("DE", "MSP", Role.EMSP)
-    expect(await call(network, msp, "PUT", f"{RULES}/block-all"), 200, 1000)
-    expect(await network.send(msp, "GET", LOCATIONS, to=cpo), 200, 1000)
-
-
-async def test_rules_refuse_a_sender_on_a_peer_node(peers: tuple[Network, Network]) -> None:
-    one, two = peers
-    cpo = await one.connect("DE", "CPO", custom_modules=("lite-locations",))
-    msp = await two.connect("DE", "MSP", Role.EMSP)
-    expect(
-        await call(one, cpo, "POST", f"{RULES}/blacklist", entry(msp, "lite-locations")), 200, 1000
-    )
-    refused = await two.send(msp, "GET", LITE, to=cpo)
-    expect(refused, 200, 2000, "does not accept lite-locations requests from DE MSP")
-    assert arrived(cpo) == []
-    expect(await two.send(msp, "GET", LOCATIONS, to=cpo), 200, 1000)
-    assert arrived(cpo) == [cpo.endpoint_path("locations", "SENDER") + "/1"]
-
-
-async def test_a_blacklisted_sender_cannot_use_node_urls_it_was_given_before(
-    network: Network,
-) -> None:
-    cpo = await network.connect("DE", "CPO")
-    msp = await network.connect("DE", "MSP", Role.EMSP)
-    page_two = cpo.endpoint("locations", "SENDER") + "?offset=1"
-
-    async def first_page(request: web.Request, received: Received) -> web.StreamResponse:
-        return web.json_response(ok([{"id": "1"}]), headers={"Link": f'<{page_two}>; rel="next"'})
-
-    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), first_page)
-    listed = await network.send(msp, "GET", "/scpi/sender/2.2/locations", to=cpo)
-    next_page = re.fullmatch(r"<([^>]+)>; rel=\"next\"", listed.headers["Link"])
-    assert next_page is not None
-    expect(await call(network, cpo, "POST", f"{RULES}/blacklist", entry(msp)), 200, 1000)
-    before = len(arrived(cpo))
-
-    refused = await network.send(msp, "GET", next_page.group(1), to=cpo)
-
-    expect(refused, 200, 2000, "Receiver DE CPO does not accept locations requests")
-    assert len(arrived(cpo)) == before
-
-
-async def test_a_rule_list_holds_at_most_500_parties(network: Network) -> None:
-    cpo = await network.connect("DE", "CPO")
-    many = [{"country_code": "NL", "party_id": f"{n:03d}"} for n in range(501)]
-    expect(await call(network, cpo, "PUT", f"{RULES}/whitelist", many), 200, 2001, "at most 500")
-    full = expect(await call(network, cpo, "PUT", f"{RULES}/whitelist", many[:500]), 200, 1000)
-    assert len(full["data"]["whitelist"]["list"]) == 500
-    one_more = await call(network, cpo, "POST", f"{RULES}/whitelist", many[500])
-    expect(one_more, 200, 2001, "at most 500")
-    listing = await network.client.get(
-        "/scpi/2.2/hubclientinfo", headers={"Authorization": f"Token {cpo.token_c}"}
-    )
-    expect(listing, 200, 1000)
