@@ -200,7 +200,7 @@ async def test_a_result_posted_to_a_response_url_proxy_is_checked_and_delivered_
     result = b'{"result": "ACCEPTED"}'
 
     unsigned = await node.send(cpo, "POST", proxy_url, to=emsp, body=result)
-    expect(unsigned, 2903, "Receiver DE MSP requires signed requests")
+    expect(unsigned, 2002, "Receiver DE MSP requires signed requests")
     assert emsp.module_requests() == []
 
     headers = signed(cpo, emsp, proxy_url, result)
@@ -281,5 +281,5 @@ async def test_an_invalid_signature_never_reaches_a_remote_receiver(
 
     got = await one.send(emsp, "PUT", TOKENS, to=cpo, body=altered, headers=headers)
 
-    expect(got, 2904, "Request has been modified")
+    expect(got, 2001, "Request has been modified")
     assert cpo.module_requests() == []

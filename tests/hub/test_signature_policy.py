@@ -48,7 +48,7 @@ async def test_the_node_requires_signed_requests_and_signs_its_refusal(
     node = signing_node
     emsp, cpo = await pair(node)
     got = await node.send(emsp, "GET", LOCATIONS, to=cpo)
-    assert got.status_code == 2903
+    assert got.status_code == 2002
     assert "This node requires signed requests" in got.json()["status_message"]
     assert verify_reply(got).signatory.lower() == node.address.lower()
 
@@ -73,7 +73,7 @@ async def test_the_node_requires_signed_requests_and_answers(signing_node: HubUn
     cpo, emsp = await connect_pair(node)
 
     unsigned = await node.send(emsp, "PUT", TOKENS, to=cpo, body=TOKEN)
-    expect(unsigned, 2903, "This node requires signed requests")
+    expect(unsigned, 2002, "This node requires signed requests")
     assert cpo.module_requests() == []
 
     # Signed, but the CPO answers 1000 without a signature.
@@ -93,7 +93,7 @@ async def test_a_receivers_rule_requires_signed_requests_to_it(node: HubUnderTes
     emsp, cpo = await pair(node)
     await node.set_rules(cpo, PartyRules(signatures=True))
     got = await node.send(emsp, "GET", LOCATIONS, to=cpo)
-    assert got.status_code == 2903
+    assert got.status_code == 2002
     assert "Receiver NL CPO requires signed requests" in got.json()["status_message"]
     assert "scn_signature" not in got.json()  # the sender asked for nothing signed
     other = await node.connect("BE", "CPO", Role.CPO)
@@ -107,7 +107,7 @@ async def test_a_receivers_rule_requires_signed_requests_to_it_only(node: HubUnd
     await node.set_rules(cpo, PartyRules(signatures=True))  # PUT scnrules/signatures
 
     refused = await node.send(emsp, "PUT", TOKENS, to=cpo, body=TOKEN)
-    expect(refused, 2903, "Receiver DE CPO requires signed requests")
+    expect(refused, 2002, "Receiver DE CPO requires signed requests")
     assert cpo.module_requests() == []
 
     passed = await node.send(emsp, "PUT", TOKENS, to=other, body=TOKEN)
