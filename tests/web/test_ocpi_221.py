@@ -63,8 +63,17 @@ async def test_a_2_2_1_party_joins_at_the_2_2_1_credentials(node: Node) -> None:
     again = await _data(await node.client.get("/scpi/2.2.1/credentials", headers=_token(token_c)))
     assert again["token"] == token_c
 
-    (platform,) = await _data(await node.client.get("/admin/platforms", headers=ADMIN))
-    assert (platform["status"], platform["version"]) == ("CONNECTED", "2.2.1")
+    await node.connect(FakeBackoffice(PartyId("DE", "MSP"), Role.EMSP, "token-b-msp"))  # 2.2
+    platforms = await _data(await node.client.get("/admin/platforms", headers=ADMIN))
+    assert [(p["roles"][0]["party_id"], p["version"]) for p in platforms] == [
+        ("CPO", "2.2.1"),
+        ("MSP", "2.2"),
+    ]
+    first = await node.client.get("/scpi/2.2.1/hubclientinfo?limit=1", headers=_token(token_c))
+    assert len(await _data(first)) == 1
+    assert first.headers["Link"] == (
+        f'<{NODE_URL}/scpi/2.2.1/hubclientinfo?offset=1&limit=1>; rel="next"'
+    )
 
     # Every URL of the 2.2.1 details is served (a routed one without headers is refused, not 404).
     for url in urls.values():
