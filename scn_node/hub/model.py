@@ -52,6 +52,7 @@ class Platform:
     versions_url: str | None
     last_updated: datetime
     rules: PartyRules = field(default_factory=PartyRules)  # the platform's own `scnrules`
+    version: str | None = None  # the SCPI version it registered with; None before it did
 
     def has_party(self, party: PartyId) -> bool:
         return any(r.party == party for r in self.roles)
@@ -74,6 +75,7 @@ class Registration:
     token_b: str
     token_form: TokenForm
     versions_url: str
+    version: str  # the one the node picked from the party's list; `endpoints` are its
     roles: tuple[PartyRole, ...]
     endpoints: tuple[Endpoint, ...]
     token_c: str

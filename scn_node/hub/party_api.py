@@ -1,5 +1,6 @@
-"""The node as a client of a party's own SCPI API: its versions and 2.2 endpoints, and its
-credentials endpoint (the node's side of a handshake or rotation it starts)."""
+"""The node as a client of a party's own SCPI API: its versions and the endpoints of the best
+version both speak (2.2.1, then 2.2), and its credentials endpoint (the node's side of a
+handshake or rotation it starts)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ from scn_node.scpi.errors import (
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID
 from scn_node.scpi.party import ModuleId
 from scn_node.scpi.status import ScpiStatus
-from scn_node.scpi.versions import Endpoint, InterfaceRole, parse_details, pick_version
+from scn_node.scpi.versions import (
+    Endpoint,
+    InterfaceRole,
+    VersionDetails,
+    parse_details,
+    pick_version,
+)
 
 
 class PartyApi:
@@ -36,12 +43,13 @@ class PartyApi:
 
     async def endpoints(
         self, versions_url: str, token: str, form: TokenForm = TokenForm.PLAIN
-    ) -> tuple[list[Endpoint], TokenForm]:
-        """A party's 2.2 endpoints read with `token`, and the token form it accepted."""
+    ) -> tuple[VersionDetails, TokenForm]:
+        """A party's endpoints of the version picked, read with `token`, and the token form it
+        accepted. The node calls the party only at these: a 2.2.1 party at its 2.2.1 ones."""
         versions, form = await self._get(versions_url, token, form)
         version = pick_version(versions, versions_url)
         details, form = await self._get(version.url, token, form)
-        return parse_details(details, version.url).endpoints, form
+        return parse_details(details, version.url, version.version), form
 
     async def send_credentials(
         self, method: str, url: str, token: str, form: TokenForm, token_c: str
@@ -88,7 +96,7 @@ def credentials_url(endpoints: Sequence[Endpoint], versions_url: str) -> str:
         for endpoint in endpoints:
             if endpoint.identifier == ModuleId.CREDENTIALS and endpoint.role is interface:
                 return endpoint.url
-    raise UnableToUseClientApi(f"The 2.2 endpoints at {versions_url} hold no credentials endpoint")
+    raise UnableToUseClientApi(f"The endpoints at {versions_url} hold no credentials endpoint")
 
 
 def _headers(token: str, form: TokenForm) -> dict[str, str]:

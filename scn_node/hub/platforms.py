@@ -11,13 +11,13 @@ from scn_node.hub.ports import ConnectionEvents, Platform, PlatformList
 from scn_node.scpi.errors import ResourceNotFound
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import PartyId
-from scn_node.scpi.versions import VERSION, Endpoint
+from scn_node.scpi.versions import Endpoint
 
 
 @dataclass(frozen=True, slots=True)
 class PlatformView:
     platform: Platform
-    version: str
+    version: str | None  # the SCPI version it registered with (None: it never did)
     endpoint_count: int
     last_heard: datetime
     endpoints: tuple[Endpoint, ...] = ()  # filled in for one platform only
@@ -69,4 +69,4 @@ class Platforms:
     def _view(self, platform: Platform, endpoint_count: int) -> PlatformView:
         heard = [h for r in platform.roles if (h := self.heard(r.party)) is not None]
         last_heard = max([platform.last_updated, *heard])
-        return PlatformView(platform, VERSION, endpoint_count, last_heard)
+        return PlatformView(platform, platform.version, endpoint_count, last_heard)

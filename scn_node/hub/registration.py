@@ -1,8 +1,10 @@
-"""The credentials handshake (OCPI 2.2 credentials module), checked against the SCN Registry.
+"""The credentials handshake (OCPI 2.2.1/2.2 credentials module), checked against the SCN Registry.
 
 A backoffice holding TOKEN_A posts its Credentials; the node fetches the party's versions and
-2.2 endpoints with TOKEN_B, checks that every role is listed in the registry with this node,
-and answers with TOKEN_C. Nothing is saved unless every step succeeds.
+the endpoints of the best version both speak (2.2.1, then 2.2) with TOKEN_B, checks that every
+role is listed in the registry with this node, and answers with TOKEN_C. Nothing is saved
+unless every step succeeds. The platform keeps the version picked: the node calls it at that
+version's endpoints.
 """
 
 from __future__ import annotations
@@ -161,8 +163,8 @@ class Handshake:
         checks as a handshake the party starts. Nothing is kept if a step fails."""
         request = parse_connect(body)
         try:
-            endpoints, form = await self.party_api.endpoints(request.versions_url, request.token)
-            url = credentials_url(endpoints, request.versions_url)
+            details, form = await self.party_api.endpoints(request.versions_url, request.token)
+            url = credentials_url(details.endpoints, request.versions_url)
             token_c = self.new_token()
             # The party may read this node's versions with its new TOKEN_C before it answers:
             # until then the token is kept as a TOKEN_A, which opens only versions and credentials.
@@ -364,17 +366,18 @@ class Handshake:
     async def _fetch(
         self, credentials: Credentials, form: TokenForm, *, token_c: str | None = None
     ) -> Registration:
-        """The party's 2.2 endpoints, fetched with its TOKEN_B (OCPI 2.2 credentials, POST)."""
-        endpoints, form = await self.party_api.endpoints(credentials.url, credentials.token, form)
+        """The party's endpoints, fetched with its TOKEN_B (OCPI credentials, POST)."""
+        details, form = await self.party_api.endpoints(credentials.url, credentials.token, form)
         return Registration(
             token_b=credentials.token,
             token_form=form,
             versions_url=credentials.url,
+            version=details.version,
             roles=tuple(
                 PartyRole(r.role, r.party, r.business_details.model_dump(exclude_none=True))
                 for r in credentials.roles
             ),
-            endpoints=tuple(endpoints),
+            endpoints=tuple(details.endpoints),
             token_c=token_c or self.new_token(),
         )
 

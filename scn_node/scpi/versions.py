@@ -126,13 +126,20 @@ def configuration_path(prefix: str, module: ModuleId, version: str = VERSION) ->
 
 
 def module_path(
-    prefix: str, interface: InterfaceRole, module: ModuleId, version: str = VERSION
+    prefix: str, interface: InterfaceRole | str, module: str, version: str = VERSION
 ) -> str:
-    return f"/{prefix}/{interface.path}/{version}/{module}"
+    """A functional module's path; `interface` and `module` may be route patterns."""
+    segment = interface.path if isinstance(interface, InterfaceRole) else interface
+    return f"/{prefix}/{segment}/{version}/{module}"
 
 
 def proxy_path(prefix: str, uid: str) -> str:
     return f"/{prefix}/{VERSION}/proxy/{uid}"
+
+
+def node_versions(base_url: str, prefix: str) -> list[Version]:
+    """The node's versions list: every version it speaks, the preferred first."""
+    return [Version(version=v, url=base_url + details_path(prefix, v)) for v in VERSIONS]
 
 
 def node_endpoints(base_url: str, prefix: str, version: str = VERSION) -> list[Endpoint]:

@@ -49,6 +49,7 @@ class Database:
         async with self.engine.begin() as connection:
             await connection.run_sync(_add_roles_active)
             await connection.run_sync(_add_platforms_rules)
+            await connection.run_sync(_add_platforms_version)
             await connection.run_sync(SQLModel.metadata.create_all)
 
     async def close(self) -> None:
@@ -87,6 +88,19 @@ def _add_platforms_rules(connection: Connection) -> None:
     if any(c["name"] == "rules" for c in inspector.get_columns(tables.PlatformRow.__tablename__)):
         return
     connection.execute(text("ALTER TABLE platforms ADD COLUMN rules TEXT"))
+
+
+def _add_platforms_version(connection: Connection) -> None:
+    """Upgrade a database made before platforms had `version`: the node spoke only 2.2 then,
+    so every platform that completed a handshake (it has a versions URL) registered with 2.2."""
+    inspector = inspect(connection)
+    if not inspector.has_table(tables.PlatformRow.__tablename__):
+        return
+    columns = inspector.get_columns(tables.PlatformRow.__tablename__)
+    if any(c["name"] == "version" for c in columns):
+        return
+    connection.execute(text("ALTER TABLE platforms ADD COLUMN version VARCHAR"))
+    connection.execute(text("UPDATE platforms SET version = '2.2' WHERE versions_url IS NOT NULL"))
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -69,6 +69,7 @@ def platform(row: PlatformRow, roles: Sequence[RoleRow]) -> Platform:
         versions_url=row.versions_url,
         last_updated=utc(row.last_updated),
         rules=party_rules(row.rules),
+        version=row.version,
     )
 
 

@@ -104,6 +104,7 @@ class SqlRegistrations(SqlStore):
                         token_b=registration.token_b,
                         token_form=registration.token_form.value,
                         versions_url=registration.versions_url,
+                        version=registration.version,
                         last_updated=now(),
                     )
                 )

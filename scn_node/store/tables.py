@@ -19,6 +19,7 @@ class PlatformRow(SQLModel, table=True):
     token_b: str | None = None  # the node must present it to the party, so it is kept as is
     token_form: str
     versions_url: str | None = Field(default=None, sa_column=Column(Text))
+    version: str | None = None  # the SCPI version of the endpoints kept; None before a handshake
     allowed_roles: str | None = Field(default=None, sa_column=Column(Text))  # JSON list
     # The party's own `scnrules` (JSON), read with the platform: routing needs no extra query.
     rules: str | None = Field(default=None, sa_column=Column(Text))  # None: no rules

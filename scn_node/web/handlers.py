@@ -20,11 +20,10 @@ from scn_node.scpi.headers import NODE_SIGNATURE, Routing
 from scn_node.scpi.pagination import Page, link_header
 from scn_node.scpi.party import InvalidPartyId, ModuleId, PartyId
 from scn_node.scpi.versions import (
-    VERSION,
     InterfaceRole,
     configuration_path,
-    details_path,
     node_endpoints,
+    node_versions,
     versions_path,
 )
 from scn_node.web.middlewares import SCPI_STATUS, json_response
@@ -44,6 +43,11 @@ def _client_info(request: web.Request) -> HubClientInfo:
 def _prefix(request: web.Request) -> str:
     """The dialect the caller used: scpi, or ocpi for backoffices written for OCN."""
     return request.path.split("/", 2)[1]
+
+
+def _version(request: web.Request) -> str:
+    """The SCPI version of a details or configuration path: /{prefix}/{version}[/{module}]."""
+    return request.path.split("/")[2]
 
 
 async def _caller(request: web.Request, *kinds: TokenKind) -> Caller:
@@ -87,14 +91,15 @@ async def node_of_party(request: web.Request) -> web.Response:
 
 async def versions(request: web.Request) -> web.Response:
     await _caller(request, TokenKind.A, TokenKind.C)
-    url = _state(request).node.url + details_path(_prefix(request))
-    return json_response(envelope([{"version": VERSION, "url": url}]))
+    listed = node_versions(_state(request).node.url, _prefix(request))
+    return json_response(envelope([v.model_dump(mode="json") for v in listed]))
 
 
 async def version_details(request: web.Request) -> web.Response:
     await _caller(request, TokenKind.A, TokenKind.C)
-    endpoints = node_endpoints(_state(request).node.url, _prefix(request))
-    data = {"version": VERSION, "endpoints": [e.model_dump(mode="json") for e in endpoints]}
+    version = _version(request)
+    endpoints = node_endpoints(_state(request).node.url, _prefix(request), version)
+    data = {"version": version, "endpoints": [e.model_dump(mode="json") for e in endpoints]}
     return json_response(envelope(data))
 
 
@@ -132,7 +137,7 @@ async def hub_client_info(request: web.Request) -> web.Response:
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Limit"] = str(HUB_CLIENT_INFO_PAGE)
     if page.offset + len(infos) < total:
-        path = configuration_path(_prefix(request), ModuleId.HUB_CLIENT_INFO)
+        path = configuration_path(_prefix(request), ModuleId.HUB_CLIENT_INFO, _version(request))
         next_url = f"{state.node.url}{path}?{page.next_query(request.query)}"
         response.headers["Link"] = link_header(next_url)
     return response

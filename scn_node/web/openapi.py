@@ -21,7 +21,15 @@ from typing import Any
 from aiohttp import web
 
 from scn_node.scpi.envelope import encode
-from scn_node.scpi.party import Role
+from scn_node.scpi.party import ModuleId, Role
+from scn_node.scpi.versions import (
+    VERSIONS,
+    configuration_path,
+    details_path,
+    module_path,
+    proxy_path,
+    versions_path,
+)
 from scn_node.web.state import STATE
 
 Schema = dict[str, Any]
@@ -245,14 +253,83 @@ def _routed(summary: str, *, body: bool, query: bool) -> Operation:
     )
 
 
-_MODULE = "/scpi/{interface}/2.2/{module}"
+def _routed_operations(paths: dict[str, str]) -> dict[tuple[str, str], Operation]:
+    return {
+        (method, path): _routed(
+            f"{method} {what}, routed to the receiver named by SCPI-to-*; the answer is the "
+            "receiver's",
+            body=method in ("POST", "PUT", "PATCH"),
+            query=method == "GET",
+        )
+        for path, what in paths.items()
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
+    }
+
+
+def _versioned(version: str) -> dict[tuple[str, str], Operation]:
+    """What the node serves for one SCPI version (routes.py serves it for each)."""
+    module = module_path("scpi", "{interface}", "{module}", version)
+    credentials = configuration_path("scpi", ModuleId.CREDENTIALS, version)
+    rules = configuration_path("scpi", ModuleId.SCN_RULES, version)
+    return {
+        ("GET", details_path("scpi", version)): Operation(
+            f"The node's {version} endpoints", "versions", PARTY
+        ),
+        ("GET", credentials): Operation("The node's credentials", "credentials", PARTY),
+        ("POST", credentials): Operation(
+            "Register with TOKEN_A; the answer holds TOKEN_C",
+            "credentials",
+            PARTY,
+            body=_CREDENTIALS,
+        ),
+        ("PUT", credentials): Operation(
+            "Update the party's credentials; the answer holds a new TOKEN_C",
+            "credentials",
+            PARTY,
+            body=_CREDENTIALS,
+        ),
+        ("DELETE", credentials): Operation("Unregister", "credentials", PARTY),
+        ("GET", configuration_path("scpi", ModuleId.HUB_CLIENT_INFO, version)): Operation(
+            "The connection status of the parties on the network (X-Total-Count, Link)",
+            "hubclientinfo",
+            PARTY,
+            parameters=_PAGE + _DATES,
+        ),
+        ("GET", rules): Operation("The party's rules: who may send to it", "rules", PARTY),
+        ("POST", f"{rules}/{{list}}"): Operation(
+            "Add one entry to the whitelist or blacklist", "rules", PARTY, body=_RULE_ENTRY
+        ),
+        ("PUT", f"{rules}/{{list}}"): Operation(
+            "Replace the whole list; [] switches it off",
+            "rules",
+            PARTY,
+            body={"type": "array", "items": _RULE_ENTRY},
+        ),
+        ("DELETE", f"{rules}/{{list}}/{{country_code}}/{{party_id}}"): Operation(
+            "Remove one entry from the list", "rules", PARTY
+        ),
+        ("PUT", f"{rules}/signatures"): Operation(
+            "Require signed requests (no body: toggle)",
+            "rules",
+            PARTY,
+            body={"type": "object", "properties": {"signatures": {"type": "boolean"}}},
+        ),
+        ("PUT", f"{rules}/block-all"): Operation(
+            "An active, empty whitelist: nobody may send", "rules", PARTY
+        ),
+        **_routed_operations(
+            {
+                module: "a functional module of the receiver",
+                f"{module}/{{tail}}": "an object of a functional module of the receiver",
+            }
+        ),
+    }
+
+
 _CUSTOM = "/scpi/custom/{interface}/{module}"
-_PROXY = "/scpi/2.2/proxy/{uid}"
-_RULES = "/scpi/2.2/scnrules"
-_CREDENTIALS_PATH = "/scpi/2.2/credentials"
+_PROXY = proxy_path("scpi", "{uid}")
+_RULES = configuration_path("scpi", ModuleId.SCN_RULES)  # OCN's rules paths share these
 _ROUTED_PATHS = {
-    _MODULE: "a functional module of the receiver",
-    f"{_MODULE}/{{tail}}": "an object of a functional module of the receiver",
     _CUSTOM: "a custom module of the receiver",
     f"{_CUSTOM}/{{tail}}": "an object of a custom module of the receiver",
     _PROXY: "a URL the node handed out in a Link or Location header (a next page, an object)",
@@ -336,57 +413,11 @@ DESCRIPTIONS: dict[tuple[str, str], Operation] = {
             "properties": {"versions_url": {"type": "string"}, "token": _TEXT},
         },
     ),
-    ("GET", "/scpi/versions"): Operation("The versions the node speaks", "versions", PARTY),
-    ("GET", "/scpi/2.2"): Operation("The node's 2.2 endpoints", "versions", PARTY),
-    ("GET", _CREDENTIALS_PATH): Operation("The node's credentials", "credentials", PARTY),
-    ("POST", _CREDENTIALS_PATH): Operation(
-        "Register with TOKEN_A; the answer holds TOKEN_C", "credentials", PARTY, body=_CREDENTIALS
+    ("GET", versions_path("scpi")): Operation(
+        "The versions the node speaks, the preferred first", "versions", PARTY
     ),
-    ("PUT", _CREDENTIALS_PATH): Operation(
-        "Update the party's credentials; the answer holds a new TOKEN_C",
-        "credentials",
-        PARTY,
-        body=_CREDENTIALS,
-    ),
-    ("DELETE", _CREDENTIALS_PATH): Operation("Unregister", "credentials", PARTY),
-    ("GET", "/scpi/2.2/hubclientinfo"): Operation(
-        "The connection status of the parties on the network (X-Total-Count, Link)",
-        "hubclientinfo",
-        PARTY,
-        parameters=_PAGE + _DATES,
-    ),
-    ("GET", _RULES): Operation("The party's rules: who may send to it", "rules", PARTY),
-    ("POST", f"{_RULES}/{{list}}"): Operation(
-        "Add one entry to the whitelist or blacklist", "rules", PARTY, body=_RULE_ENTRY
-    ),
-    ("PUT", f"{_RULES}/{{list}}"): Operation(
-        "Replace the whole list; [] switches it off",
-        "rules",
-        PARTY,
-        body={"type": "array", "items": _RULE_ENTRY},
-    ),
-    ("DELETE", f"{_RULES}/{{list}}/{{country_code}}/{{party_id}}"): Operation(
-        "Remove one entry from the list", "rules", PARTY
-    ),
-    ("PUT", f"{_RULES}/signatures"): Operation(
-        "Require signed requests (no body: toggle)",
-        "rules",
-        PARTY,
-        body={"type": "object", "properties": {"signatures": {"type": "boolean"}}},
-    ),
-    ("PUT", f"{_RULES}/block-all"): Operation(
-        "An active, empty whitelist: nobody may send", "rules", PARTY
-    ),
-    **{
-        (method, path): _routed(
-            f"{method} {what}, routed to the receiver named by SCPI-to-*; the answer is the "
-            "receiver's",
-            body=method in ("POST", "PUT", "PATCH"),
-            query=method == "GET",
-        )
-        for path, what in _ROUTED_PATHS.items()
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE")
-    },
+    **{key: op for version in VERSIONS for key, op in _versioned(version).items()},
+    **_routed_operations(_ROUTED_PATHS),
 }
 
 # Paths documented under the description of their twin (longest prefix first).
@@ -499,8 +530,9 @@ def build(table: Iterable[web.RouteDef], node_url: str) -> Schema:
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": "SCN node",
-            "version": "2.2",
-            "description": "An SCPI 2.2 (OCPI 2.2) hub node of the Smart Charging Network. "
+            "version": VERSIONS[0],
+            "description": "An SCPI 2.2.1 and 2.2 (OCPI 2.2.1 and 2.2) hub node of the Smart "
+            "Charging Network: each version's paths are served. "
             "Paths under /ocpi and /ocn are the same as under /scpi and /scn, for backoffices "
             "written for OCN. Every answer but /health and this document is JSON; errors are "
             "SCPI envelopes.",

@@ -8,9 +8,11 @@ from scn_node.hub.peer import CLIENT_INFO_PATH, MESSAGE_PATH
 from scn_node.scpi.party import ModuleId
 from scn_node.scpi.versions import (
     FUNCTIONAL_MODULES,
-    VERSION,
+    VERSIONS,
     configuration_path,
     details_path,
+    module_path,
+    proxy_path,
     versions_path,
 )
 from scn_node.web import admin, handlers, openapi, rules
@@ -19,6 +21,7 @@ DIALECTS = ("scpi", "ocpi")
 NODE_PREFIXES = ("scn", "ocn")  # the node's own endpoints, with OCN's spelling too
 _MODULES = "|".join(FUNCTIONAL_MODULES)
 _TAIL = "{tail:(?:/.*)?}"
+_INTERFACE = "{interface:sender|receiver}"
 _ANY = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Where OCN's tools find a party's rules (OCN's ocnrules), beside /{dialect}/2.2/scnrules.
 OCN_RULES_PATHS = ("/ocpi/receiver/2.2/ocnrules", "/ocpi/2.2/receiver/ocnrules")
@@ -33,6 +36,25 @@ def _rules(base: str) -> list[web.RouteDef]:
         web.delete(f"{base}/{_LIST}/{{country_code}}/{{party_id}}", rules.remove),
         web.put(f"{base}/signatures", rules.signatures),
         web.put(f"{base}/block-all", rules.block_all),
+    ]
+
+
+def _versioned(prefix: str, version: str) -> list[web.RouteDef]:
+    """What the node serves for one SCPI version: its details, the configuration modules and
+    the functional modules, at the paths its details advertise."""
+    credentials = configuration_path(prefix, ModuleId.CREDENTIALS, version)
+    modules = module_path(prefix, _INTERFACE, f"{{module:{_MODULES}}}{_TAIL}", version)
+    return [
+        web.get(details_path(prefix, version), handlers.version_details),
+        *(
+            web.route(m, credentials, handlers.credentials)
+            for m in ("GET", "POST", "PUT", "DELETE")
+        ),
+        web.get(
+            configuration_path(prefix, ModuleId.HUB_CLIENT_INFO, version), handlers.hub_client_info
+        ),
+        *_rules(configuration_path(prefix, ModuleId.SCN_RULES, version)),
+        *(web.route(m, modules, handlers.routed) for m in _ANY),
     ]
 
 
@@ -59,29 +81,15 @@ def routes() -> list[web.RouteDef]:
         web.post("/admin/connect", admin.connect),
     ]
     for p in DIALECTS:
-        credentials = configuration_path(p, ModuleId.CREDENTIALS)
+        table.append(web.get(versions_path(p), handlers.versions))
+        for version in VERSIONS:
+            table += _versioned(p, version)
         table += [
-            web.get(versions_path(p), handlers.versions),
-            web.get(details_path(p), handlers.version_details),
-            *(
-                web.route(m, credentials, handlers.credentials)
-                for m in ("GET", "POST", "PUT", "DELETE")
-            ),
-            web.get(configuration_path(p, ModuleId.HUB_CLIENT_INFO), handlers.hub_client_info),
-            *_rules(configuration_path(p, ModuleId.SCN_RULES)),
-            *(web.route(m, f"/{p}/{VERSION}/proxy/{{uid}}", handlers.routed) for m in _ANY),
+            *(web.route(m, proxy_path(p, "{uid}"), handlers.routed) for m in _ANY),
             *(
                 web.route(
                     m,
-                    f"/{p}/{{interface:sender|receiver}}/{VERSION}/{{module:{_MODULES}}}{_TAIL}",
-                    handlers.routed,
-                )
-                for m in _ANY
-            ),
-            *(
-                web.route(
-                    m,
-                    f"/{p}/custom/{{interface:sender|receiver}}/{{module:[A-Za-z0-9_.-]+}}{_TAIL}",
+                    f"/{p}/custom/{_INTERFACE}/{{module:[A-Za-z0-9_.-]+}}{_TAIL}",
                     handlers.routed,
                 )
                 for m in _ANY

@@ -34,8 +34,11 @@ ENVELOPE_REF = {"$ref": "#/components/schemas/Envelope"}
 NOT_JSON = ("/health", "/openapi.json")
 # Run last: each may end the TOKEN_C every other operation uses.
 ENDS_THE_TOKEN = {
-    ("DELETE", "/scpi/2.2/credentials"),
-    ("DELETE", "/ocpi/2.2/credentials"),
+    *(
+        ("DELETE", f"/{dialect}/{version}/credentials")
+        for dialect in ("scpi", "ocpi")
+        for version in ("2.2.1", "2.2")
+    ),
     ("DELETE", "/admin/platforms/{id}"),
     ("POST", "/admin/platforms/{id}/rotate"),
 }

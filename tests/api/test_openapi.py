@@ -55,8 +55,8 @@ def test_the_module_routes_are_documented_with_and_without_their_tail(
 ) -> None:
     methods = ["get", "post", "put", "patch", "delete"]
     for dialect in ("scpi", "ocpi"):
-        module_base = f"/{dialect}/{{interface}}/2.2/{{module}}"
-        for base in (module_base, f"/{dialect}/custom/{{interface}}/{{module}}"):
+        module_bases = [f"/{dialect}/{{interface}}/{v}/{{module}}" for v in ("2.2.1", "2.2")]
+        for base in (*module_bases, f"/{dialect}/custom/{{interface}}/{{module}}"):
             assert list(document["paths"][base]) == methods
             tail = document["paths"][f"{base}/{{tail}}"]
             assert list(tail) == methods
@@ -65,7 +65,7 @@ def test_the_module_routes_are_documented_with_and_without_their_tail(
                 "module",
                 "tail",
             ]
-    module = document["paths"]["/scpi/{interface}/2.2/{module}"]["get"]["parameters"][1]
+    module = document["paths"]["/scpi/{interface}/2.2.1/{module}"]["get"]["parameters"][1]
     assert module["schema"]["enum"] == [
         "cdrs",
         "chargingprofiles",
@@ -77,6 +77,27 @@ def test_the_module_routes_are_documented_with_and_without_their_tail(
     ]
     custom = document["paths"]["/scpi/custom/{interface}/{module}"]["get"]["parameters"][1]
     assert custom["schema"] == {"type": "string", "pattern": "^(?:[A-Za-z0-9_.-]+)$"}
+
+
+def test_both_versions_are_documented_at_their_own_paths(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    for dialect in ("scpi", "ocpi"):
+        assert list(paths[f"/{dialect}/versions"]) == ["get"]
+        for version in ("2.2.1", "2.2"):
+            assert paths[f"/{dialect}/{version}"]["get"]["summary"] == (
+                f"The node's {version} endpoints"
+            )
+            assert list(paths[f"/{dialect}/{version}/credentials"]) == [
+                "get",
+                "post",
+                "put",
+                "delete",
+            ]
+            assert list(paths[f"/{dialect}/{version}/hubclientinfo"]) == ["get"]
+            assert f"/{dialect}/{version}/scnrules/{{list}}" in paths
+    # Proxy URLs are the node's own and keep one version's path.
+    assert "/scpi/2.2/proxy/{uid}" in paths
+    assert "/scpi/2.2.1/proxy/{uid}" not in paths
 
 
 def test_no_description_is_left_without_its_route(document: dict[str, Any]) -> None:
@@ -139,7 +160,8 @@ def test_routed_requests_take_the_routing_headers(document: dict[str, Any]) -> N
             assert headers["SCN-Signature"]["required"] is False
         else:
             assert not set(headers) & set(routing), (method, path)
-    assert routed == 2 * 5 * 5  # two dialects, five methods, module ± tail, custom ± tail, proxy
+    # two dialects, five methods; module ± tail per version (2.2.1, 2.2), custom ± tail, proxy
+    assert routed == 2 * 5 * (2 * 2 + 2 + 1)
 
 
 def test_every_answer_is_documented_as_an_scpi_envelope(document: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """FakeBackoffice: an SCPI backoffice in memory (the FakeParty of tests/node without a socket).
 
-It serves its versions, its 2.2 version details and every module endpoint under its own base
-URL; every request is recorded in `received` and answered by a responder set with `on()`, else
-with an echo of what arrived.
+It serves its versions, the details of each (`versions=["2.2.1"]` makes a 2.2.1-only party,
+whose endpoints are under 2.2.1 paths) and every module endpoint under its own base URL; every
+request is recorded in `received` and answered by a responder set with `on()`, else with an
+echo of what arrived.
 """
 
 from __future__ import annotations
@@ -77,8 +78,14 @@ class FakeBackoffice:
     def versions_url(self) -> str:
         return f"{self.base_url}/scpi/versions"
 
+    @property
+    def version(self) -> str:
+        """The version the node picks from `versions` (2.2.1 before 2.2): its endpoints' paths."""
+        return "2.2.1" if "2.2.1" in self.versions else "2.2"
+
     def endpoint(self, module: str, interface: str) -> str:
-        return f"{self.base_url}/scpi/{self.role.value.lower()}/2.2/{module}/{interface.lower()}"
+        role = self.role.value.lower()
+        return f"{self.base_url}/scpi/{role}/{self.version}/{module}/{interface.lower()}"
 
     def endpoint_path(self, module: str, interface: str) -> str:
         return self.endpoint(module, interface)[len(self.base_url) :]
@@ -124,16 +131,14 @@ class FakeBackoffice:
             if method in (request.method, "*") and path.startswith(prefix):
                 answered = responder(received)
                 return await answered if inspect.isawaitable(answered) else answered
-        if path == "/scpi/2.2/credentials":
+        if path == f"/scpi/{self.version}/credentials":
             if request.method in ("POST", "PUT"):  # the node's own handshake or rotation
                 self.token_c = json.loads(request.body)["token"]
             return answer(self.credentials())
         if path == "/scpi/versions":
-            return answer(
-                [{"version": v, "url": f"{self.base_url}/scpi/2.2"} for v in self.versions]
-            )
-        if path == "/scpi/2.2":
-            return answer({"version": "2.2", "endpoints": self._endpoints()})
+            return answer([{"version": v, "url": self._details_url(v)} for v in self.versions])
+        if path == f"/scpi/{self.version}":
+            return answer({"version": self.version, "endpoints": self._endpoints()})
         return answer({"method": request.method, "path": path, "query": query})
 
     def _authorised(self, presented: str) -> bool:
@@ -142,12 +147,16 @@ class FakeBackoffice:
             expected = base64.b64encode(expected.encode()).decode()
         return presented == f"Token {expected}"
 
+    def _details_url(self, version: str) -> str:
+        # Only 2.2.1 has details of its own; any other version listed points at 2.2's.
+        return f"{self.base_url}/scpi/{'2.2.1' if version == '2.2.1' else '2.2'}"
+
     def _endpoints(self) -> list[dict[str, str]]:
         endpoints = [
             {
                 "identifier": "credentials",
                 "role": "SENDER",
-                "url": f"{self.base_url}/scpi/2.2/credentials",
+                "url": f"{self.base_url}/scpi/{self.version}/credentials",
             }
         ]
         for module in (*self.modules, *self.custom_modules):

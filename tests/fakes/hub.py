@@ -32,7 +32,7 @@ from scn_node.scpi.envelope import encode, envelope, error_envelope
 from scn_node.scpi.errors import Codes, RegistrationState, ResourceNotFound, ScpiError
 from scn_node.scpi.headers import CORRELATION_ID, NODE_SIGNATURE, REQUEST_ID, Routing, routing_pair
 from scn_node.scpi.party import PartyId, Role
-from scn_node.scpi.versions import FUNCTIONAL_MODULES, InterfaceRole
+from scn_node.scpi.versions import FUNCTIONAL_MODULES, VERSIONS, InterfaceRole
 from scn_node.store import Database, SqlDirectory, SqlSeenMessages
 from scn_node.web.middlewares import codes_of
 from tests.fakes.backoffice import FakeBackoffice
@@ -255,7 +255,7 @@ class HubUnderTest:
                 (parts[3], parts[4]) if custom else (parts[2], parts[4] if len(parts) > 4 else "")
             )
             if not custom and (
-                len(parts) < 5 or parts[3] != "2.2" or module not in FUNCTIONAL_MODULES
+                len(parts) < 5 or parts[3] not in VERSIONS or module not in FUNCTIONAL_MODULES
             ):
                 raise ResourceNotFound(f"No endpoint at {path}")
             tail = "/" + "/".join(parts[5:]) if len(parts) > 5 else ""

@@ -20,6 +20,7 @@ def registration(*roles: tuple[PartyId, Role], token_c: str | None = None) -> Re
         token_b=f"token-b-{uuid.uuid4()}",
         token_form=TokenForm.PLAIN,
         versions_url=f"https://{first.party_id.lower()}.example/versions",
+        version="2.2.1",
         roles=tuple(PartyRole(role, party, {"name": str(party)}) for party, role in roles),
         endpoints=(
             Endpoint(
