@@ -122,7 +122,8 @@ class NodeTour:
     async def _versions(self) -> str:
         auth = {"Authorization": f"Token {self.token_a}"}
         _, versions = await self._call("GET", "/scpi/versions", headers=auth)
-        self._check(versions["data"][0]["version"] == "2.2", "version 2.2 offered")
+        offered = [v["version"] for v in versions["data"]]
+        self._check(offered == ["2.2.1", "2.2"], "versions 2.2.1 and 2.2 offered")
         details = (await self._call("GET", "/scpi/2.2", headers=auth))[1]["data"]
         credentials = [e for e in details["endpoints"] if e["identifier"] == "credentials"]
         self._check(

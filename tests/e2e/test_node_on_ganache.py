@@ -152,7 +152,10 @@ async def test_the_tutorial_flow_against_a_node_process(
             assert token.json()["versions"] == f"{node}/scpi/versions"
             auth = {"Authorization": f"Token {token.json()['token']}"}
             versions = (await client.get("/scpi/versions", headers=auth)).json()
-            assert versions["data"] == [{"version": "2.2", "url": f"{node}/scpi/2.2"}]
+            assert versions["data"] == [
+                {"version": "2.2.1", "url": f"{node}/scpi/2.2.1"},
+                {"version": "2.2", "url": f"{node}/scpi/2.2"},
+            ]
             registered = await client.post(
                 "/scpi/2.2/credentials", headers=auth, json=party.credentials()
             )

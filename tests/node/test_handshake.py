@@ -109,22 +109,26 @@ async def test_versions_answer_token_a_and_c_but_not_anonymous(network: Network)
         with_c = expect(await network.client.get(path, headers=auth(cpo.token_c)), 200, 1000)
         assert with_a["data"] == with_c["data"]
     versions = await network.client.get("/scpi/versions", headers=auth(token_a))
-    assert versions.json()["data"] == [{"version": "2.2", "url": f"{network.url}/scpi/2.2"}]
+    assert versions.json()["data"] == [
+        {"version": "2.2.1", "url": f"{network.url}/scpi/2.2.1"},
+        {"version": "2.2", "url": f"{network.url}/scpi/2.2"},
+    ]
 
 
+@pytest.mark.parametrize("version", ["2.2.1", "2.2"])
 @pytest.mark.parametrize("prefix", ["scpi", "ocpi"])
 async def test_every_advertised_endpoint_is_served_at_its_url(
-    network: Network, prefix: str
+    network: Network, prefix: str, version: str
 ) -> None:
     """Each URL in the version details answers (OCN advertised three URLs it did not serve)."""
     cpo = await network.connect("DE", "CPO")
     emsp = await network.connect("DE", "MSP", Role.EMSP)
     versions = await network.client.get(f"/{prefix}/versions", headers=auth(emsp.token_c))
-    details_url = f"{network.url}/{prefix}/2.2"
-    assert expect(versions, 200, 1000)["data"] == [{"version": "2.2", "url": details_url}]
+    details_url = f"{network.url}/{prefix}/{version}"
+    assert {"version": version, "url": details_url} in expect(versions, 200, 1000)["data"]
     details = expect(await network.client.get(details_url, headers=auth(emsp.token_c)), 200, 1000)
     endpoints = details["data"]["endpoints"]
-    assert details["data"]["version"] == "2.2"
+    assert details["data"]["version"] == version
     expected = {
         ("credentials", "SENDER"),
         ("hubclientinfo", "SENDER"),
@@ -137,6 +141,7 @@ async def test_every_advertised_endpoint_is_served_at_its_url(
     for endpoint in endpoints:
         url, identifier, role = endpoint["url"], endpoint["identifier"], endpoint["role"]
         assert url.startswith(f"{network.url}/{prefix}/"), url
+        assert f"/{version}/" in url, url
         if identifier in ("credentials", "hubclientinfo", "scnrules"):
             response = await network.client.get(url, headers=auth(emsp.token_c))
             assert response.status_code == 200, (url, response.text)

@@ -140,7 +140,10 @@ async def test_ocpi_credentials_and_versions_advertise_ocpi_urls(network: Networ
 
     versions = await network.client.get("/ocpi/versions", headers=auth)
     assert_success(versions)
-    assert versions.json()["data"] == [{"version": "2.2", "url": f"{network.url}/ocpi/2.2"}]
+    assert versions.json()["data"] == [
+        {"version": "2.2.1", "url": f"{network.url}/ocpi/2.2.1"},
+        {"version": "2.2", "url": f"{network.url}/ocpi/2.2"},
+    ]
     details = await network.client.get("/ocpi/2.2", headers=auth)
     assert_success(details)
     urls = {(e["identifier"], e["role"]): e["url"] for e in details.json()["data"]["endpoints"]}
