@@ -131,15 +131,16 @@ async def handshake(
     credentials: dict[str, Any],
     *,
     label: str = "",
+    version: str = VERSION,
 ) -> Joined:
-    """GET versions and version details with TOKEN_A, POST `credentials`: the TOKEN_C."""
+    """GET versions and `version`'s details with TOKEN_A, POST `credentials`: the TOKEN_C."""
     auth = {"Authorization": f"Token {token_a}"}
     log.info("%s GET %s (versions, with TOKEN_A)", label, versions_url)
     versions = await scpi_data(session, versions_url, auth, label=label)
-    details_url = next((str(v["url"]) for v in versions if v.get("version") == VERSION), None)
+    details_url = next((str(v["url"]) for v in versions if v.get("version") == version), None)
     if details_url is None:
-        raise RegistrationFailed(f"{label}: the node offers no SCPI {VERSION}: {versions}")
-    log.info("%s GET %s (version %s details)", label, details_url, VERSION)
+        raise RegistrationFailed(f"{label}: the node offers no SCPI {version}: {versions}")
+    log.info("%s GET %s (version %s details)", label, details_url, version)
     details = await scpi_data(session, details_url, auth, label=label)
     credentials_url = next(
         (str(e["url"]) for e in details["endpoints"] if e.get("identifier") == "credentials"),

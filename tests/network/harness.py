@@ -257,7 +257,9 @@ class TwoNodes(devnet.TwoNodes):
         """The credentials handshake with node `node`: a TOKEN_A, then the devnet's handshake
         (versions and details with TOKEN_A, POST credentials)."""
         token_a, versions = await registration_token(self.session, self.url(node), ADMIN_KEY)
-        joined = await handshake(self.session, versions, token_a, party.credentials())
+        joined = await handshake(
+            self.session, versions, token_a, party.credentials(), version=party.version
+        )
         party.token_c = joined.token_c
         party.node = node
 

@@ -178,6 +178,7 @@ class Network:
             party.present(token_a),
             party.credentials(),
             label=str(party.party),
+            version=party.version,  # the node's paths of the version this party speaks
         )
         party.token_c = joined.token_c
         return party

@@ -72,8 +72,14 @@ class FakeParty:
     def versions_url(self) -> str:
         return f"{self.base_url}/scpi/versions"
 
+    @property
+    def version(self) -> str:
+        """The version whose paths this backoffice serves its endpoints at: its first."""
+        return self.versions[0]
+
     def endpoint(self, module: str, interface: str) -> str:
-        return f"{self.base_url}/scpi/{self.role.value.lower()}/2.2/{module}/{interface.lower()}"
+        role, version = self.role.value.lower(), self.version
+        return f"{self.base_url}/scpi/{role}/{version}/{module}/{interface.lower()}"
 
     def endpoint_path(self, module: str, interface: str) -> str:
         return self.endpoint(module, interface)[len(self.base_url) :]
@@ -154,13 +160,14 @@ class FakeParty:
         for method, prefix, responder in self._responders:
             if method in (request.method, "*") and raw_path.startswith(prefix):
                 return await responder(request, received)
-        if raw_path == "/scpi/2.2/credentials":
+        if raw_path == f"/scpi/{self.version}/credentials":
             return await self._credentials(request)
         if raw_path == "/scpi/versions":
-            details = f"{self.base_url}/scpi/2.2"
-            return web.json_response(ok([{"version": v, "url": details} for v in self.versions]))
-        if raw_path == "/scpi/2.2":
-            return web.json_response(ok({"version": "2.2", "endpoints": self._endpoints()}))
+            listed = [{"version": v, "url": f"{self.base_url}/scpi/{v}"} for v in self.versions]
+            return web.json_response(ok(listed))
+        if raw_path.removeprefix("/scpi/") in self.versions:
+            version = raw_path.removeprefix("/scpi/")
+            return web.json_response(ok({"version": version, "endpoints": self._endpoints()}))
         return web.json_response(
             ok({"method": request.method, "path": raw_path, "query": received.query})
         )
@@ -170,7 +177,7 @@ class FakeParty:
             {
                 "identifier": "credentials",
                 "role": "SENDER",
-                "url": f"{self.base_url}/scpi/2.2/credentials",
+                "url": f"{self.base_url}/scpi/{self.version}/credentials",
             }
         ]
         for module in (*self.modules, *self.custom_modules):
