@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from scn_node.registry import (
+    ListedParty,
     NodeListing,
-    PartyListing,
     RegistryError,
     RegistryRevert,
-    ServiceListing,
+    Service,
     TransactionReceipt,
 )
 
@@ -54,6 +54,33 @@ def plain_error(error: RegistryError) -> str:
         return str(error)
     reason = _CHAIN_WORDING.sub("", error.reason.strip()) or "no reason given"
     return PLAIN_REVERTS.get(reason, f"the contract refused: {reason}")
+
+
+def party_json(p: ListedParty) -> dict[str, object]:
+    """A party listing as `--json` prints it."""
+    return {
+        "countryCode": p.party.country_code,
+        "partyId": p.party.party_id,
+        "address": p.address,
+        "roles": [str(r) for r in p.roles],
+        "modules": {
+            "sender": [str(m) for m in p.modules_sender],
+            "receiver": [str(m) for m in p.modules_receiver],
+        },
+        "node": {"operator": p.operator, "url": p.node_url},
+    }
+
+
+def service_json(s: Service) -> dict[str, object]:
+    """A service listing as `--json` prints it: permissions by name."""
+    return {
+        "provider": s.provider,
+        "countryCode": s.party.country_code,
+        "partyId": s.party.party_id,
+        "name": s.name,
+        "url": s.url,
+        "permissions": [p.name for p in s.permissions],
+    }
 
 
 class Output:
@@ -130,27 +157,27 @@ class Output:
         for n in listings:
             click.echo(f"{n.operator}  {n.url}")
 
-    def party(self, listing: PartyListing | None, not_listed: str) -> None:
+    def party(self, listing: ListedParty | None, not_listed: str) -> None:
         """One party's listing, or the error `not_listed` (with JSON null on stdout)."""
         if listing is None:
             if self.as_json:
                 self.json(None)
             raise NotListed(not_listed)
         if self.as_json:
-            self.json(listing.to_json())
+            self.json(party_json(listing))
         else:
             self._party_lines(listing)
 
-    def parties(self, listings: list[PartyListing]) -> None:
+    def parties(self, listings: list[ListedParty]) -> None:
         if self.as_json:
-            self.json([p.to_json() for p in listings])
+            self.json([party_json(p) for p in listings])
             return
         if not listings:
             click.echo("No parties listed.")
         for p in listings:
             self._party_lines(p)
 
-    def _party_lines(self, p: PartyListing) -> None:
+    def _party_lines(self, p: ListedParty) -> None:
         node = p.node_url or "(the operator has no node listed)"
         click.echo(f"{p.party.country_code} {p.party.party_id}  {p.address}")
         click.echo(f"  roles     {', '.join(p.roles)}")
@@ -158,24 +185,24 @@ class Output:
         click.echo(f"            receiver: {', '.join(p.modules_receiver) or '-'}")
         click.echo(f"  node      {p.operator}  {node}")
 
-    def service(self, listing: ServiceListing | None) -> None:
+    def service(self, listing: Service | None) -> None:
         if self.as_json:
-            self.json(listing.to_json() if listing else None)
+            self.json(service_json(listing) if listing else None)
         elif listing:
             self._service_lines(listing)
         else:
             click.echo("No service listed for this provider.")
 
-    def services(self, listings: list[ServiceListing], empty: str) -> None:
+    def services(self, listings: list[Service], empty: str) -> None:
         if self.as_json:
-            self.json([s.to_json() for s in listings])
+            self.json([service_json(s) for s in listings])
             return
         if not listings:
             click.echo(empty)
         for s in listings:
             self._service_lines(s)
 
-    def _service_lines(self, s: ServiceListing) -> None:
+    def _service_lines(self, s: Service) -> None:
         click.echo(f"{s.party.country_code} {s.party.party_id}  {s.provider}")
         click.echo(f"  name         {s.name}")
         click.echo(f"  url          {s.url}")

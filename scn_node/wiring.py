@@ -70,8 +70,7 @@ class ChainListing:
         return [n.url for n in nodes if n.operator.lower() != self.own and n.url]
 
     async def planned_parties(self) -> Sequence[ListedParty]:
-        parties = await _reading(lambda: self.contract.list_parties_of(self.own))
-        return [ListedParty(p.party, p.roles, p.operator, p.node_url, p.address) for p in parties]
+        return await _reading(lambda: self.contract.list_parties_of(self.own))
 
 
 class NoNetwork:

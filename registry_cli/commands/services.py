@@ -7,7 +7,7 @@ import click
 
 from registry_cli import params
 from registry_cli.session import Session, pass_session
-from scn_node.registry import PermissionsContract, ServiceListing
+from scn_node.registry import PermissionsContract, Service
 from scn_node.scpi.party import PartyId
 
 
@@ -35,12 +35,12 @@ def list_agreements(session: Session, party: PartyId | None, address: str | None
     """List the services a party agreed to, by -c CC PID or by -a ADDRESS."""
     params.exactly_one(party, address)
 
-    async def by_address(p: PermissionsContract) -> list[ServiceListing]:
+    async def by_address(p: PermissionsContract) -> list[Service]:
         assert address is not None
         services = [await p.get_service(provider) for provider in await p.agreements_of(address)]
         return [s for s in services if s is not None]
 
-    async def by_credentials(p: PermissionsContract) -> list[ServiceListing]:
+    async def by_credentials(p: PermissionsContract) -> list[Service]:
         assert party is not None
         return list(await p.services_of(party))
 

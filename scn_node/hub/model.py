@@ -11,7 +11,7 @@ from enum import StrEnum
 from scn_node.hub.rules import PartyRules
 from scn_node.scpi.authorization import TokenForm
 from scn_node.scpi.hubclientinfo import ConnectionStatus
-from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.party import ModuleId, PartyId, Role
 from scn_node.scpi.services import ServicePermission
 from scn_node.scpi.versions import Endpoint, InterfaceRole
 
@@ -95,22 +95,29 @@ class Proxy:
 
 @dataclass(frozen=True, slots=True)
 class ListedParty:
-    """A party as the SCN Registry lists it."""
+    """A party as the SCN Registry lists it: what the node routes by, and what the
+    `scn-registry` CLI shows."""
 
     party: PartyId
     roles: tuple[Role, ...]
     operator: str
-    node_url: str
+    node_url: str  # empty when the operator has deleted its node
     address: str = ""  # the party's own account, which may sign its messages
+    modules_sender: tuple[ModuleId, ...] = ()
+    modules_receiver: tuple[ModuleId, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Service:
-    """A service a user party agreed to: it gets copies of the user's matching requests."""
+    """A service as the SCN Permissions contract lists it (the provider's current listing and the
+    permissions it asks for); a user party that agreed to it gets copies of its matching
+    requests."""
 
     provider: str  # the service party's account
     party: PartyId
     permissions: tuple[ServicePermission, ...]
+    name: str = ""
+    url: str = ""
 
     def wants(self, module: str, interface: InterfaceRole) -> bool:
         return any(p.matches(module, interface) for p in self.permissions)

@@ -1,5 +1,7 @@
-"""web3 adapter for the SCN Registry, shared by the node and the `scn-registry` CLI."""
+"""web3 adapter for the SCN Registry, shared by the node and the `scn-registry` CLI. Its reads
+return the hub's own values (`ListedParty`, `Service`), re-exported here for the CLI."""
 
+from scn_node.hub.model import ListedParty, Service
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import (
     InsufficientFunds,
@@ -9,27 +11,22 @@ from scn_node.registry.errors import (
     RegistryUnavailable,
     TransactionFailed,
 )
-from scn_node.registry.listings import (
-    NodeListing,
-    PartyListing,
-    ServiceListing,
-    TransactionReceipt,
-)
+from scn_node.registry.listings import NodeListing, TransactionReceipt
 from scn_node.registry.permissions import PermissionsContract
 from scn_node.registry.signing import InvalidAuthorisation, SignedAction
 
 __all__ = [
     "InsufficientFunds",
     "InvalidAuthorisation",
+    "ListedParty",
     "NodeListing",
     "NotARegistry",
-    "PartyListing",
     "PermissionsContract",
     "RegistryContract",
     "RegistryError",
     "RegistryRevert",
     "RegistryUnavailable",
-    "ServiceListing",
+    "Service",
     "SignedAction",
     "TransactionFailed",
     "TransactionReceipt",

@@ -22,12 +22,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from scn_node.hub.ports import ListedParty, Service
+from scn_node.hub.model import ListedParty, Service
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import RegistryError
 from scn_node.registry.permissions import PermissionsContract
 from scn_node.scpi.errors import HubError
-from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.party import ModuleId, PartyId, Role
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,15 +145,7 @@ class CachedRegistry:
     # ------------------------------------------------------------------ the Registry port
 
     async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None:
-        async def read() -> ListedParty | None:
-            listing = await self.contract.get_party(party)
-            if listing is None:
-                return None
-            return ListedParty(
-                listing.party, listing.roles, listing.operator, listing.node_url, listing.address
-            )
-
-        return await self._cached(("party", party), read, fresh)
+        return await self._cached(("party", party), lambda: self.contract.get_party(party), fresh)
 
     async def node_url(self, operator: str, *, fresh: bool = False) -> str | None:
         async def read() -> str | None:
@@ -170,14 +162,7 @@ class CachedRegistry:
     def _services_read(self, user: PartyId) -> Callable[[], Awaitable[tuple[Service, ...]]]:
         permissions = self.permissions
         assert permissions is not None
-
-        async def read() -> tuple[Service, ...]:
-            return tuple(
-                Service(s.provider, s.party, tuple(s.permissions))
-                for s in await permissions.services_of(user)
-            )
-
-        return read
+        return lambda: permissions.services_of(user)
 
     def known_services(self, user: PartyId) -> tuple[Service, ...] | None:
         """The services `user` agreed to as last read, without waiting; None if never read.
@@ -333,6 +318,8 @@ def _encode(value: object) -> str:
                 "operator": value.operator,
                 "node_url": value.node_url,
                 "address": value.address,
+                "modules_sender": [module.value for module in value.modules_sender],
+                "modules_receiver": [module.value for module in value.modules_receiver],
             }
         )
     return json.dumps(value)  # a node URL, or None: not listed
@@ -357,5 +344,8 @@ def _decode(name: str, text: str) -> tuple[object, object]:
         str(data["operator"]),
         str(data["node_url"]),
         str(data["address"]),
+        # Answers saved before modules were saved have none: routing does not read them.
+        tuple(ModuleId(module) for module in data.get("modules_sender", ())),
+        tuple(ModuleId(module) for module in data.get("modules_receiver", ())),
     )
     return key, listed

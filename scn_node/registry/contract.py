@@ -10,12 +10,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 
+from scn_node.hub.model import ListedParty
 from scn_node.registry.listings import (
     ZERO_ADDRESS,
     NodeListing,
-    PartyListing,
     TransactionReceipt,
     module_indices,
+    party_from_chain,
     party_of,
     role_indices,
 )
@@ -78,38 +79,36 @@ class RegistryContract(ScnContract):
 
     # ------------------------------------------------------------------ parties
 
-    async def get_party(self, party: PartyId) -> PartyListing | None:
+    async def get_party(self, party: PartyId) -> ListedParty | None:
         row = await self._read(
             self._contract.functions.getPartyDetailsByOcpi(*ocpi_key(party)).call()
         )
         address, roles, sender, receiver, operator, url = row
         if operator == ZERO_ADDRESS:
             return None
-        return PartyListing.from_chain(address, party, roles, sender, receiver, operator, url)
+        return party_from_chain(address, party, roles, sender, receiver, operator, url)
 
-    async def get_party_by_address(self, address: str) -> PartyListing | None:
+    async def get_party_by_address(self, address: str) -> ListedParty | None:
         row = await self._read(
             self._contract.functions.getPartyDetailsByAddress(to_checksum_address(address)).call()
         )
         cc, pid, sender, receiver, roles, operator, url = row
         if operator == ZERO_ADDRESS:
             return None
-        return PartyListing.from_chain(
-            address, party_of(cc, pid), roles, sender, receiver, operator, url
-        )
+        return party_from_chain(address, party_of(cc, pid), roles, sender, receiver, operator, url)
 
     async def party_count(self) -> int:
         count: int = await self._read(self._contract.functions.partyCount().call())
         return count
 
-    async def list_parties(self) -> list[PartyListing]:
+    async def list_parties(self) -> list[ListedParty]:
         return await all_pages(
             lambda offset, limit: self._party_page(
                 self._contract.functions.listParties(offset, limit)
             )
         )
 
-    async def list_parties_of(self, operator: str) -> list[PartyListing]:
+    async def list_parties_of(self, operator: str) -> list[ListedParty]:
         """The parties that name `operator`'s node: what a node expects to connect to it."""
         checksummed = to_checksum_address(operator)
         return await all_pages(
@@ -176,9 +175,9 @@ class RegistryContract(ScnContract):
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _party_page(self, call: Any) -> list[PartyListing]:
+    async def _party_page(self, call: Any) -> list[ListedParty]:
         rows = await self._read(call.call())
         return [
-            PartyListing.from_chain(address, party_of(cc, pid), roles, sender, receiver, op, url)
+            party_from_chain(address, party_of(cc, pid), roles, sender, receiver, op, url)
             for address, cc, pid, roles, sender, receiver, op, url in rows
         ]

@@ -1,13 +1,16 @@
-"""What the registry says about nodes and parties, and the permissions contract about services,
-as frozen values."""
+"""What the registry says about nodes and parties, and the permissions contract about services:
+the rows its views return, decoded into frozen values. A party and a service are the hub's own
+values (`ListedParty`, `Service`), built here once."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from eth_utils.address import to_checksum_address
 
+from scn_node.hub.model import ListedParty, Service
 from scn_node.scpi.party import ModuleId, PartyId, Role
 from scn_node.scpi.services import MAX_PERMISSION, ServicePermission
 from scn_node.scpi.versions import FUNCTIONAL_MODULES
@@ -31,75 +34,6 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 class NodeListing:
     operator: str
     url: str
-
-
-@dataclass(frozen=True, slots=True)
-class PartyListing:
-    address: str
-    party: PartyId
-    roles: tuple[Role, ...]
-    modules_sender: tuple[ModuleId, ...]
-    modules_receiver: tuple[ModuleId, ...]
-    operator: str
-    node_url: str
-    """Empty when the operator has deleted its node."""
-
-    @classmethod
-    def from_chain(
-        cls,
-        address: str,
-        party: PartyId,
-        roles: list[int],
-        sender: list[int],
-        receiver: list[int],
-        operator: str,
-        node_url: str,
-    ) -> PartyListing:
-        """A listing from the fields the registry's views return, each in its own order."""
-        return cls(
-            to_checksum_address(address),
-            party,
-            roles_of(roles),
-            modules_of(sender),
-            modules_of(receiver),
-            to_checksum_address(operator),
-            node_url,
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "countryCode": self.party.country_code,
-            "partyId": self.party.party_id,
-            "address": self.address,
-            "roles": [str(r) for r in self.roles],
-            "modules": {
-                "sender": [str(m) for m in self.modules_sender],
-                "receiver": [str(m) for m in self.modules_receiver],
-            },
-            "node": {"operator": self.operator, "url": self.node_url},
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceListing:
-    """A service as its users' nodes see it: the provider's current credentials in the registry
-    and the permissions it asks for."""
-
-    provider: str
-    party: PartyId
-    name: str
-    url: str
-    permissions: tuple[ServicePermission, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "provider": self.provider,
-            "countryCode": self.party.country_code,
-            "partyId": self.party.party_id,
-            "name": self.name,
-            "url": self.url,
-            "permissions": [p.name for p in self.permissions],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,3 +76,33 @@ def permission_mask(permissions: Sequence[ServicePermission]) -> int:
 def permissions_of(mask: int) -> tuple[ServicePermission, ...]:
     """The permissions in a mask, by id; ids this node does not know are left out."""
     return tuple(ServicePermission(i) for i in range(int(MAX_PERMISSION) + 1) if mask >> i & 1)
+
+
+def party_from_chain(
+    address: str,
+    party: PartyId,
+    roles: list[int],
+    sender: list[int],
+    receiver: list[int],
+    operator: str,
+    node_url: str,
+) -> ListedParty:
+    """A party from the fields the registry's views return, each view in its own order."""
+    return ListedParty(
+        party,
+        roles_of(roles),
+        to_checksum_address(operator),
+        node_url,
+        to_checksum_address(address),
+        modules_of(sender),
+        modules_of(receiver),
+    )
+
+
+def service_from_chain(row: Sequence[Any]) -> Service:
+    """A service from a row of the permissions contract: provider, bytes2, bytes3, name, url,
+    permission mask."""
+    provider, cc, pid, name, url, mask = row
+    return Service(
+        to_checksum_address(provider), party_of(cc, pid), permissions_of(mask), name, url
+    )

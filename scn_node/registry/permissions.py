@@ -10,12 +10,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 
-from scn_node.registry.listings import (
-    ServiceListing,
-    TransactionReceipt,
-    permission_mask,
-    permissions_of,
-)
+from scn_node.hub.model import Service
+from scn_node.registry.listings import TransactionReceipt, permission_mask, service_from_chain
 from scn_node.registry.scn_contract import ScnContract, all_pages, ocpi_key
 from scn_node.registry.signing import PERMISSIONS_ACTIONS, PERMISSIONS_DOMAIN_NAME
 from scn_node.registry.transactions import SentCallback
@@ -53,23 +49,23 @@ class PermissionsContract(ScnContract):
 
     # ------------------------------------------------------------------ services
 
-    async def get_service(self, provider: str) -> ServiceListing | None:
+    async def get_service(self, provider: str) -> Service | None:
         checksummed = to_checksum_address(provider)
         row = await self._read(self._contract.functions.getService(checksummed).call())
         cc, pid, name, url, mask, exists = row
         if not exists or cc == bytes(2):
             return None
-        return _listing([checksummed, cc, pid, name, url, mask])
+        return service_from_chain([checksummed, cc, pid, name, url, mask])
 
     async def service_count(self) -> int:
         """Services set and not deleted, including any whose provider has left the registry."""
         count: int = await self._read(self._contract.functions.serviceCount().call())
         return count
 
-    async def list_services(self) -> list[ServiceListing]:
-        async def page(offset: int, limit: int) -> list[ServiceListing]:
+    async def list_services(self) -> list[Service]:
+        async def page(offset: int, limit: int) -> list[Service]:
             rows = await self._read(self._contract.functions.listServices(offset, limit).call())
-            return [_listing(r) for r in rows if r[1] != bytes(2)]
+            return [service_from_chain(r) for r in rows if r[1] != bytes(2)]
 
         return await all_pages(page)
 
@@ -121,18 +117,7 @@ class PermissionsContract(ScnContract):
         held: bool = await self._read(call.call())
         return held
 
-    async def services_of(self, user: PartyId) -> tuple[ServiceListing, ...]:
+    async def services_of(self, user: PartyId) -> tuple[Service, ...]:
         """The services `user` agreed to, in one chain call: whom a node copies its requests to."""
         rows = await self._read(self._contract.functions.servicesOfParty(*ocpi_key(user)).call())
-        return tuple(_listing(r) for r in rows)
-
-
-def _listing(row: Sequence[Any]) -> ServiceListing:
-    provider, cc, pid, name, url, mask = row
-    return ServiceListing(
-        to_checksum_address(provider),
-        PartyId(cc.decode("ascii"), pid.decode("ascii")),
-        name,
-        url,
-        permissions_of(mask),
-    )
+        return tuple(service_from_chain(r) for r in rows)

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from scn_node.hub.model import ListedParty
 from scn_node.registry.cache import CachedRegistry
 from scn_node.registry.errors import RegistryUnavailable
-from scn_node.registry.listings import NodeListing, PartyListing
+from scn_node.registry.listings import NodeListing
 from scn_node.scpi.errors import HubError
-from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.party import ModuleId, PartyId, Role
 
 PARTY = PartyId("DE", "CPO")
 
@@ -25,13 +26,15 @@ class CountingContract:
         self.calls = 0
         self.down = False
 
-    async def get_party(self, party: PartyId) -> PartyListing | None:
+    async def get_party(self, party: PartyId) -> ListedParty | None:
         self.calls += 1
         if self.down:
             raise RegistryUnavailable("connection refused")
         if party != PARTY:
             return None
-        return PartyListing("0xA", party, (Role.CPO,), (), (), "0xOp", "http://node")
+        return ListedParty(
+            party, (Role.CPO,), "0xOp", "http://node", "0xA", (ModuleId.CDRS,), (ModuleId.TOKENS,)
+        )
 
     async def get_node(self, operator: str) -> NodeListing | None:
         self.calls += 1
@@ -110,7 +113,7 @@ async def test_lookups_arriving_together_share_one_chain_call() -> None:
     gate = asyncio.Event()
     original = contract.get_party
 
-    async def slow(party: PartyId) -> PartyListing | None:
+    async def slow(party: PartyId) -> ListedParty | None:
         await gate.wait()
         return await original(party)
 
@@ -259,7 +262,7 @@ async def test_a_hung_chain_costs_a_stale_answer_only_stale_wait() -> None:
     assert await registry.party(PARTY) is not None
     hung = asyncio.Event()
 
-    async def hanging(party: PartyId) -> PartyListing | None:
+    async def hanging(party: PartyId) -> ListedParty | None:
         contract.calls += 1
         await hung.wait()
         raise RegistryUnavailable("timed out")
@@ -335,7 +338,7 @@ async def test_a_restarted_cache_routes_from_the_saved_answers_while_the_chain_i
     contract.down = True
     after = CachedRegistry(contract, saved=saved)  # type: ignore[arg-type]
     assert await after.restore() == 3
-    assert await after.party(PARTY) == listed
+    assert await after.party(PARTY) == listed  # modules too: one value, whoever reads it
     assert await after.party(PartyId("NL", "XXX")) is None
     assert await after.node_url("0xOP") == "http://node"
     assert contract.calls == 1  # the first read found the chain down; the rest did not ask
@@ -355,3 +358,18 @@ async def test_restored_answers_give_way_to_the_chain_while_it_answers() -> None
     assert await registry.restore() == 1  # the unreadable one is skipped
     assert await registry.node_url("0xOp") == "http://node"
     assert contract.calls == 1
+
+
+async def test_a_party_saved_before_modules_were_saved_is_restored_without_them() -> None:
+    saved = MemoryAnswers()
+    saved.answers["party DE CPO"] = (
+        '{"party": ["DE", "CPO"], "roles": ["CPO"], "operator": "0xOp", '
+        '"node_url": "http://node", "address": "0xA"}'
+    )
+    contract = CountingContract()
+    contract.down = True
+    registry = CachedRegistry(contract, saved=saved)  # type: ignore[arg-type]
+    assert await registry.restore() == 1
+    assert await registry.party(PARTY) == ListedParty(
+        PARTY, (Role.CPO,), "0xOp", "http://node", "0xA"
+    )

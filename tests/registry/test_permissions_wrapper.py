@@ -11,9 +11,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import AsyncWeb3
 
 import scn_node.registry.scn_contract as scn_contract_module
+from scn_node.hub.model import Service
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import NotARegistry, RegistryError, RegistryRevert
-from scn_node.registry.listings import ServiceListing, permission_mask, permissions_of
+from scn_node.registry.listings import permission_mask, permissions_of
 from scn_node.registry.networks import LOCAL_PERMISSIONS, LOCAL_REGISTRY
 from scn_node.registry.permissions import PermissionsContract
 from scn_node.registry.signing import InvalidAuthorisation, SignedAction
@@ -64,8 +65,8 @@ async def service(
     return provider
 
 
-def expected(provider: LocalAccount, permissions: list[ServicePermission]) -> ServiceListing:
-    return ServiceListing(provider.address, CH_SRV, "Payments", URL, tuple(permissions))
+def expected(provider: LocalAccount, permissions: list[ServicePermission]) -> Service:
+    return Service(provider.address, CH_SRV, tuple(permissions), name="Payments", url=URL)
 
 
 async def test_deploy_lands_at_the_local_address_and_reads_the_registry(
@@ -102,22 +103,6 @@ async def test_service_round_trip(
     await permissions.delete_service(provider)
     assert await permissions.get_service(provider.address) is None
     assert await permissions.list_services() == []
-
-
-async def test_service_json_names_the_permissions(
-    permissions: PermissionsContract, service: LocalAccount
-) -> None:
-    listing = await permissions.get_service(service.address)
-    assert listing is not None
-    assert listing.to_json() == {
-        "provider": service.address,
-        "countryCode": "CH",
-        "partyId": "SRV",
-        "name": "Payments",
-        "url": URL,
-        "permissions": ["FORWARD_ALL"],
-    }
-    assert json.loads(json.dumps(listing.to_json())) == listing.to_json()
 
 
 def test_permission_masks_round_trip() -> None:
@@ -222,8 +207,8 @@ async def test_signed_actions_submitted_by_a_spender(
     assert await w3.eth.get_balance(signer.address) == balance
     assert await permissions.nonce_of(signer.address) == 1
     if action == "SetService":
-        assert await permissions.get_service(service.address) == ServiceListing(
-            service.address, CH_SRV, "Signed", URL, tuple(sorted(CDRS))
+        assert await permissions.get_service(service.address) == Service(
+            service.address, CH_SRV, tuple(sorted(CDRS)), name="Signed", url=URL
         )
     else:
         agreed = action == "CreateAgreement"

@@ -72,7 +72,6 @@ async def test_party_listing_is_a_frozen_value(
     assert await registry.get_party_by_address(accounts[19].address) == party
     with pytest.raises(dataclasses.FrozenInstanceError):
         party.node_url = "http://elsewhere"  # type: ignore[misc]
-    assert party.to_json()["node"] == {"operator": node1.address, "url": NODE_1}
 
 
 async def test_unknown_party_is_none(
