@@ -52,7 +52,7 @@ class _NoGrace:
         return getattr(asyncio, name)
 
     @staticmethod
-    async def wait(tasks: Any, *, timeout: float | None = None) -> Any:
+    async def wait(tasks: Any, **_: Any) -> Any:
         return await asyncio.wait(tasks, timeout=0)
 
 

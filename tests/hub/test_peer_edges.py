@@ -77,7 +77,7 @@ def test_an_id_is_forgotten_after_twice_the_window_and_refused_before() -> None:
     assert guard.check("m1", SENT_AT_T0) == T0
     with pytest.raises(ReplayedMessage, match="delivered before"):
         guard.check("m1", SENT_AT_T0)
-    clock.now = T0 + 241  # older than 2 × max_age: the memory lets it go
+    clock.now = T0 + 241  # older than twice max_age: the memory lets it go
     later = "2023-11-14T22:17:21.000Z"
     assert guard.check("m1", later) == T0 + 241
 
