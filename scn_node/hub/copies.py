@@ -43,8 +43,10 @@ class ServiceCopies:
         deliver: Deliver,
         enabled: bool = True,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        shutdown_grace: float = 2.0,
     ) -> None:
         self.registry = registry
+        self.shutdown_grace = shutdown_grace  # how long copies in flight may finish at close
         self.signatures = signatures
         self.address = address
         self.deliver = deliver
@@ -85,7 +87,7 @@ class ServiceCopies:
     async def close(self) -> None:
         """Let the copies in flight finish (briefly), then cancel the rest."""
         if self._copies:
-            _, pending = await asyncio.wait(set(self._copies), timeout=2.0)
+            _, pending = await asyncio.wait(set(self._copies), timeout=self.shutdown_grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -45,17 +45,6 @@ def _held(service: FakeBackoffice) -> tuple[asyncio.Event, asyncio.Event]:
     return arrived, release
 
 
-class _NoGrace:
-    """asyncio as copies.py sees it, but `close` gives copies no grace time (no 2 s wait)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    @staticmethod
-    async def wait(tasks: Any, **_: Any) -> Any:
-        return await asyncio.wait(tasks, timeout=0)
-
-
 async def test_copies_over_the_limit_are_dropped_and_reported_once(
     node: HubUnderTest, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -78,9 +67,7 @@ async def test_copies_over_the_limit_are_dropped_and_reported_once(
     ]  # r3 is dropped too, but within DROP_LOG_SECONDS: no second line
 
 
-async def test_closing_cancels_a_copy_still_under_way(
-    node: HubUnderTest, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_closing_cancels_a_copy_still_under_way(node: HubUnderTest) -> None:
     emsp = await node.connect("DE", "MSP", Role.EMSP)
     cpo = await node.connect("NL", "CPO", Role.CPO)
     service = await _service(node, emsp)
@@ -89,7 +76,7 @@ async def test_closing_cancels_a_copy_still_under_way(
     copies = node.hub.forwarder.copies
     await arrived.wait()
     (task,) = copies._copies
-    monkeypatch.setattr(copies_module, "asyncio", _NoGrace())
+    copies.shutdown_grace = 0  # no time left: the copy at the service is cancelled
     await copies.close()
     assert task.cancelled()
     assert len(service.module_requests()) == 1
