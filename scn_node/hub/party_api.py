@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import Sequence
 
-from scn_node.hub.model import OutboundRequest
+from scn_node.hub.model import OutboundRequest, PartyResponse
 from scn_node.hub.ports import Transport
 from scn_node.scpi.authorization import TokenForm, authorization
 from scn_node.scpi.credentials import Credentials, credentials_from, node_credentials
@@ -78,17 +78,17 @@ class PartyApi:
 
     async def _get(self, url: str, token: str, form: TokenForm) -> tuple[object, TokenForm]:
         """GET an SCPI resource of the party, learning which token form it accepts."""
-        other = TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64
-        for attempt in (form, other):
-            request = OutboundRequest("GET", url, _headers(token, attempt))
-            try:
-                response = await self.transport.send(request)
-            except (ReceiverTimeout, ConnectionProblem) as error:
-                raise UnableToUseClientApi(f"Could not fetch {url}: {error.message}") from None
-            if response.status == 401 and attempt is form:
-                continue  # the party may expect the other token form
-            return _answer(url, response.status, response.body), attempt
-        raise AssertionError("unreachable: the second form's 401 is not retried")
+        response = await self._send_get(url, token, form)
+        if response.status == 401:  # the party may expect the other token form
+            form = TokenForm.PLAIN if form is TokenForm.BASE64 else TokenForm.BASE64
+            response = await self._send_get(url, token, form)
+        return _answer(url, response.status, response.body), form
+
+    async def _send_get(self, url: str, token: str, form: TokenForm) -> PartyResponse:
+        try:
+            return await self.transport.send(OutboundRequest("GET", url, _headers(token, form)))
+        except (ReceiverTimeout, ConnectionProblem) as error:
+            raise UnableToUseClientApi(f"Could not fetch {url}: {error.message}") from None
 
 
 def credentials_url(endpoints: Sequence[Endpoint], versions_url: str) -> str:
