@@ -203,4 +203,3 @@ async def test_services_unreadable_while_the_chain_is_down_is_a_hub_error() -> N
         await registry.party(PARTY)
     with pytest.raises(HubError, match="SCN Registry cannot be read"):
         await registry.services_of(PARTY)
-
