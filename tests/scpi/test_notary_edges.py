@@ -24,7 +24,7 @@ def test_doubles_without_digits_are_signed_by_their_java_names(value: float, tex
 
 
 def test_a_value_that_is_not_json_cannot_be_signed() -> None:
-    with pytest.raises(TypeError, match="^cannot sign a bytes; pass JSON values$"):
+    with pytest.raises(TypeError, match=r"^cannot sign a bytes; pass JSON values$"):
         sign({"body": {"v": b"raw"}}, USER_KEY)
 
 
