@@ -1,0 +1,156 @@
+"""Handshake edges: an OFFLINE party that updates or is rotated, a party without a credentials
+SENDER endpoint, a second DELETE, and a takeover of two connections at once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scn_node.scpi.errors import InvalidParameters, UnableToUseClientApi
+from scn_node.scpi.party import Role
+from tests.fakes.backoffice import FakeBackoffice, Received, answer
+from tests.fakes.hub import HubUnderTest
+from tests.hub.test_client_info import WATCHING, statuses
+from tests.hub.test_client_info_still_alive import Clock, check
+from tests.hub.test_registration import expect, token_roles
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def node(tmp_path: Path, clock: Clock) -> AsyncIterator[HubUnderTest]:
+    hub = await HubUnderTest.start(tmp_path, clock=clock)
+    try:
+        yield hub
+    finally:
+        await hub.close()
+
+
+async def offline_msp(node: HubUnderTest, clock: Clock) -> tuple[FakeBackoffice, FakeBackoffice]:
+    """A watching CPO, and an MSP the still-alive check found unreachable (OFFLINE)."""
+    cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    msp = await node.connect("DE", "MSP", Role.EMSP)
+    msp.on("GET", "/scpi/versions", lambda _: answer(status=503, status_code=3000))
+    await check(node, clock)
+    assert statuses(cpa, msp) == ["CONNECTED", "OFFLINE"]
+    return cpa, msp
+
+
+async def test_an_offline_party_that_updates_its_credentials_is_connected_again(
+    node: HubUnderTest, clock: Clock
+) -> None:
+    cpa, msp = await offline_msp(node, clock)
+    msp._responders.clear()  # its versions answer again
+    expect(await node.update(msp), 200, 1000)
+    await node.drain()
+    assert statuses(cpa, msp) == ["CONNECTED", "OFFLINE", "CONNECTED"]
+
+
+async def test_a_connected_party_that_updates_is_no_news(node: HubUnderTest) -> None:
+    cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    msp = await node.connect("DE", "MSP", Role.EMSP)
+    await node.drain()
+    expect(await node.update(msp), 200, 1000)
+    await node.drain()
+    assert statuses(cpa, msp) == ["CONNECTED"]
+
+
+async def test_an_unregistered_party_has_no_tokens_to_rotate(node: HubUnderTest) -> None:
+    cpo = await node.connect("NL", "CPO", Role.CPO)
+    platform_id = (await node.caller(cpo)).platform.id
+    expect(await node.unregister(cpo), 200, 1000)
+    posts = len(cpo.received)
+    with pytest.raises(InvalidParameters, match="it has no tokens to rotate") as refused:
+        await node.hub.handshake.rotate(platform_id)
+    assert refused.value.status.value == 2001
+    assert len(cpo.received) == posts  # the party was not called
+
+
+def endpoints_with_credentials(party: FakeBackoffice, roles: tuple[str, ...]) -> Any:
+    """The party's 2.2 endpoints, with its credentials endpoint only in `roles`."""
+
+    def details(_: Received) -> Any:
+        endpoints = [
+            {
+                "identifier": "credentials",
+                "role": role,
+                "url": f"{party.base_url}/scpi/2.2/credentials",
+            }
+            for role in roles
+        ]
+        endpoints += [
+            {"identifier": "locations", "role": role, "url": party.endpoint("locations", role)}
+            for role in ("SENDER", "RECEIVER")
+        ]
+        return answer({"version": "2.2", "endpoints": endpoints})
+
+    return details
+
+
+async def test_the_node_rotates_at_a_credentials_receiver_endpoint(node: HubUnderTest) -> None:
+    cpo = node.new_party("NL", "CPO")
+    cpo.on("GET", "/scpi/2.2", endpoints_with_credentials(cpo, ("RECEIVER",)))
+    node.list_party(cpo)
+    cpo.token_c = expect(await node.register(cpo, await node.token_a()), 200, 1000)["data"]["token"]
+    platform_id = (await node.caller(cpo)).platform.id
+    old = cpo.token_c
+    await node.hub.handshake.rotate(platform_id)
+    puts = [r for r in cpo.received if r.method == "PUT"]
+    assert [r.path for r in puts] == ["/scpi/2.2/credentials"]
+    assert cpo.token_c != old and json.loads(puts[0].body)["token"] == cpo.token_c
+
+
+async def test_a_party_without_a_credentials_endpoint_cannot_be_rotated(
+    node: HubUnderTest,
+) -> None:
+    cpo = node.new_party("NL", "CPO")
+    cpo.on("GET", "/scpi/2.2", endpoints_with_credentials(cpo, ()))
+    node.list_party(cpo)
+    cpo.token_c = expect(await node.register(cpo, await node.token_a()), 200, 1000)["data"]["token"]
+    platform_id = (await node.caller(cpo)).platform.id
+    with pytest.raises(UnableToUseClientApi, match="offers no credentials endpoint") as refused:
+        await node.hub.handshake.rotate(platform_id)
+    assert refused.value.status.value == 3001
+    assert [r for r in cpo.received if r.method == "PUT"] == []
+
+
+async def test_a_delete_after_a_takeover_leaves_the_new_connection(node: HubUnderTest) -> None:
+    cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    msp = await node.connect("DE", "MSP", Role.EMSP)
+    old = await node.caller(msp)
+    token_a = await node.token_a(
+        token_roles({"country_code": "DE", "party_id": "MSP", "role": "EMSP"})
+    )
+    msp.token_c = expect(await node.register(msp, token_a), 200, 1000)["data"]["token"]
+    await node.hub.handshake.unregister(old)  # the DELETE of the connection taken over, late
+    await node.drain()
+    assert "SUSPENDED" not in statuses(cpa, msp)
+    assert (await node.caller(msp)).platform.status.value == "CONNECTED"
+    got = await node.send(cpa, "GET", "/scpi/sender/2.2/tokens", to=msp)
+    assert got.status_code == 1000, got.body
+
+
+async def test_a_takeover_of_two_connections_at_once_is_refused(node: HubUnderTest) -> None:
+    cpo = await node.connect("DE", "AAA", Role.CPO)
+    msp = await node.connect("DE", "BBB", Role.EMSP)
+    both = node.new_party("DE", "AAA")
+    credentials = both.credentials()
+    credentials["roles"] += msp.credentials()["roles"]
+    token_a = await node.token_a(
+        token_roles(
+            {"country_code": "DE", "party_id": "AAA", "role": "CPO"},
+            {"country_code": "DE", "party_id": "BBB", "role": "EMSP"},
+        )
+    )
+    got = await node.register(both, token_a, json.dumps(credentials).encode())
+    expect(got, 200, 2001, "these roles are held by more than one connection")
+    assert both.received == []
+    for party in (cpo, msp):  # both keep their connections
+        assert (await node.caller(party)).platform.status.value == "CONNECTED"
