@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scn_node.scpi.errors import InvalidParameters, UnableToUseClientApi
+from scn_node.scpi.errors import InvalidParameters, UnableToUseClientApi, Unauthorized
 from scn_node.scpi.party import Role
 from tests.fakes.backoffice import FakeBackoffice, Received, answer
 from tests.fakes.hub import HubUnderTest
@@ -154,3 +154,69 @@ async def test_a_takeover_of_two_connections_at_once_is_refused(node: HubUnderTe
     assert both.received == []
     for party in (cpo, msp):  # both keep their connections
         assert (await node.caller(party)).platform.status.value == "CONNECTED"
+
+
+async def test_a_party_leaving_while_it_answers_the_rotation_keeps_nothing_of_it(
+    node: HubUnderTest,
+) -> None:
+    cpo = await node.connect("NL", "CPO", Role.CPO)
+    platform_id = (await node.caller(cpo)).platform.id
+
+    async def leave_then_answer(request: Received) -> Any:
+        expect(await node.unregister(cpo), 200, 1000)  # its DELETE overtakes its PUT answer
+        return answer(cpo.credentials())
+
+    cpo.on("PUT", "/scpi/2.2/credentials", leave_then_answer)
+    with pytest.raises(InvalidParameters, match="changed its credentials meanwhile") as refused:
+        await node.hub.handshake.rotate(platform_id)
+    assert refused.value.status.value == 2001
+    new_token = json.loads(next(r for r in cpo.received if r.method == "PUT").body)["token"]
+    cpo.token_c = new_token
+    with pytest.raises(Unauthorized, match=r"^Unknown credentials token$"):
+        await node.caller(cpo)  # the TOKEN_C offered in the PUT opens nothing
+
+
+async def test_a_party_leaving_before_the_rotation_starts_is_not_called(
+    node: HubUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cpo = await node.connect("NL", "CPO", Role.CPO)
+    platform_id = (await node.caller(cpo)).platform.id
+    directory = node.hub.handshake.directory
+    stage = directory.stage_token_c
+
+    async def delete_arrives_first(platform: int, token: str) -> bool:
+        expect(await node.unregister(cpo), 200, 1000)
+        return await stage(platform, token)
+
+    monkeypatch.setattr(directory, "stage_token_c", delete_arrives_first)
+    calls = len(cpo.received)
+    with pytest.raises(InvalidParameters, match="left meanwhile") as refused:
+        await node.hub.handshake.rotate(platform_id)
+    assert refused.value.status.value == 2001
+    assert len(cpo.received) == calls
+
+
+async def test_the_nodes_handshake_overtaken_by_the_partys_own_is_withdrawn(
+    node: HubUnderTest,
+) -> None:
+    cpo = node.new_party("NL", "CPO")
+    node.list_party(cpo)
+    own: dict[str, Any] = {}
+
+    async def register_itself_first(request: Received) -> Any:
+        # The party uses the node's new TOKEN_C as a TOKEN_A before answering the POST.
+        got = await node.register(cpo, json.loads(request.body)["token"])
+        own["token_c"] = expect(got, 200, 1000)["data"]["token"]
+        return answer(cpo.credentials())
+
+    cpo.on("POST", "/scpi/2.2/credentials", register_itself_first)
+    body = json.dumps({"versions_url": cpo.versions_url, "token": cpo.token_b}).encode()
+    with pytest.raises(Unauthorized, match="overtaken by another one") as refused:
+        await node.hub.handshake.connect(body)
+    assert refused.value.status.value == 2000
+    assert [r.method for r in cpo.received if r.path == "/scpi/2.2/credentials"] == [
+        "POST",
+        "DELETE",
+    ]
+    cpo.token_c = own["token_c"]  # the party's own handshake stands
+    assert (await node.caller(cpo)).platform.status.value == "CONNECTED"
