@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from scn_node.hub.registration import Handshake
 from scn_node.scpi.errors import InvalidParameters, UnableToUseClientApi, Unauthorized
 from scn_node.scpi.party import Role
 from tests.fakes.backoffice import FakeBackoffice, Received, answer
@@ -220,3 +221,15 @@ async def test_the_nodes_handshake_overtaken_by_the_partys_own_is_withdrawn(
     ]
     cpo.token_c = own["token_c"]  # the party's own handshake stands
     assert (await node.caller(cpo)).platform.status.value == "CONNECTED"
+
+
+async def test_a_handshake_without_connection_events_tells_nobody(node: HubUnderTest) -> None:
+    cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    msp = await node.connect("DE", "MSP", Role.EMSP)
+    await node.drain()
+    quiet = Handshake(node.directory, node.registry, node.network, node.hub.node)
+    await quiet.unregister(await node.caller(msp))
+    await node.drain()
+    assert statuses(cpa, msp) == ["CONNECTED"]  # no SUSPENDED pushed
+    with pytest.raises(Unauthorized):
+        await node.caller(msp)  # yet the party is gone
