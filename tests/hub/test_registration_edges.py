@@ -233,3 +233,29 @@ async def test_a_handshake_without_connection_events_tells_nobody(node: HubUnder
     assert statuses(cpa, msp) == ["CONNECTED"]  # no SUSPENDED pushed
     with pytest.raises(Unauthorized):
         await node.caller(msp)  # yet the party is gone
+
+
+async def test_a_moved_party_whose_connection_was_just_taken_over_is_still_reported(
+    node: HubUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
+    msp = await node.connect("DE", "MSP", Role.EMSP)
+    await node.drain()
+    registry = node.hub.handshake.registry
+    read = registry.party
+    taken_over: list[bool] = []
+
+    async def takeover_while_reading(party: Any, *, fresh: bool = False) -> Any:
+        if party == msp.party and not taken_over:
+            taken_over.append(True)
+            token_a = await node.token_a(
+                token_roles({"country_code": "DE", "party_id": "MSP", "role": "EMSP"})
+            )
+            expect(await node.register(msp, token_a), 200, 1000)  # replaces the old connection
+            node.registry.list_party(msp.party, [Role.EMSP], "0x" + "ab" * 20)  # then moves
+        return await read(party, fresh=fresh)
+
+    monkeypatch.setattr(registry, "party", takeover_while_reading)
+    assert await node.hub.handshake.release_moved_parties() == [msp.party]
+    await node.drain()
+    assert "SUSPENDED" not in statuses(cpa, msp)  # the replaced connection is no news
