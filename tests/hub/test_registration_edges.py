@@ -1,5 +1,6 @@
-"""Handshake edges: an OFFLINE party that updates or is rotated, a party without a credentials
-SENDER endpoint, a second DELETE, and a takeover of two connections at once."""
+"""Handshake edges: an OFFLINE party that updates, rotations the node cannot make (a party
+gone, without a credentials endpoint, leaving meanwhile), handshakes and DELETEs overtaken by
+other ones, a takeover of two connections, and a party moving while it is taken over."""
 
 from __future__ import annotations
 
