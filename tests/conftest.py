@@ -32,7 +32,18 @@ _CHAIN_FIXTURES = frozenset(
 _PROCESS_FOLDERS = frozenset({"contracts", "devnet", "docker", "e2e", "network", "registry_cli"})
 
 
+# The longest files, started first so the others fill the cores around them (scripts/check runs
+# the files in parallel, in this order).
+_LONGEST_FIRST = ("docker", "api", "e2e", "network", "devnet")
+
+
+def _started(item: pytest.Item) -> int:
+    folder = item.path.relative_to(TESTS).parts[0]
+    return _LONGEST_FIRST.index(folder) if folder in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_started)  # stable: the order within a folder is kept
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if (
