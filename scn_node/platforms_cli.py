@@ -108,7 +108,7 @@ def platforms() -> None:
 @platforms.command("list")
 @_node_options
 def list_(node_url: str, admin_key: str, as_json: bool) -> None:
-    """Every platform: id, status, roles, endpoints, last heard."""
+    """Every platform: id, status, SCPI version, endpoints, last heard, roles."""
     found: list[dict[str, Any]] = []
     offset = 0
     while True:  # every page; the node caps a page at 100
@@ -124,11 +124,12 @@ def list_(node_url: str, admin_key: str, as_json: bool) -> None:
     if not found:
         click.echo("no platforms")
         return
-    click.echo(f"{'id':>4}  {'status':<10} {'endpoints':>9}  {'last heard':<24}  roles")
+    header = f"{'id':>4}  {'status':<10} {'version':<7}  {'endpoints':>9}  {'last heard':<24}"
+    click.echo(f"{header}  roles")
     for p in found:
         click.echo(
-            f"{p['id']:>4}  {p['status']:<10} {p['endpoint_count']:>9}  "
-            f"{p['last_heard']:<24}  {_roles(p)}"
+            f"{p['id']:>4}  {p['status']:<10} {p['version'] or '-':<7}  {p['endpoint_count']:>9}  "
+            f"{p['last_heard'] or '-':<24}  {_roles(p)}"
         )
 
 

@@ -21,9 +21,10 @@ PLATFORMS = [
     {
         "id": i,
         "status": "CONNECTED",
-        "version": "2.2",
+        "version": "2.2.1" if i == 5 else "2.2",
         "endpoint_count": 3,
-        "last_heard": "2026-12-04T12:00:00+00:00",
+        # The fifth registered and was never heard from since.
+        "last_heard": None if i == 5 else "2026-12-04T12:00:00+00:00",
         "roles": [{"country_code": "DE", "party_id": f"P{i:02d}", "role": "CPO"}],
     }
     for i in range(1, 6)
@@ -92,7 +93,10 @@ async def test_list_reads_every_page_with_the_admin_key(admin: AdminApi) -> None
     table = await run(admin.url, "list")
     assert table.exit_code == 0
     assert table.output.splitlines()[1].split() == [
-        "1", "CONNECTED", "3", "2026-12-04T12:00:00+00:00", "DE", "P01", "CPO"
+        "1", "CONNECTED", "2.2", "3", "2026-12-04T12:00:00+00:00", "DE", "P01", "CPO"
+    ]  # fmt: skip
+    assert table.output.splitlines()[5].split() == [
+        "5", "CONNECTED", "2.2.1", "3", "-", "DE", "P05", "CPO"
     ]  # fmt: skip
 
 
