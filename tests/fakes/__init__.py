@@ -8,7 +8,7 @@
 * `FakeBackoffice` (backoffice.py): an SCPI backoffice in memory, the FakeParty of tests/node
   without a socket: versions, version details, every module endpoint, `received`, `on()`
   responders (`answer(data, headers=…)` builds an answer), `module_requests()`.
-* `FixedClock` (clock.py): time moves when the test says.
+* `MovingClock` (clock.py): the wall clock, moved on when the test says (the `clock` fixture).
 * `HubUnderTest` (hub.py): ONE node's real hub services (`scn_node.hub.node.Hub`) and real store
   (SQLite in tmp_path) over those fakes. `connect()` lists a party and runs the real credentials
   handshake; `send()` is a party's routed request and returns the `Answer` the party would see

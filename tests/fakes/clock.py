@@ -1,4 +1,7 @@
-"""A clock that moves only when a test moves it."""
+"""The hubs' clock in tests: the wall clock, moved on only when a test says.
+
+Not a clock fixed at some date: the store dates its rows with the wall clock, and the hub compares
+its clock with those dates (still-alive, ClientInfo from the future)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 
 @dataclass
-class FixedClock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+class MovingClock:
+    offset: timedelta = field(default_factory=timedelta)
 
     def __call__(self) -> datetime:
-        return self.now
+        return datetime.now(UTC) + self.offset
 
     def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+        self.offset += timedelta(seconds=seconds)

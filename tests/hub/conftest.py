@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.clock import FixedClock
+from tests.fakes.clock import MovingClock
 from tests.fakes.hub import HubUnderTest
 from tests.fakes.registry import InMemoryRegistry
 from tests.fakes.transport import FakeNetwork
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock() -> MovingClock:
+    return MovingClock()
 
 
 @pytest.fixture
-async def node(tmp_path: Path) -> AsyncIterator[HubUnderTest]:
-    hub = await HubUnderTest.start(tmp_path)
+async def node(tmp_path: Path, clock: MovingClock) -> AsyncIterator[HubUnderTest]:
+    hub = await HubUnderTest.start(tmp_path, clock=clock)
     try:
         yield hub
     finally:

@@ -6,14 +6,13 @@ The check runs when a test calls it, on a clock the test moves: no intervals are
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from scn_node.scpi.party import PartyId, Role
 from tests.fakes.backoffice import FakeBackoffice, answer
+from tests.fakes.clock import MovingClock
 from tests.fakes.hub import HubUnderTest
 from tests.fakes.registry import InMemoryRegistry
 from tests.fakes.transport import FakeNetwork
@@ -30,36 +29,8 @@ INTERVAL = 300.0  # SCN_STILL_ALIVE_SECONDS
 Nodes = tuple[HubUnderTest, HubUnderTest]
 
 
-@dataclass
-class Clock:
-    """The wall clock, moved on by the test. Not a FixedClock: the store dates its rows with
-    the wall clock, and the check compares the two."""
-
-    offset: timedelta = field(default_factory=timedelta)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def node(tmp_path: Path, clock: Clock) -> AsyncIterator[HubUnderTest]:
-    hub = await HubUnderTest.start(tmp_path, clock=clock)
-    try:
-        yield hub
-    finally:
-        await hub.close()
-
-
-@pytest.fixture
-async def two_nodes(tmp_path: Path, clock: Clock) -> AsyncIterator[Nodes]:
+async def two_nodes(tmp_path: Path, clock: MovingClock) -> AsyncIterator[Nodes]:
     """Node A and node B on one registry, one network and one clock."""
     registry, network = InMemoryRegistry(), FakeNetwork()
     one = await HubUnderTest.start(
@@ -76,7 +47,7 @@ async def two_nodes(tmp_path: Path, clock: Clock) -> AsyncIterator[Nodes]:
         await one.close()
 
 
-async def check(node: HubUnderTest, clock: Clock) -> None:
+async def check(node: HubUnderTest, clock: MovingClock) -> None:
     """An interval passes and the node's still-alive check runs; then its pushes land."""
     clock.advance(INTERVAL + 1)
     await node.hub.presence.check_still_alive(INTERVAL)
@@ -107,7 +78,9 @@ async def test_11_without_still_alive_a_stopped_party_stays_connected(two_nodes:
     assert [versions_calls(p) for p in (cpa, cpb, cpc)] == [1, 1, 1]  # each one's handshake only
 
 
-async def test_12_a_request_renews_its_two_parties_only(two_nodes: Nodes, clock: Clock) -> None:
+async def test_12_a_request_renews_its_two_parties_only(
+    two_nodes: Nodes, clock: MovingClock
+) -> None:
     one, two = two_nodes
     msp = await one.connect("DE", "MSP", Role.EMSP)
     cpa = await one.connect("CH", "CPA", Role.CPO)
@@ -125,7 +98,7 @@ async def test_12_a_request_renews_its_two_parties_only(two_nodes: Nodes, clock:
 
 
 async def test_a_request_to_the_peer_renews_the_receiver_on_its_node(
-    two_nodes: Nodes, clock: Clock
+    two_nodes: Nodes, clock: MovingClock
 ) -> None:
     one, two = two_nodes
     msp = await one.connect("DE", "MSP", Role.EMSP)
@@ -138,7 +111,7 @@ async def test_a_request_to_the_peer_renews_the_receiver_on_its_node(
 
 
 async def test_15_a_silent_party_goes_offline_here_and_on_the_peer_and_comes_back(
-    two_nodes: Nodes, clock: Clock
+    two_nodes: Nodes, clock: MovingClock
 ) -> None:
     one, two = two_nodes
     msp = await one.connect("DE", "MSP", Role.EMSP)
@@ -163,7 +136,7 @@ async def test_15_a_silent_party_goes_offline_here_and_on_the_peer_and_comes_bac
 
 
 async def test_a_party_that_answers_badly_goes_offline_and_is_back_when_it_sends(
-    node: HubUnderTest, clock: Clock
+    node: HubUnderTest, clock: MovingClock
 ) -> None:
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)
@@ -176,7 +149,7 @@ async def test_a_party_that_answers_badly_goes_offline_and_is_back_when_it_sends
     assert statuses(cpa, msp) == ["CONNECTED", "OFFLINE", "CONNECTED"]
 
 
-async def test_a_busy_party_is_not_called(node: HubUnderTest, clock: Clock) -> None:
+async def test_a_busy_party_is_not_called(node: HubUnderTest, clock: MovingClock) -> None:
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)
     for _ in range(5):  # both talk more often than the interval
@@ -188,7 +161,7 @@ async def test_a_busy_party_is_not_called(node: HubUnderTest, clock: Clock) -> N
 
 
 async def test_16_a_party_is_pushed_only_what_its_rules_let_in(
-    node: HubUnderTest, clock: Clock
+    node: HubUnderTest, clock: MovingClock
 ) -> None:
     """OCN scenario 16: CPA whitelists MSP; when CPB and MSP go OFFLINE, CPA hears of MSP only."""
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)

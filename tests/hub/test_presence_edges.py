@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,25 +17,12 @@ from scn_node.scpi.errors import HubError
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import PartyId, Role
 from tests.fakes.backoffice import Received, answer
+from tests.fakes.clock import MovingClock
 from tests.fakes.hub import HubUnderTest
 from tests.hub.test_client_info import WATCHING, statuses
-from tests.hub.test_client_info_still_alive import Clock, check, stop, versions_calls
+from tests.hub.test_client_info_still_alive import check, stop, versions_calls
 
 LOG = "scn_node.hub.clientinfo"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def node(tmp_path: Path, clock: Clock) -> AsyncIterator[HubUnderTest]:
-    hub = await HubUnderTest.start(tmp_path, clock=clock)
-    try:
-        yield hub
-    finally:
-        await hub.close()
 
 
 def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -81,7 +67,7 @@ async def test_a_planned_party_that_connected_meanwhile_is_not_told_as_planned(
 
 
 async def test_a_party_already_offline_that_still_does_not_answer_is_not_told_again(
-    node: HubUnderTest, clock: Clock
+    node: HubUnderTest, clock: MovingClock
 ) -> None:
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)
@@ -92,7 +78,7 @@ async def test_a_party_already_offline_that_still_does_not_answer_is_not_told_ag
 
 
 async def test_a_platform_without_a_versions_url_is_not_called_and_goes_offline(
-    node: HubUnderTest, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    node: HubUnderTest, clock: MovingClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)
@@ -110,7 +96,7 @@ async def test_a_platform_without_a_versions_url_is_not_called_and_goes_offline(
 
 
 async def test_a_party_another_check_moved_meanwhile_is_not_told_twice(
-    node: HubUnderTest, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    node: HubUnderTest, clock: MovingClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)
@@ -153,7 +139,7 @@ async def test_a_failed_renewal_keeps_who_was_heard_for_the_next_check(
 
 
 async def test_an_offline_party_sending_twice_at_once_is_reconnected_once(
-    node: HubUnderTest, clock: Clock
+    node: HubUnderTest, clock: MovingClock
 ) -> None:
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)

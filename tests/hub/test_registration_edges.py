@@ -5,8 +5,6 @@ other ones, a takeover of two connections, and a party moving while it is taken 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,27 +13,16 @@ from scn_node.hub.registration import Handshake
 from scn_node.scpi.errors import InvalidParameters, UnableToUseClientApi, Unauthorized
 from scn_node.scpi.party import Role
 from tests.fakes.backoffice import FakeBackoffice, Received, answer
+from tests.fakes.clock import MovingClock
 from tests.fakes.hub import HubUnderTest
 from tests.hub.test_client_info import WATCHING, statuses
-from tests.hub.test_client_info_still_alive import Clock, check
+from tests.hub.test_client_info_still_alive import check
 from tests.hub.test_registration import expect, token_roles
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def node(tmp_path: Path, clock: Clock) -> AsyncIterator[HubUnderTest]:
-    hub = await HubUnderTest.start(tmp_path, clock=clock)
-    try:
-        yield hub
-    finally:
-        await hub.close()
-
-
-async def offline_msp(node: HubUnderTest, clock: Clock) -> tuple[FakeBackoffice, FakeBackoffice]:
+async def offline_msp(
+    node: HubUnderTest, clock: MovingClock
+) -> tuple[FakeBackoffice, FakeBackoffice]:
     """A watching CPO, and an MSP the still-alive check found unreachable (OFFLINE)."""
     cpa = await node.connect("CH", "CPA", Role.CPO, modules=WATCHING)
     msp = await node.connect("DE", "MSP", Role.EMSP)
@@ -46,7 +33,7 @@ async def offline_msp(node: HubUnderTest, clock: Clock) -> tuple[FakeBackoffice,
 
 
 async def test_an_offline_party_that_updates_its_credentials_is_connected_again(
-    node: HubUnderTest, clock: Clock
+    node: HubUnderTest, clock: MovingClock
 ) -> None:
     cpa, msp = await offline_msp(node, clock)
     msp._responders.clear()  # its versions answer again
