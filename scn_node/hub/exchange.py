@@ -15,8 +15,11 @@ from scn_node.hub.message import ScpiRequest
 from scn_node.hub.model import Caller, Platform, Proxy
 from scn_node.hub.modules import STANDARD, ModuleSpec, spec_for
 from scn_node.hub.peer import NodeMessage
+from scn_node.hub.scenario import Scenario
 from scn_node.hub.signing import SignaturePolicy
+from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.headers import RoutingHeaders
+from scn_node.scpi.party import PartyId
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,10 @@ class Exchange:
     """A proxy uid of this node the sender called: the request goes to the URL it stands for."""
     proxy: Proxy | None = None
     """That proxy, once admitted (only its caller may use it, towards its target)."""
+    scenario: Scenario = Scenario.DIRECT
+    opened: bool = False
+    """Open routing found the receiver: the sender sent (and signed) no SCPI-to-*. Until it
+    is found (scenario OPEN) the request's receiver is the hub."""
 
     @property
     def headers(self) -> RoutingHeaders:
@@ -84,7 +91,8 @@ class Exchange:
     ) -> Exchange:
         """A call to a node URL that stands for another URL (a page, a CDR, a response_url).
         What it reaches is known once the proxy is admitted (`through`)."""
-        return cls(request, origin, STANDARD, policy, via=uid)
+        scenario = Scenario.GET_ALL if request.headers.receiver == NODE_PARTY else Scenario.DIRECT
+        return cls(request, origin, STANDARD, policy, via=uid, scenario=scenario)
 
     @classmethod
     def from_peer(cls, message: NodeMessage, policy: SignaturePolicy) -> Exchange:
@@ -93,7 +101,16 @@ class Exchange:
         spec = STANDARD
         if message.proxy is None:
             spec = spec_for(request.module, request.interface, message.family)
-        return cls(request, FromPeer(message.id), spec, policy, via=message.proxy)
+        # A message to the hub is a broadcast: its sender's node sends one to every node.
+        scenario = Scenario.BROADCAST if request.headers.receiver == NODE_PARTY else Scenario.DIRECT
+        return cls(
+            request, FromPeer(message.id), spec, policy, via=message.proxy, scenario=scenario
+        )
+
+    def addressed(self, receiver: PartyId) -> Exchange:
+        """This open-routed exchange, once the hub found its receiver: party to party now."""
+        request = replace(self.request, headers=replace(self.headers, receiver=receiver))
+        return replace(self, request=request, scenario=Scenario.DIRECT, opened=True)
 
     def through(self, proxy: Proxy) -> Exchange:
         """This exchange once its proxy is admitted: the proxy's module, to a stored URL (a

@@ -5,7 +5,10 @@ Each entry point only builds an `Exchange`: `route` (a party's request to a modu
 message). `handle` then runs the same pipeline for all of them:
 
     admit     the sender, the proxy it called, the request's shape
-    address   the receivers (one party today: here, or on the node it is on)
+    scenario  a broadcast or a GET All is answered by its own service (`broadcast`,
+              `get_all`), whose legs come back through `deliver`; an open request is
+              addressed to the party the hub finds (`open_routing`) and goes on
+    address   the receiver: a party here, or on the node it is on
     admit at  the receiver's rules, and the signature policy
     hide      the response_url a receiver could not call, behind a node URL
     copies    to the services the sender agreed to
@@ -25,16 +28,22 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import unquote
 
+from scn_node.hub.broadcast import Broadcaster
 from scn_node.hub.copies import ServiceCopies
 from scn_node.hub.delivery import Delivered, Delivery
 from scn_node.hub.exchange import Exchange, FromParty, LocalParty, RemoteParty, Target
+from scn_node.hub.get_all import GetAllPages
 from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import Family, spec_for
+from scn_node.hub.open_routing import OpenRouting
 from scn_node.hub.peer import PeerLink, ReplayGuard
 from scn_node.hub.ports import Caller, Liveness, Platforms, Proxies, Registry, Transport, Wallet
 from scn_node.hub.proxies import ProxyBook, target_of
 from scn_node.hub.router import Router
+from scn_node.hub.scenario import Scenario, classify
 from scn_node.hub.signing import LINK_PATH, LOCATION_PATH, SignaturePolicy, Signatures
+from scn_node.hub.stored import StoredObjects
+from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import decode, error_envelope
 from scn_node.scpi.errors import Codes, InvalidParameters, ScpiError, SenderNotAllowed
 from scn_node.scpi.headers import (
@@ -43,6 +52,7 @@ from scn_node.scpi.headers import (
     REQUEST_ID,
     Routing,
     RoutingHeaders,
+    Unaddressed,
     routing_pair,
 )
 from scn_node.scpi.notary import Notary
@@ -97,6 +107,11 @@ class Forwarder:
             enabled=services,
             new_request_id=new_request_id,
         )
+        # The hub's own scenarios (`hub/scenario.py`), each its own service over the above.
+        self.stored = StoredObjects()
+        self.open_routing = OpenRouting()
+        self.broadcasts = Broadcaster()
+        self.get_all = GetAllPages()
 
     # ---------------------------------------------------------------- entry points
 
@@ -115,9 +130,15 @@ class Forwarder:
     ) -> ScpiReply:
         """A party's request to a module URL of this node."""
 
-        def exchange(headers: RoutingHeaders, policy: SignaturePolicy) -> Exchange:
+        def exchange(headers: RoutingHeaders | Unaddressed, policy: SignaturePolicy) -> Exchange:
+            spec = spec_for(module, interface, family)
+            if isinstance(headers, Unaddressed):
+                scenario = classify(None, method, module, interface, spec, tail)
+                headers = headers.to(NODE_PARTY)  # until open routing finds the receiver
+            else:
+                scenario = classify(headers.receiver, method, module, interface, spec, tail)
             request = ScpiRequest(method, module, interface, headers, tail, query, body)
-            return Exchange(request, FromParty(caller), spec_for(module, interface, family), policy)
+            return Exchange(request, FromParty(caller), spec, policy, scenario=scenario)
 
         return await self._from_party(caller, routing, exchange, _codes(family))
 
@@ -126,7 +147,10 @@ class Forwarder:
     ) -> ScpiReply:
         """A party's call to one of this node's proxy URLs."""
 
-        def exchange(headers: RoutingHeaders, policy: SignaturePolicy) -> Exchange:
+        def exchange(headers: RoutingHeaders | Unaddressed, policy: SignaturePolicy) -> Exchange:
+            if isinstance(headers, Unaddressed):  # a proxy URL stands for one party's URL
+                routing.require()
+                raise AssertionError("unreachable: an unaddressed request has a problem")
             request = ScpiRequest(method, "", InterfaceRole.SENDER, headers, body=body)
             return Exchange.via_proxy(FromParty(caller), request, policy, uid)
 
@@ -137,18 +161,23 @@ class Forwarder:
         self,
         caller: Caller,
         routing: Routing,
-        exchange: Callable[[RoutingHeaders, SignaturePolicy], Exchange],
+        exchange: Callable[[RoutingHeaders | Unaddressed, SignaturePolicy], Exchange],
         codes: Codes,
     ) -> ScpiReply:
         """Build the exchange and run it; a refusal is the node's own answer, signed when
         signatures are in play. An answered request shows both parties are alive."""
         policy = SignaturePolicy(self.signatures_required, caller.platform.rules.signatures)
         try:
-            headers = routing.require()
+            headers = routing.require_any()
             reply = await self.handle(exchange(headers, policy))
         except ScpiError as error:
             return self.refusal(error, codes, routing, policy.signs_errors(routing.signed))
-        self.liveness.routed(caller, headers.sender, headers.receiver)
+        receiver = headers.receiver if isinstance(headers, RoutingHeaders) else NODE_PARTY
+        # The hub answered a broadcast, a GET All or an open request itself: only the sender
+        # is known to be alive.
+        self.liveness.routed(
+            caller, headers.sender, headers.sender if receiver == NODE_PARTY else receiver
+        )
         return reply
 
     async def receive(self, raw: bytes, signature: str | None) -> ScpiReply:
@@ -167,21 +196,38 @@ class Forwarder:
             self.liveness.routed(None, message.headers.sender, message.headers.receiver)
         return self.peers.answer(raw, reply)
 
+    async def drain(self) -> None:
+        """Wait for the background work: service copies, broadcast legs, what open routing
+        learns (tests: instead of polling)."""
+        await self.copies.drain()
+        await self.broadcasts.drain()
+        await self.open_routing.drain()
+
     async def close(self) -> None:
         await self.copies.close()
+        await self.broadcasts.close()
+        await self.open_routing.close()
 
     # ---------------------------------------------------------------- the pipeline
 
     async def handle(self, exchange: Exchange) -> ScpiReply:
         exchange = await self._admit(exchange)
-        (target,) = await self.router.targets(exchange)  # one receiver: Combine.SINGLE
+        if exchange.scenario is Scenario.BROADCAST:
+            return await self.broadcasts.push(exchange)
+        if exchange.scenario is Scenario.GET_ALL:
+            return await self.get_all.page(exchange)
+        if exchange.scenario is Scenario.OPEN:
+            exchange = await self.open_routing.address(exchange)
+        target = await self.router.target(exchange)
         target = self._through_proxy(exchange, target)
         exchange, notary = await self._admit_at(exchange, target)
         if exchange.via is None:  # a stored URL is called as stored
             request = await self.proxies.hide_response_url(exchange.request, exchange.spec, notary)
             exchange = replace(exchange, request=request)
         self.copies.send(exchange)
-        return await self._relay(exchange, await self._deliver(exchange, target))
+        delivered = await self._deliver(exchange, target)
+        self.open_routing.learn(exchange, delivered)
+        return await self._relay(exchange, delivered)
 
     async def _admit(self, exchange: Exchange) -> Exchange:
         """The sender (a party here must hold the role it sends as; a peer's message was
@@ -272,6 +318,8 @@ class Forwarder:
             headers.update(_ids(routing.headers))
         if routing is not None and routing.sender is not None and routing.receiver is not None:
             headers.update(routing_pair(routing.receiver, routing.sender))
+        elif routing is not None and routing.unaddressed is not None:
+            headers.update(routing_pair(NODE_PARTY, routing.unaddressed.sender))  # the hub's answer
         return ScpiReply(http_status, body, headers, int(status))
 
 

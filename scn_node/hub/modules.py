@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from scn_node.scpi.errors import InvalidParameters
-from scn_node.scpi.party import ModuleId
+from scn_node.scpi.party import ModuleId, Role
 from scn_node.scpi.versions import STANDARD_IDENTIFIERS, InterfaceRole
 
 
@@ -36,18 +36,12 @@ class SignedAs(StrEnum):
     TEXT = "text"  # the raw text, as OCN signs custom modules' bodies
 
 
-class Addressing(StrEnum):
-    """Who a request goes to. Only DIRECT is used today; the next issue adds broadcast (every
-    party with the module) and open routing (receiver read from the path or body) here."""
+class GetAll(StrEnum):
+    """How a GET of the list with SCPI-to-* = the hub is answered (`hub/get_all.py`)."""
 
-    DIRECT = "direct"  # the party named in SCPI-to-*
-
-
-class Combine(StrEnum):
-    """How the answers of several receivers become one. SINGLE: one receiver, its answer
-    relayed. The next issue adds acknowledging a broadcast and merging GET-all pages."""
-
-    SINGLE = "single"
+    NONE = "none"  # no list to get: 2001
+    SOURCES = "sources"  # every source party asked in turn, its pages relayed
+    STORED = "stored"  # from the objects broadcast to the hub, else as SOURCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +57,10 @@ class ModuleSpec:
     copies: bool = True
     """Services the sender agreed to get a copy of its requests."""
     body_signed_as: SignedAs = SignedAs.JSON
-    addressing: Addressing = Addressing.DIRECT
-    combine: Combine = Combine.SINGLE
+    broadcast: frozenset[str] = frozenset()
+    """The methods a sender may push to every receiving party with SCPI-to-* = the hub."""
+    get_all: GetAll = GetAll.NONE
+    """A GET of the list with SCPI-to-* = the hub: from whom (a SENDER interface only)."""
 
 
 STANDARD = ModuleSpec()
@@ -72,16 +68,42 @@ CUSTOM = ModuleSpec(
     family=Family.CUSTOM, json_body=False, copies=False, body_signed_as=SignedAs.TEXT
 )
 _CLIENT_OWNED = ModuleSpec(owner_in_path=True)
+# Pushes meant for every other party (OCPI 2.2.1 "Broadcast Push": "SHALL only be used with
+# information that is meant to be sent to all other parties"); a broadcast tariff is withdrawn
+# with DELETE, so tariffs broadcast that too.
+_PUSHES = frozenset({"PUT", "PATCH", "POST"})
+_BROADCAST = ModuleSpec(owner_in_path=True, broadcast=_PUSHES)
+_FROM_SOURCES = ModuleSpec(get_all=GetAll.SOURCES)
+_STORED = ModuleSpec(get_all=GetAll.STORED)
 
 SPECS: dict[tuple[str, InterfaceRole], ModuleSpec] = {
-    (ModuleId.LOCATIONS, InterfaceRole.RECEIVER): _CLIENT_OWNED,
+    (ModuleId.LOCATIONS, InterfaceRole.RECEIVER): _BROADCAST,
     (ModuleId.SESSIONS, InterfaceRole.RECEIVER): _CLIENT_OWNED,
-    (ModuleId.TARIFFS, InterfaceRole.RECEIVER): _CLIENT_OWNED,
-    (ModuleId.TOKENS, InterfaceRole.RECEIVER): _CLIENT_OWNED,
+    (ModuleId.TARIFFS, InterfaceRole.RECEIVER): ModuleSpec(
+        owner_in_path=True, broadcast=_PUSHES | {"DELETE"}
+    ),
+    (ModuleId.TOKENS, InterfaceRole.RECEIVER): _BROADCAST,
+    (ModuleId.LOCATIONS, InterfaceRole.SENDER): _STORED,
+    (ModuleId.TARIFFS, InterfaceRole.SENDER): _STORED,
+    (ModuleId.TOKENS, InterfaceRole.SENDER): _STORED,
+    (ModuleId.CDRS, InterfaceRole.SENDER): _FROM_SOURCES,
+    (ModuleId.SESSIONS, InterfaceRole.SENDER): _FROM_SOURCES,
     (ModuleId.COMMANDS, InterfaceRole.RECEIVER): ModuleSpec(response_url={"POST": Where.BODY}),
     (ModuleId.CHARGING_PROFILES, InterfaceRole.RECEIVER): ModuleSpec(
         response_url={"GET": Where.QUERY, "PUT": Where.BODY, "DELETE": Where.QUERY}
     ),
+}
+
+
+# Who is on the other side of a module from a party in `role` (OCPI 2.2.1: OTHER "is seen as an
+# eMSP type of role"): the receivers of its broadcasts, the sources of its GET All. Senders in
+# other roles (NAP, SCSP, HUB) are not named by the spec: the hub refuses their broadcasts and
+# GET All until someone needs them.
+COUNTERPARTS: dict[Role, frozenset[Role]] = {
+    Role.CPO: frozenset({Role.EMSP, Role.NSP, Role.OTHER}),
+    Role.EMSP: frozenset({Role.CPO}),
+    Role.NSP: frozenset({Role.CPO}),
+    Role.OTHER: frozenset({Role.CPO}),
 }
 
 

@@ -1,6 +1,6 @@
-"""Addressing: who a request goes to. Today one party, the one SCPI-to-* names: connected here,
-or on the node the registry lists it with. (The next issue adds broadcast and open routing,
-which answer with several targets: hence a list.)"""
+"""Addressing: where the one party a request goes to is: connected here, or on the node the
+registry lists it with. (Broadcasts and GET All pick their parties themselves and address
+each of them here.)"""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ class Router:
         self.node_url = node_url
         self.node_address = node_address
 
-    async def targets(self, exchange: Exchange) -> list[Target]:
+    async def target(self, exchange: Exchange) -> Target:
         """Where `exchange` goes. A peer only sends a node the parties connected to it."""
         receiver = exchange.headers.receiver
         if isinstance(exchange.origin, FromPeer):
-            return [await self.here(receiver)]
-        return [await self.find(receiver)]
+            return await self.here(receiver)
+        return await self.find(receiver)
 
     async def find(self, receiver: PartyId) -> Target:
         """A connected party here; else the node the registry lists it with; else why neither."""

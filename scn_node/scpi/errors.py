@@ -17,6 +17,7 @@ standard one; the detail stays in status_message.
   + InvalidHeader                   400  2900   200  2001  a routing or message-id header missing or malformed
   + BodyTooLarge                    413  2901   200  2001  the body is over the configured limit
   + SenderNotAllowed                403  2902   200  2001  SCPI-from-* (or the URL owner) is not the caller
+  + NotEnoughInformation            200  2002   200  2002  open routing found several possible receivers
   + SenderBlocked                   200  2000   200  2000  the receiver's SCN rules do not accept this sender
   + MissingSignature                200  2903   200  2002  SCN-Signature required, absent
   + InvalidSignature                200  2904   200  2001  SCN-Signature malformed, altered, wrong signer
@@ -93,6 +94,11 @@ class MalformedJson(ScpiError):
 class InvalidParameters(ScpiError):
     http_status = 200
     status = ScpiStatus.INVALID_PARAMETERS
+
+
+class NotEnoughInformation(ScpiError):
+    http_status = 200
+    status = ScpiStatus.NOT_ENOUGH_INFORMATION
 
 
 class InvalidHeader(ScpiError):

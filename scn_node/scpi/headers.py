@@ -101,6 +101,22 @@ class RoutingHeaders:
 
 
 @dataclass(frozen=True, slots=True)
+class Unaddressed:
+    """A routed request's headers with no SCPI-to-* pair at all: open routing finds the
+    receiver (`to`), or the hub refuses it."""
+
+    request_id: str
+    correlation_id: str
+    sender: PartyId
+    signature: str | None = None
+
+    def to(self, receiver: PartyId) -> RoutingHeaders:
+        return RoutingHeaders(
+            self.request_id, self.correlation_id, self.sender, receiver, self.signature
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Routing:
     """A request's routing headers, read once: what the handler, the hub and the request log
     all use. `sender`/`receiver` are whatever valid pair each names (for the log and the
@@ -112,6 +128,8 @@ class Routing:
     signed: bool  # the request carries a party signature (even if nothing else is valid)
     headers: RoutingHeaders | None
     problem: InvalidHeader | None = None
+    unaddressed: Unaddressed | None = None
+    """Set when every header is valid but SCPI-to-* is absent, both halves."""
 
     @classmethod
     def read(cls, headers: Mapping[str, str]) -> Routing:
@@ -119,9 +137,8 @@ class Routing:
         try:
             parsed = RoutingHeaders.parse(headers)
         except InvalidHeader as error:
-            return cls(
-                _party_or_none(headers, FROM), _party_or_none(headers, TO), signed, None, error
-            )
+            sender, receiver = _party_or_none(headers, FROM), _party_or_none(headers, TO)
+            return cls(sender, receiver, signed, None, error, _unaddressed(headers, sender))
         return cls(parsed.sender, parsed.receiver, signed, parsed)
 
     def require(self) -> RoutingHeaders:
@@ -130,6 +147,10 @@ class Routing:
             assert self.problem is not None
             raise self.problem
         return self.headers
+
+    def require_any(self) -> RoutingHeaders | Unaddressed:
+        """The routing headers, or those of a request with no SCPI-to-* at all."""
+        return self.unaddressed or self.require()
 
 
 FROM = (FROM_COUNTRY_CODE, FROM_PARTY_ID)
@@ -141,6 +162,22 @@ def _party_or_none(headers: Mapping[str, str], names: tuple[str, str]) -> PartyI
         return read_party(headers, *names)
     except InvalidHeader:
         return None
+
+
+def _unaddressed(headers: Mapping[str, str], sender: PartyId | None) -> Unaddressed | None:
+    """The headers of a request that left out SCPI-to-* (both halves, in both families) and
+    got every other one right; None otherwise."""
+    if sender is None:
+        return None
+    try:
+        if any(read_routing(headers, name) is not None for name in TO):
+            return None
+        request_id = read_message_id(headers, REQUEST_ID)
+        correlation_id = read_message_id(headers, CORRELATION_ID)
+    except InvalidHeader:
+        return None
+    signature = headers.get(PARTY_SIGNATURE) or headers.get(OCN_PARTY_SIGNATURE)
+    return Unaddressed(request_id, correlation_id, sender, signature or None)
 
 
 def routing_pair(sender: PartyId, receiver: PartyId) -> dict[str, str]:

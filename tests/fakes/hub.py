@@ -127,7 +127,7 @@ class HubUnderTest:
 
     async def drain(self) -> None:
         """Wait for the background work: service copies and ClientInfo pushes."""
-        await self.hub.forwarder.copies.drain()
+        await self.hub.forwarder.drain()
         await self.hub.presence.drain()
 
     async def caller(self, party: FakeBackoffice, *kinds: TokenKind) -> Caller:
@@ -202,22 +202,26 @@ class HubUnderTest:
     def headers(
         self,
         sender: FakeBackoffice,
-        to: FakeBackoffice | PartyId,
+        to: FakeBackoffice | PartyId | None,
         *,
         family: str = "SCPI",
         request_id: str = "req-1",
         correlation_id: str = "corr-1",
     ) -> dict[str, str]:
-        receiver = to.party if isinstance(to, FakeBackoffice) else to
-        return {
+        """The headers of a routed request; `to=None` leaves SCPI-to-* out (open routing),
+        `to=NODE_PARTY` addresses the hub."""
+        headers = {
             "Authorization": sender.authorization(),
             REQUEST_ID: request_id,
             CORRELATION_ID: correlation_id,
             f"{family}-from-country-code": sender.party.country_code,
             f"{family}-from-party-id": sender.party.party_id,
-            f"{family}-to-country-code": receiver.country_code,
-            f"{family}-to-party-id": receiver.party_id,
         }
+        if to is not None:
+            receiver = to.party if isinstance(to, FakeBackoffice) else to
+            headers[f"{family}-to-country-code"] = receiver.country_code
+            headers[f"{family}-to-party-id"] = receiver.party_id
+        return headers
 
     async def send(
         self,
@@ -225,7 +229,7 @@ class HubUnderTest:
         method: str,
         path: str,
         *,
-        to: FakeBackoffice | PartyId,
+        to: FakeBackoffice | PartyId | None,
         body: bytes | str = b"",
         headers: dict[str, str] | None = None,
     ) -> Answer:

@@ -141,10 +141,13 @@ async def test_missing_routing_headers_are_2001_with_the_ids_kept(node: HubUnder
     assert got.headers["X-Request-ID"] == "req-1"
 
 
-async def test_the_node_itself_is_no_receiver(node: HubUnderTest) -> None:
+async def test_the_node_itself_is_no_receiver_of_a_command(node: HubUnderTest) -> None:
     emsp = await node.connect("DE", "MSP", Role.EMSP)
-    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=NODE_PARTY)
+    got = await node.send(
+        emsp, "POST", "/scpi/receiver/2.2/commands/STOP_SESSION", to=NODE_PARTY, body="{}"
+    )
     assert got.status_code == 2001
+    assert got.headers["SCPI-from-party-id"] == "SCN" and got.headers["SCPI-to-party-id"] == "MSP"
 
 
 async def test_a_receiver_that_refuses_the_node_token_is_named(node: HubUnderTest) -> None:

@@ -3,14 +3,43 @@ data, read by the one pipeline."""
 
 from __future__ import annotations
 
-from scn_node.hub.modules import CUSTOM, STANDARD, Addressing, Combine, Family, SignedAs, spec_for
+from scn_node.hub.modules import CUSTOM, STANDARD, Family, GetAll, SignedAs, spec_for
 from scn_node.hub.signing import SignaturePolicy
 from scn_node.scpi.versions import InterfaceRole
 
+SENDER, RECEIVER = InterfaceRole.SENDER, InterfaceRole.RECEIVER
+MODULES = ("cdrs", "chargingprofiles", "commands", "locations", "sessions", "tariffs", "tokens")
 
-def test_today_every_module_is_direct_and_single() -> None:
-    for spec in (STANDARD, CUSTOM, spec_for("commands", InterfaceRole.RECEIVER)):
-        assert (spec.addressing, spec.combine) == (Addressing.DIRECT, Combine.SINGLE)
+
+def test_only_locations_tariffs_and_tokens_are_broadcast() -> None:
+    broadcast = {
+        (module, interface): spec_for(module, interface).broadcast
+        for module in MODULES
+        for interface in (SENDER, RECEIVER)
+        if spec_for(module, interface).broadcast
+    }
+    pushes = frozenset({"PUT", "PATCH", "POST"})
+    assert broadcast == {
+        ("locations", RECEIVER): pushes,
+        ("tariffs", RECEIVER): pushes | {"DELETE"},
+        ("tokens", RECEIVER): pushes,
+    }
+    assert not CUSTOM.broadcast and CUSTOM.get_all is GetAll.NONE
+
+
+def test_get_all_is_for_sender_lists() -> None:
+    assert {
+        module: spec_for(module, SENDER).get_all
+        for module in ("cdrs", "commands", "locations", "sessions", "tariffs", "tokens")
+    } == {
+        "cdrs": GetAll.SOURCES,
+        "commands": GetAll.NONE,
+        "locations": GetAll.STORED,
+        "sessions": GetAll.SOURCES,
+        "tariffs": GetAll.STORED,
+        "tokens": GetAll.STORED,
+    }
+    assert all(spec_for(m, RECEIVER).get_all is GetAll.NONE for m in ("locations", "cdrs"))
 
 
 def test_custom_modules_are_a_row_not_a_flag() -> None:

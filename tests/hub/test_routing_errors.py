@@ -128,10 +128,12 @@ async def test_receiver_behind_an_unreachable_peer_node_is_4003_naming_that_node
     assert far.received == []
 
 
-async def test_receiver_the_node_itself_is_2001(node: HubUnderTest) -> None:
-    _, emsp = await connect_pair(node)
-    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=PartyId("DE", "SCN"))
-    assert_error(got, 200, 2001)
+async def test_the_hub_as_receiver_of_a_one_party_request_is_2001(node: HubUnderTest) -> None:
+    cpo, emsp = await connect_pair(node)
+    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations/L1", to=PartyId("DE", "SCN"))
+    message = assert_error(got, 200, 2001)
+    assert "GET All" in message and "broadcast push" in message
+    assert cpo.module_requests() == []
 
 
 async def test_receiver_without_the_module_is_4001(node: HubUnderTest) -> None:
