@@ -108,6 +108,14 @@ class ListedParty:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedNode:
+    """A node as the SCN Registry lists it: its operator's account and its URL."""
+
+    operator: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     """A service as the SCN Permissions contract lists it (the provider's current listing and the
     permissions it asks for); a user party that agreed to it gets copies of its matching

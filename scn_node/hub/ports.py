@@ -15,6 +15,7 @@ from typing import Protocol
 from scn_node.hub.model import (
     AllowedRole,
     Caller,
+    ListedNode,
     ListedParty,
     OutboundRequest,
     PartyResponse,
@@ -37,6 +38,7 @@ __all__ = [
     "ConnectionEvents",
     "Credentials",
     "Directory",
+    "ListedNode",
     "ListedParty",
     "Liveness",
     "NetworkInfo",
@@ -210,6 +212,16 @@ class Registry(Protocol):
     async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None: ...
 
     async def node_url(self, operator: str, *, fresh: bool = False) -> str | None: ...
+
+    async def parties(self) -> tuple[ListedParty, ...]:
+        """Every party the registry lists (cached; a change on the chain expires it): the
+        sources a GET All may ask."""
+        ...
+
+    async def nodes(self) -> tuple[ListedNode, ...]:
+        """Every node the registry lists, this one too (cached the same way): where a
+        broadcast goes."""
+        ...
 
     async def services_of(self, user: PartyId) -> tuple[Service, ...]:
         """The services `user` has agreed to (cached; revocations expire the cache)."""

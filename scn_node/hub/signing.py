@@ -42,6 +42,8 @@ from scn_node.scpi.party import PartyId
 
 OCN_RESPONSE_FIELD = "ocn_signature"
 # The JSON paths of the values a node rewrites, as the signature's `rewrites` name them.
+FROM_COUNTRY_CODE_PATH = "$['headers']['scpi-from-country-code']"
+FROM_PARTY_ID_PATH = "$['headers']['scpi-from-party-id']"
 TO_COUNTRY_CODE_PATH = "$['headers']['scpi-to-country-code']"
 TO_PARTY_ID_PATH = "$['headers']['scpi-to-party-id']"
 LINK_PATH = "$['headers']['link']"

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from scn_node.hub.model import ListedParty, Service
+from scn_node.hub.model import ListedNode, ListedParty, Service
 from scn_node.registry.contract import RegistryContract
 from scn_node.registry.errors import RegistryError
 from scn_node.registry.permissions import PermissionsContract
@@ -153,6 +153,19 @@ class CachedRegistry:
             return listing.url if listing else None
 
         return await self._cached(("node", operator.lower()), read, fresh)
+
+    async def parties(self) -> tuple[ListedParty, ...]:
+        async def read() -> tuple[ListedParty, ...]:
+            return tuple(await self.contract.list_parties())
+
+        return await self._cached(("parties",), read, False)
+
+    async def nodes(self) -> tuple[ListedNode, ...]:
+        async def read() -> tuple[ListedNode, ...]:
+            listed = await self.contract.list_nodes()
+            return tuple(ListedNode(n.operator, n.url) for n in listed if n.url)
+
+        return await self._cached(("nodes",), read, False)
 
     async def services_of(self, user: PartyId) -> tuple[Service, ...]:
         if self.permissions is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from scn_node.hub.model import ListedParty, Service
+from scn_node.hub.model import ListedNode, ListedParty, Service
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.services import ServicePermission
 
@@ -66,6 +66,13 @@ class InMemoryRegistry:
 
     async def node_url(self, operator: str, *, fresh: bool = False) -> str | None:
         return self.nodes.get(operator.lower())
+
+    async def parties(self) -> tuple[ListedParty, ...]:
+        found = [await self.party(party) for party in sorted(self.parties, key=str)]
+        return tuple(p for p in found if p is not None)
+
+    async def nodes(self) -> tuple[ListedNode, ...]:
+        return tuple(ListedNode(op, url) for op, url in self.nodes.items() if url)
 
     async def services_of(self, user: PartyId) -> tuple[Service, ...]:
         return tuple(self.services.get(user, ()))
