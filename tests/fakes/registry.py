@@ -13,8 +13,8 @@ from scn_node.scpi.services import ServicePermission
 
 @dataclass
 class InMemoryRegistry:
-    nodes: dict[str, str] = field(default_factory=dict)  # operator (lower-case) -> node URL
-    parties: dict[PartyId, tuple[tuple[Role, ...], str, str]] = field(default_factory=dict)
+    node_urls: dict[str, str] = field(default_factory=dict)  # operator (lower-case) -> node URL
+    listed: dict[PartyId, tuple[tuple[Role, ...], str, str]] = field(default_factory=dict)
     services: dict[PartyId, list[Service]] = field(default_factory=dict)
     agreements: set[tuple[PartyId, str]] = field(default_factory=set)
     reads: int = 0  # how often the hub asked about a party
@@ -22,16 +22,16 @@ class InMemoryRegistry:
     # ------------------------------------------------------------ what a test lists
 
     def set_node(self, operator: str, url: str) -> None:
-        self.nodes[operator.lower()] = url
+        self.node_urls[operator.lower()] = url
 
     def list_party(
         self, party: PartyId, roles: Sequence[Role], operator: str, address: str = ""
     ) -> None:
         """List `party` with the node of `operator`; `address` is its own signing account."""
-        self.parties[party] = (tuple(roles), operator, address)
+        self.listed[party] = (tuple(roles), operator, address)
 
     def unlist(self, party: PartyId) -> None:
-        self.parties.pop(party, None)
+        self.listed.pop(party, None)
 
     def add_service(
         self,
@@ -58,21 +58,23 @@ class InMemoryRegistry:
 
     async def party(self, party: PartyId, *, fresh: bool = False) -> ListedParty | None:
         self.reads += 1
-        listed = self.parties.get(party)
+        listed = self.listed.get(party)
         if listed is None:
             return None
         roles, operator, address = listed
-        return ListedParty(party, roles, operator, self.nodes.get(operator.lower(), ""), address)
+        return ListedParty(
+            party, roles, operator, self.node_urls.get(operator.lower(), ""), address
+        )
 
     async def node_url(self, operator: str, *, fresh: bool = False) -> str | None:
-        return self.nodes.get(operator.lower())
+        return self.node_urls.get(operator.lower())
 
     async def parties(self) -> tuple[ListedParty, ...]:
-        found = [await self.party(party) for party in sorted(self.parties, key=str)]
+        found = [await self.party(party) for party in sorted(self.listed, key=str)]
         return tuple(p for p in found if p is not None)
 
     async def nodes(self) -> tuple[ListedNode, ...]:
-        return tuple(ListedNode(op, url) for op, url in self.nodes.items() if url)
+        return tuple(ListedNode(op, url) for op, url in self.node_urls.items() if url)
 
     async def services_of(self, user: PartyId) -> tuple[Service, ...]:
         return tuple(self.services.get(user, ()))
@@ -90,8 +92,8 @@ class NodeView:
     operator: str
 
     async def other_nodes(self) -> Sequence[str]:
-        return [url for op, url in self.registry.nodes.items() if op != self.operator and url]
+        return [url for op, url in self.registry.node_urls.items() if op != self.operator and url]
 
     async def planned_parties(self) -> Sequence[ListedParty]:
-        found = [await self.registry.party(p) for p in self.registry.parties]
+        found = [await self.registry.party(p) for p in self.registry.listed]
         return [p for p in found if p is not None and p.operator.lower() == self.operator]
