@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
@@ -19,6 +20,7 @@ from scn_node.devnet.chain import Ganache, deploy_registry, dev_account, free_po
 from scn_node.devnet.joining import handshake, registration_token
 from scn_node.devnet.nodes import NodeProcess
 from scn_node.registry import RegistryContract
+from scn_node.registry.listings import role_indices
 from scn_node.scpi.party import PartyId, Role
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,10 +43,10 @@ async def chain() -> AsyncIterator[tuple[str, RegistryContract]]:
 
 
 @asynccontextmanager
-async def party_server() -> AsyncIterator[str]:
-    """bench/party_server.py (one process for all parties): its base URL."""
+async def party_server(*options: str) -> AsyncIterator[str]:
+    """bench/party_server.py (one process for all parties) with `options`: its base URL."""
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "party_server.py")],
+        [sys.executable, str(ROOT / "bench" / "party_server.py"), *options],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -94,9 +96,49 @@ async def register(
     """List `party` with `operator` (the address of the node at URL `at`), register it with that
     node over SCPI; its TOKEN_C."""
     await registry.set_party(account, party, [role], operator)
-    name = f"{party.country_code}{party.party_id}".lower()
+    return await connect(session, at, party, role, party_base, "token-b")
+
+
+async def register_signed(
+    session: aiohttp.ClientSession,
+    registry: RegistryContract,
+    at: str,
+    operator: str,
+    party: PartyId,
+    role: Role,
+    spender: LocalAccount,
+    party_base: str,
+) -> str:
+    """`register` for any number of parties: each is listed by a new account that signs its
+    listing, submitted (and paid for) by `spender`; TOKEN_B is `token-b-{name}`, which the party
+    server checks. Its TOKEN_C."""
+    fields = {
+        "countryCode": party.country_code,
+        "partyId": party.party_id,
+        "roles": role_indices([role]),
+        "operator": operator,
+    }
+    await registry.submit(spender, await registry.sign(Account.create(), "SetParty", fields))
+    return await connect(session, at, party, role, party_base, f"token-b-{name_of(party)}")
+
+
+def name_of(party: PartyId) -> str:
+    """The party's base path on the party server: "demsp" for DE MSP."""
+    return f"{party.country_code}{party.party_id}".lower()
+
+
+async def connect(
+    session: aiohttp.ClientSession,
+    at: str,
+    party: PartyId,
+    role: Role,
+    party_base: str,
+    token_b: str,
+) -> str:
+    """The credentials handshake of a listed `party` with the node at URL `at`; its TOKEN_C."""
+    name = name_of(party)
     credentials = {
-        "token": "token-b",
+        "token": token_b,
         "url": f"{party_base}/{name}/versions",
         "roles": [
             {"role": role.value, "business_details": {"name": name},
