@@ -24,27 +24,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import re
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-from multidict import CIMultiDictProxy
-from testbed import chain, name_of, node, party_server, percentile, register_signed, routing
+from routes import TIMEOUT, Bench, Failed, Route, ms, rounds
+from testbed import chain, name_of, node, party_server
 
-from scn_node.devnet.chain import dev_account
-from scn_node.registry import RegistryContract
 from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.party import PartyId, Role
 
-SPENDER = 0  # pays for every party's signed listing
 NODE_ACCOUNT = 14
 CPO = PartyId("DE", "C00")  # the broadcasting CPO, the authorizing CPO, the first GET All source
 EMSP = PartyId("DE", "M00")  # the first receiver, the GET All requester, the token's owner
@@ -63,7 +59,6 @@ TOKEN = json.dumps(
      "whitelist": "ALLOWED", "last_updated": TIMESTAMP}
 ).encode()  # fmt: skip
 LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
-TIMEOUT = 30.0
 
 
 def cpo(number: int) -> PartyId:
@@ -72,94 +67,6 @@ def cpo(number: int) -> PartyId:
 
 def emsp(number: int) -> PartyId:
     return PartyId("DE", f"M{number:02d}")
-
-
-@dataclass
-class Bench:
-    session: aiohttp.ClientSession
-    node_url: str
-    party_base: str
-    tokens: dict[PartyId, str] = field(default_factory=dict)
-    correlations: itertools.count[int] = field(default_factory=itertools.count)
-
-    def headers(self, sender: PartyId, receiver: PartyId | None) -> dict[str, str]:
-        """What `sender` sends through the node to `receiver` (None: no SCPI-to-*), with a new
-        X-Correlation-ID, which the party server files the legs' arrivals under."""
-        headers = routing(self.tokens[sender], sender, receiver or sender)
-        if receiver is None:
-            del headers["SCPI-to-country-code"], headers["SCPI-to-party-id"]
-        headers["X-Correlation-ID"] = f"bench-{next(self.correlations)}"
-        headers["X-Request-ID"] = headers["X-Correlation-ID"]
-        return headers
-
-    def direct(self, party: PartyId) -> dict[str, str]:
-        """What the node would send to `party`: its TOKEN_B, a new X-Correlation-ID."""
-        correlation = f"bench-{next(self.correlations)}"
-        return {
-            "Authorization": f"Token token-b-{name_of(party)}",
-            "X-Request-ID": correlation,
-            "X-Correlation-ID": correlation,
-        }
-
-    async def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None = None
-    ) -> tuple[bytes, CIMultiDictProxy[str]]:
-        """The answer's body and headers; an error unless it is HTTP 200 with status 1000."""
-        if body is not None:
-            headers = {**headers, "Content-Type": "application/json"}
-        async with self.session.request(method, url, headers=headers, data=body) as response:
-            answer = await response.read()
-            status = json.loads(answer).get("status_code")
-            if response.status != 200 or status != 1000:
-                raise Failed(f"{method} {url}: HTTP {response.status}, {answer[:200]!r}")
-            return answer, response.headers
-
-    async def arrivals(self, correlation: str, count: int) -> list[float]:
-        """When the `count` requests sent with `correlation` arrived at their parties."""
-        url = f"{self.party_base}/_bench/arrivals/{correlation}?count={count}&timeout={TIMEOUT}"
-        async with self.session.get(url) as response:
-            got = [arrived for _, arrived in await response.json()]
-        if len(got) < count:
-            raise Failed(f"{len(got)} of {count} legs arrived within {TIMEOUT:.0f} s")
-        return got
-
-
-def ms(values: list[float], share: float) -> float:
-    """The `share` percentile in ms; NaN when nothing was measured (the route failed)."""
-    return percentile(values, share) if values else float("nan")
-
-
-class Failed(RuntimeError):
-    """A request of the bench did not get the answer it needs."""
-
-
-@dataclass
-class Route:
-    """One row of a table: what one round does, and what it measured."""
-
-    name: str
-    run: Callable[[], Awaitable[float]]
-    """One round; the seconds it measured."""
-    latencies: list[float] = field(default_factory=list)
-    extra: list[float] = field(default_factory=list)
-    """Another time per round: when the answer came, for a push."""
-    legs: int = 1
-    errors: int = 0
-
-
-async def rounds(routes: Sequence[Route], count: int, warm_up: int) -> None:
-    """`count` rounds of every route in turn, after `warm_up` unrecorded ones."""
-    for number in range(warm_up + count):
-        for route in routes:
-            try:
-                seconds = await route.run()
-            except (Failed, aiohttp.ClientError, TimeoutError) as error:
-                route.errors += 1
-                if route.errors == 1:
-                    print(f"  {route.name}: {error}")
-                continue
-            if number >= warm_up:
-                route.latencies.append(seconds)
 
 
 # ---------------------------------------------------------------------------- 1. broadcast
@@ -178,6 +85,26 @@ def pushes(bench: Bench, receivers: int) -> Route:
         return max(await bench.arrivals(headers["X-Correlation-ID"], receivers)) - started
 
     return Route(f"broadcast to {receivers}", run, extra=answered, legs=receivers)
+
+
+def burst(bench: Bench, receivers: int, size: int) -> Route:
+    """`size` PUTs of different locations TO the hub at once: until the last leg of all arrived
+    (legs to one receiver for one object run in order; different objects' legs need not)."""
+    urls = [f"{bench.node_url}/scpi/receiver/2.2/locations/DE/C00/LOC{n}" for n in range(size)]
+    bodies = [LOCATION.replace(b'"LOC1"', f'"LOC{n}"'.encode()) for n in range(size)]
+    answered: list[float] = []
+
+    async def run() -> float:
+        headers = [bench.headers(CPO, NODE_PARTY) for _ in urls]
+        started = time.monotonic()
+        sends = (bench.send("PUT", *push) for push in zip(urls, headers, bodies, strict=True))
+        await asyncio.gather(*sends)
+        answered.append(time.monotonic() - started)
+        waits = (bench.arrivals(sent["X-Correlation-ID"], receivers) for sent in headers)
+        return max(max(got) for got in await asyncio.gather(*waits)) - started
+
+    name = f"{size} at once to {receivers}"
+    return Route(name, run, extra=answered, legs=size * receivers)
 
 
 def one_push(bench: Bench, *, through_node: bool) -> Route:
@@ -202,14 +129,14 @@ def one_push(bench: Bench, *, through_node: bool) -> Route:
 def print_broadcast(routes: Sequence[Route]) -> None:
     print(f"\n1. Broadcast: PUT locations/DE/C00/LOC1 from DE C00; {len(routes[0].latencies)} "
           "pushes per row, one at a time; ms from sending until the last leg arrived\n")  # fmt: skip
-    print(f"{'route':<18} {'legs':>5} {'answer p50':>10} {'last p50':>9} {'last p99':>9} "
+    print(f"{'route':<20} {'legs':>5} {'answer p50':>10} {'last p50':>9} {'last p99':>9} "
           f"{'legs/s':>7} {'x p2p p50':>9} {'errors':>6}")  # fmt: skip
     base = ms(routes[1].latencies, 0.5)
     for route in routes:
         legs = route.legs
         p50 = ms(route.latencies, 0.5)
         rate = legs * len(route.latencies) / (sum(route.latencies) or float("nan"))
-        print(f"{route.name:<18} {legs:>5} {ms(route.extra, 0.5):>10.2f} {p50:>9.2f} "
+        print(f"{route.name:<20} {legs:>5} {ms(route.extra, 0.5):>10.2f} {p50:>9.2f} "
               f"{ms(route.latencies, 0.99):>9.2f} {rate:>7.0f} {p50 / base:>9.2f} "
               f"{route.errors:>6}")  # fmt: skip
 
@@ -338,30 +265,8 @@ def print_open(routes: Sequence[Route]) -> None:
 # ---------------------------------------------------------------------------- the run
 
 
-async def join(
-    bench: Bench, registry: RegistryContract, operator: str, parties: list[PartyId], role: Role
-) -> None:
-    """List and connect `parties`, a few at a time (each listing is a chain transaction)."""
-    limit = asyncio.Semaphore(8)
-    spender = dev_account(SPENDER)
-
-    async def one(party: PartyId) -> None:
-        async with limit:
-            bench.tokens[party] = await register_signed(
-                bench.session,
-                registry,
-                bench.node_url,
-                operator,
-                party,
-                role,
-                spender,
-                bench.party_base,
-            )
-
-    await asyncio.gather(*(one(party) for party in parties))
-
-
-async def main(options: argparse.Namespace) -> None:
+async def main(options: argparse.Namespace) -> bool:
+    """Run and print the three tables; whether every request got the answer it needed."""
     levels = sorted(int(x) for x in options.receivers.split(","))
     async with AsyncExitStack() as stack:
         rpc_url, registry = await stack.enter_async_context(chain())
@@ -377,9 +282,10 @@ async def main(options: argparse.Namespace) -> None:
         bench = Bench(session, hub.url, party_base)
         operator = hub.account.address
         started = time.monotonic()
-        await join(bench, registry, operator, [cpo(n) for n in range(options.sources)], Role.CPO)
-        await join(bench, registry, operator, [emsp(n) for n in range(levels[0])], Role.EMSP)
-        print(f"{os.cpu_count()} CPUs; {options.sources} CPOs and {levels[0]} eMSPs joined in "
+        await bench.join(registry, operator, [cpo(n) for n in range(options.sources)], Role.CPO)
+        await bench.join(registry, operator, [emsp(n) for n in range(levels[0])], Role.EMSP)
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+              f"{options.sources} CPOs and {levels[0]} eMSPs joined in "
               f"{time.monotonic() - started:.1f} s")  # fmt: skip
 
         # 1. broadcast, the receivers joining level by level
@@ -387,12 +293,14 @@ async def main(options: argparse.Namespace) -> None:
         broadcast: list[Route] = []
         for number, level in enumerate(levels):
             joined = levels[number - 1] if number else levels[0]
-            await join(
-                bench, registry, operator, [emsp(n) for n in range(joined, level)], Role.EMSP
-            )
+            await bench.join(registry, operator, [emsp(n) for n in range(joined, level)], Role.EMSP)
+            print(f"{level} eMSPs joined")
             route = pushes(bench, level)
             broadcast.append(route)
             await rounds([route, *baseline] if number == 0 else [route], options.pushes, 5)
+            at_once = burst(bench, level, options.burst)
+            await rounds([at_once], max(3, options.pushes // options.burst), 1)
+            broadcast.append(at_once)
         print_broadcast([*baseline, *broadcast])
 
         # 2. GET All
@@ -416,14 +324,18 @@ async def main(options: argparse.Namespace) -> None:
         print_open(open_routes)
         print(f"\n(the token index answered {learned * 1000:.1f} ms after the token push's answer)"
               if learned >= 0 else "\n(the token index never answered)")  # fmt: skip
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    every = [*baseline, *broadcast, *get_routes, *open_routes]
+    return not any(route.errors for route in every)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--receivers", default="10,100", help="eMSPs connected, per broadcast row")
     parser.add_argument("--pushes", type=int, default=50, help="broadcasts per row")
+    parser.add_argument("--burst", type=int, default=10, help="pushes sent at once, per row")
     parser.add_argument("--sources", type=int, default=10, help="CPOs a GET All reads")
     parser.add_argument("--page", type=int, default=10, help="CDRs in a source's page")
     parser.add_argument("--lists", type=int, default=30, help="whole lists per GET All row")
     parser.add_argument("--authorizations", type=int, default=300, help="requests per row")
-    asyncio.run(main(parser.parse_args()))
+    sys.exit(0 if asyncio.run(main(parser.parse_args())) else 1)
