@@ -82,7 +82,7 @@ async def test_a_page_is_filtered_by_dates_and_owners_in_order_with_the_total(
     assert found is not None
     shown, total = found
     assert total == 3  # L1, L2, L3: date_from inclusive, date_to exclusive, X hidden
-    assert shown == [location("L2", T0 + timedelta(hours=2)).body, location("L3", T0 + timedelta(hours=3)).body]  # fmt: skip
+    assert shown == [location(f"L{h}", T0 + timedelta(hours=h)).body for h in (2, 3)]
     # A later change does not move an object in the list: its place is its first keeping.
     await store.keep_hub_object(location("L0", T0 + timedelta(hours=9)))
     assert (await bodies(store))[0] == location("L0", T0 + timedelta(hours=9)).body
