@@ -67,8 +67,8 @@ class StoredObjects:
             change = apply(push, kept)
         except Unusable as error:
             # The broadcast went out all the same: only the copy kept here misses it.
-            log.info("broadcast %s %s%s not kept: %s", request.method, request.module,
-                     request.tail, error)  # fmt: skip
+            what = f"{request.method} {request.module}{request.tail}"
+            log.info("broadcast %s not kept: %s", what, error)
             return
         if isinstance(change, Deleted):
             await self.objects.delete_hub_object(change.key)

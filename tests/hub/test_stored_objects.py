@@ -92,8 +92,12 @@ def test_a_patch_of_a_connector_moves_its_evses_and_locations_last_updated() -> 
     location = data(apply(push("PATCH", "locations", "/DE/CPO/LOC1/E1/1", change), kept_location()))
     evse = location["evses"][0]
     connector = evse["connectors"][0]
-    assert connector == {"id": "1", "standard": "IEC_62196_T2", "max_amperage": 32,
-                         "last_updated": T1}  # fmt: skip
+    assert connector == {
+        "id": "1",
+        "standard": "IEC_62196_T2",
+        "max_amperage": 32,
+        "last_updated": T1,
+    }
     assert evse["last_updated"] == T1 and location["last_updated"] == T1
 
 
