@@ -18,6 +18,7 @@ from scn_node.hub.rules import NO_RULES, ListKind, PartyRules, RuleEntry
 from scn_node.hub.scenario import Scenario
 from scn_node.hub.signing import SignaturePolicy, values_of_response
 from scn_node.scpi.credentials import NODE_PARTY
+from scn_node.scpi.errors import Codes, InvalidParameters
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.notary import Notary
 from scn_node.scpi.party import PartyId, Role
@@ -319,3 +320,14 @@ async def test_a_requester_that_wants_signed_answers_gets_the_nodes_signature(
     notary = Notary.decode(envelope["scn_signature"])
     notary.verify_exactly(values_of_response(envelope, headers))  # Link and counts included
     assert notary.signatory.lower() == node.address.lower()
+
+
+async def test_a_page_query_the_hub_cannot_read_is_refused_with_2001(
+    node: HubUnderTest, parties: tuple[FakeBackoffice, ...]
+) -> None:
+    cpo, msp, _ = parties
+    await keep(node, cpo, "PUT", "locations", "/DE/CPO/LOC1", location_bytes("LOC1"))
+    for query in ("offset=-1", "date_from=yesterday"):
+        with pytest.raises(InvalidParameters) as refused:
+            await page(node, msp, query=query)
+        assert int(refused.value.wire(Codes.STANDARD)[1]) == 2001

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from scn_node.hub.objects import HubObject, ObjectKey, ObjectOwner
 from scn_node.hub.rules import NO_RULES, ListKind, PartyRules, RuleEntry
+from scn_node.scpi.errors import HubError
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
-from scn_node.store import SqlDirectory
+from scn_node.store import Database, SqlDirectory
+from tests.store.test_failures import _join_failed_sqlite_workers
 from tests.store.values import CPO, MSP
 
 OTHER = PartyId("NL", "OTH")
@@ -100,3 +106,29 @@ async def test_an_owner_is_kept_with_its_roles_and_its_latest_rules(store: SqlDi
         ObjectOwner(CPO, frozenset({Role.CPO}), blocked),
         ObjectOwner(OTHER, both, NO_RULES),
     ]
+
+
+KEY = ObjectKey("locations", CPO, "L1")
+CALLS: dict[str, Callable[[SqlDirectory], Awaitable[object]]] = {
+    "hub_object": lambda s: s.hub_object(KEY),
+    "keep_hub_object": lambda s: s.keep_hub_object(location("L1", T0)),
+    "delete_hub_object": lambda s: s.delete_hub_object(KEY),
+    "save_object_owner": lambda s: s.save_object_owner(
+        ObjectOwner(CPO, frozenset({Role.CPO}), NO_RULES)
+    ),
+    "object_owners": lambda s: s.object_owners(),
+    "hub_objects": lambda s: s.hub_objects("locations", EVERYTHING, frozenset()),
+}
+
+
+@pytest.mark.parametrize("call", list(CALLS))
+async def test_every_call_on_an_unreachable_database_is_a_hub_error(
+    call: str, tmp_path: Path
+) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'node.db'}")
+    try:
+        with pytest.raises(HubError, match=r"^The node's database is unavailable$"):
+            await CALLS[call](SqlDirectory(database))
+    finally:
+        await database.close()
+        _join_failed_sqlite_workers()
