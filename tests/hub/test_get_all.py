@@ -7,6 +7,7 @@ what the eMSP got page by page, is asserted as they see it.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl
 
 import pytest
@@ -239,8 +240,6 @@ async def test_a_source_timing_out_fails_the_page_with_4002(two_nodes: Nodes) ->
 async def test_a_source_answering_an_error_fails_the_page_naming_it(
     two_nodes: Nodes, status: int, envelope: dict[str, object], said: str
 ) -> None:
-    import json
-
     one, _ = two_nodes
     emsp, cpa, cpb, cpc = await parties(two_nodes)
     serve_pages(cpa, "cdrs", [1])
@@ -293,8 +292,6 @@ async def test_a_blacklist_for_another_module_does_not_leave_a_source_out(
 
 async def test_a_party_relaying_its_own_2000_fails_the_page(two_nodes: Nodes) -> None:
     """Only the source's node's own refusal leaves a source out, not a party's answer."""
-    import json
-
     one, _ = two_nodes
     emsp, cpa, cpb, cpc = await parties(two_nodes)
     serve_pages(cpa, "cdrs", [1])
