@@ -85,6 +85,9 @@ class GetAllPages:
 
     async def page(self, exchange: Exchange) -> ScpiReply:
         """A GET All's page: the first (a list GET TO the hub) or the next (its cursor proxy)."""
+        # The request's own signature (to the hub), as the node checks any: the legs are the
+        # hub's requests and carry none (hub/sources.py).
+        await self.signing.check_request(exchange.request, exchange.spec, exchange.policy)
         if exchange.proxy is not None:
             return await self._follow(exchange, exchange.proxy)
         if exchange.spec.get_all is GetAll.STORED:

@@ -155,3 +155,17 @@ async def test_stored_objects_that_keep_none_fall_back_to_the_sources(node: HubU
     assert got.body == expected[0]
     assert next_link(got.headers.get("Link")) is None
     assert NODE_PARTY.party_id == got.headers["SCPI-from-party-id"]
+
+
+async def test_the_requests_own_signature_is_checked(node: HubUnderTest) -> None:
+    emsp = await node.connect("DE", "MSP", Role.EMSP)
+    cpa = await node.connect("DE", "CPA")
+    serve_pages(cpa, "cdrs", [1])
+
+    got = await node.send(
+        emsp, "GET", "/scpi/sender/2.2/cdrs", to=NODE_PARTY, headers={"SCN-Signature": "x"}
+    )
+
+    assert got.status_code == 2001
+    assert "Invalid SCN-Signature" in got.json()["status_message"]
+    assert list_requests(cpa, "cdrs") == []
