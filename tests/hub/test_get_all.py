@@ -369,3 +369,18 @@ async def test_the_ocpi_header_family_works_the_same(node: HubUnderTest) -> None
     for got in (first, second):
         from_hub(got, emsp)
     assert list_requests(cpa, "sessions")[0].headers["OCPI-from-party-id"] == "MSP"
+
+
+async def test_a_source_without_a_total_counts_its_first_page(node: HubUnderTest) -> None:
+    emsp = await node.connect("DE", "MSP", Role.EMSP)
+    cpa = await node.connect("DE", "CPA")
+    cpb = await node.connect("DE", "CPB")
+    serve_pages(cpa, "cdrs", [2])
+    body = page_bytes(cpb, 0, 3)
+    cpb.on("GET", cpb.endpoint_path("cdrs", "SENDER"), lambda _: response(200, body))
+
+    got = await get_all(node, emsp)
+
+    assert got.headers["X-Total-Count"] == "5"  # 2, and CPB's 3 objects
+    last = await follow(node, emsp, got)
+    assert last.body == body and "Link" not in last.headers
