@@ -121,7 +121,10 @@ class Forwarder:
         self.stored = StoredObjects(objects, registry, self.signing, node_url=node_url)
         self.open_routing = OpenRouting()
         self.broadcasts = Broadcaster()
-        self.get_all = GetAllPages()
+        self.get_all = GetAllPages(
+            platforms, registry, self.router, self.delivery, self.signing, self.proxies,
+            copies=self.copies, stored=self.stored, node_address=wallet.address,
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- entry points
 
