@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from scn_node.hub.exchange import Exchange, FromParty
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.modules import spec_for
@@ -28,7 +26,6 @@ def tariff(n: int) -> bytes:
     return f'{{ "id" : "T{n}", "currency":"EUR", "last_updated":"2026-01-0{n + 1}T10:00:00Z" }}'.encode()
 
 
-@pytest.mark.xfail(strict=True, reason="until get_all.py asks stored.page for STORED modules")
 async def test_a_get_all_to_the_hub_is_answered_from_the_kept_objects(node: HubUnderTest) -> None:
     cpo = await node.connect("DE", "CPO", Role.CPO)
     msp = await node.connect("DE", "MSP", Role.EMSP)
