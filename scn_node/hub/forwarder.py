@@ -83,6 +83,7 @@ class Forwarder:
         replays: ReplayGuard | None = None,
         peers: PeerLink | None = None,
         liveness: Liveness | None = None,
+        broadcast_wait: bool = False,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -110,7 +111,18 @@ class Forwarder:
         # The hub's own scenarios (`hub/scenario.py`), each its own service over the above.
         self.stored = StoredObjects()
         self.open_routing = OpenRouting()
-        self.broadcasts = Broadcaster()
+        self.broadcasts = Broadcaster(
+            platforms,
+            registry,
+            self.delivery,
+            self.signing,
+            self.peers,
+            self.copies,
+            self.stored,
+            node_address=wallet.address,
+            wait=broadcast_wait,
+            new_request_id=new_request_id,
+        )
         self.get_all = GetAllPages()
 
     # ---------------------------------------------------------------- entry points
