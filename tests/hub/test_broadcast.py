@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from scn_node.hub.model import PartyResponse
 from scn_node.hub.rules import ListKind, PartyRules, RuleEntry
 from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.errors import ReceiverTimeout
@@ -217,7 +218,7 @@ async def test_receivers_down_slow_or_failing_do_not_touch_the_answer_or_the_oth
     fine = await node.connect("NL", "MSP", Role.EMSP)
     node.network.drop(down.base_url)
 
-    def timeout(_: Received) -> None:
+    def timeout(_: Received) -> PartyResponse:
         raise ReceiverTimeout("did not answer in time")
 
     slow.on("PUT", "/", timeout)
