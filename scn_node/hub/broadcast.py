@@ -20,7 +20,9 @@ lets nothing else through). What the spec leaves open is decided here:
 * **Network**: the sender's node sends one signed node message to every other node, which
   sends legs to its own parties only: a broadcast never loops. A sender with no receiver on
   its own node still gets 1000 when there are other nodes (they may have receivers).
-* **Kept**: every node a push reaches keeps the object (`StoredObjects`), in the same order.
+* **Kept**: every node a push reaches keeps the object (`StoredObjects`), in the same order,
+  even when none of its parties receives it (a 4003): a party that connects later gets it
+  from GET All.
 * **Services**: the sender's services get one copy of the push as sent, never of the legs.
 """
 
@@ -31,17 +33,17 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from urllib.parse import unquote
 
 from scn_node.hub.background import Background
+from scn_node.hub.broadcast_receivers import Leg, Receivers
 from scn_node.hub.copies import ServiceCopies
 from scn_node.hub.delivery import Delivery
 from scn_node.hub.exchange import Exchange, FromParty, LocalParty
 from scn_node.hub.in_order import InOrder
 from scn_node.hub.message import ScpiReply, ScpiRequest
-from scn_node.hub.model import ListedNode, PartyResponse, Platform
-from scn_node.hub.modules import COUNTERPARTS
+from scn_node.hub.model import ListedNode, PartyResponse
 from scn_node.hub.peer import NodeMessage, PeerLink
 from scn_node.hub.ports import Platforms, Registry
 from scn_node.hub.rules import PartyRules
@@ -55,12 +57,11 @@ from scn_node.hub.signing import (
 from scn_node.hub.stored import StoredObjects
 from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import encode, envelope
-from scn_node.scpi.errors import ConnectionProblem, InvalidParameters, ScpiError, SenderBlocked
+from scn_node.scpi.errors import ConnectionProblem, InvalidParameters, ScpiError
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, routing_pair
 from scn_node.scpi.notary import Notary
-from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.party import PartyId
 from scn_node.scpi.status import ScpiStatus
-from scn_node.scpi.versions import InterfaceRole
 
 log = logging.getLogger(__name__)
 # Legs and node messages in flight (or waiting their turn) at once; over it, new ones are
@@ -68,13 +69,6 @@ log = logging.getLogger(__name__)
 MAX_LEGS = 2048
 
 Learn = Callable[[Exchange], None]
-
-
-@dataclass(frozen=True, slots=True)
-class _Leg:
-    platform: Platform
-    party: PartyId
-    url: str  # the party's endpoint and the push's path tail
 
 
 class Broadcaster:
@@ -94,14 +88,12 @@ class Broadcaster:
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         limit: int = MAX_LEGS,
     ) -> None:
-        self.platforms = platforms
-        self.registry = registry
+        self.receivers = Receivers(platforms, registry, node_address=node_address)
         self.delivery = delivery
         self.signing = signing
         self.peers = peers
         self.copies = copies
         self.stored = stored
-        self.node_address = node_address
         self.wait = wait  # SCN_BROADCAST_WAIT: answer once every leg has ended
         self.learn = learn  # open routing learns who owns what a push names
         self.new_request_id = new_request_id
@@ -118,18 +110,21 @@ class Broadcaster:
         owner_rules = self._owner_rules(exchange)
         if request.method not in exchange.spec.broadcast:  # a peer's message, checked again
             raise InvalidParameters(f"{request.method} {request.module} is not broadcast")
-        counterparts = _counterparts(sender, await self._roles(exchange))
+        counterparts = await self.receivers.counterparts(exchange)
         notary = await self.signing.check_request(request, exchange.spec, exchange.policy)
-        legs = await self._legs(exchange, counterparts, signed=notary is not None)
-        nodes = await self._other_nodes() if isinstance(exchange.origin, FromParty) else ()
-        if not legs and not nodes:
-            raise ConnectionProblem(f"No connected party receives {request.module}")
+        legs = await self.receivers.parties(exchange, counterparts, signed=notary is not None)
+        from_here = isinstance(exchange.origin, FromParty)
+        nodes = await self.receivers.other_nodes() if from_here else ()
+        # A valid push is copied, learnt from and kept even when nobody here receives it:
+        # a party that connects later gets it from GET All.
         self.copies.send(exchange)
         if self.learn is not None:
             self.learn(exchange)
         thing = _object(request)
         what = f"{exchange.headers.request_id} of {sender}"
         self._in_order.run(thing, lambda: self._keep(exchange, owner_rules), f"keeping {what}")
+        if not legs and not nodes:
+            raise ConnectionProblem(f"No connected party receives {request.module}")
         to_parties = [
             self._in_order.run((leg.party, *thing), _job(self._leg, exchange, leg, notary), what)
             for leg in legs
@@ -154,9 +149,8 @@ class Broadcaster:
     async def close(self) -> None:
         await self.background.close()
 
-    # ---------------------------------------------------------------- who receives it
-
     def _owner_rules(self, exchange: Exchange) -> PartyRules:
+        """The sender's own rules: its platform's, or those its node sent with the message."""
         caller = exchange.caller
         if caller is not None:
             return caller.platform.rules
@@ -166,51 +160,9 @@ class Broadcaster:
             raise InvalidParameters("A broadcast node message must carry its owner's rules")
         return rules
 
-    async def _roles(self, exchange: Exchange) -> tuple[Role, ...]:
-        """The roles the sender holds: its platform's, or (a peer's) the registry's."""
-        sender, caller = exchange.headers.sender, exchange.caller
-        if caller is not None:
-            return tuple(r.role for r in caller.platform.roles if r.party == sender)
-        listed = await self.registry.party(sender)
-        return listed.roles if listed is not None else ()
-
-    async def _legs(
-        self, exchange: Exchange, counterparts: frozenset[Role], *, signed: bool
-    ) -> list[_Leg]:
-        request, sender = exchange.request, exchange.headers.sender
-        legs: list[_Leg] = []
-        for platform in await self.platforms.connected_platforms():
-            parties = [r.party for r in platform.roles if r.role in counterparts]
-            parties = [p for p in dict.fromkeys(parties) if p != sender]
-            if not parties:
-                continue
-            url = await self.platforms.endpoint(platform.id, request.module, InterfaceRole.RECEIVER)
-            if url is None:
-                continue
-            for party in parties:
-                try:
-                    platform.rules.check(sender, request.module, party)
-                except SenderBlocked:
-                    continue  # as a HubClientInfo push: the rules decide who hears of whom
-                if platform.rules.signatures and not signed:
-                    log.info("broadcast of %s not sent to %s: it wants signed requests",
-                             exchange.headers.request_id, party)  # fmt: skip
-                    continue
-                legs.append(_Leg(platform, party, url.rstrip("/") + request.tail))
-        return legs
-
-    async def _other_nodes(self) -> tuple[ListedNode, ...]:
-        try:
-            nodes = await self.registry.nodes()
-        except ScpiError as error:
-            log.warning("broadcast not sent to other nodes: %s", error.message)
-            return ()
-        mine = self.node_address.lower()
-        return tuple(node for node in nodes if node.operator.lower() != mine and node.url)
-
     # ---------------------------------------------------------------- the legs
 
-    async def _leg(self, exchange: Exchange, leg: _Leg, notary: Notary | None) -> bool:
+    async def _leg(self, exchange: Exchange, leg: Leg, notary: Notary | None) -> bool:
         """One leg; whatever goes wrong with it is logged and touches no other leg."""
         request_id = exchange.headers.request_id
         try:
@@ -301,20 +253,6 @@ class Broadcaster:
             **routing_pair(NODE_PARTY, headers.sender),
         }
         return ScpiReply(200, encode(body), reply, int(ScpiStatus.SUCCESS))
-
-
-def _counterparts(sender: PartyId, roles: tuple[Role, ...]) -> frozenset[Role]:
-    """Who receives a push from a party in `roles` (a party in several: any of theirs)."""
-    found: set[Role] = set()
-    for role in roles:
-        found |= COUNTERPARTS.get(role, frozenset())
-    if not found:
-        named = ", ".join(sorted(roles)) or "no role"
-        raise InvalidParameters(
-            f"{sender} holds {named}: only a CPO's, an eMSP's, an NSP's or an OTHER party's "
-            "pushes are broadcast (the spec names no receivers for other roles)"
-        )
-    return frozenset(found)
 
 
 def _object(request: ScpiRequest) -> tuple[str, ...]:

@@ -180,6 +180,15 @@ async def test_every_accepted_push_is_kept_with_its_owners_rules_and_learnt(
     assert learnt == ["/DE/CPO/LOC1", "/DE/CPO/LOC1/E1"]
 
 
+async def test_a_push_nobody_receives_is_still_kept_for_get_all(node: HubUnderTest) -> None:
+    cpo = await node.connect("DE", "CPO", Role.CPO)
+    stored = KeptObjects()
+    node.hub.forwarder.broadcasts.stored = stored
+    got = await push(node, cpo)
+    expect_hub_answer(got, cpo, 4003)
+    assert stored.kept == [("PUT", "/DE/CPO/LOC1", BODY, PartyRules())]
+
+
 async def test_keeping_that_fails_does_not_stop_the_legs(node: HubUnderTest) -> None:
     cpo = await node.connect("DE", "CPO", Role.CPO)
     emsp = await node.connect("DE", "MSP", Role.EMSP)
