@@ -38,6 +38,7 @@ from scn_node.hub.ports import (
     Wallet,
 )
 from scn_node.hub.rules import ListKind, PartyRules, RuleEntry, parse_entries
+from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import decode, timestamp
 from scn_node.scpi.errors import (
     ConnectionProblem,
@@ -261,7 +262,7 @@ class PeerLink:
         message = NodeMessage.decode(raw)
         await self._check_signer(raw, signature, message.headers.sender)
         await self.replays.admit(message.id, message.timestamp)
-        if message.owner_rules is not None:
+        if message.owner_rules is not None and message.headers.receiver == NODE_PARTY:
             self._owner_rules[message.id] = message.owner_rules
             while len(self._owner_rules) > MAX_PENDING_RULES:
                 self._owner_rules.popitem(last=False)

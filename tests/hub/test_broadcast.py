@@ -294,3 +294,14 @@ async def test_broadcast_wait_is_4003_when_nobody_took_it(node: HubUnderTest) ->
     assert got.json()["status_message"] == (
         "No receiver took the push: 0 of 3 receiving parties on this node"
     )
+
+
+async def test_legs_over_the_limit_are_dropped_not_queued(node: HubUnderTest) -> None:
+    cpo = await node.connect("DE", "CPO", Role.CPO)
+    parties = await receivers(node)
+    broadcasts = node.hub.forwarder.broadcasts
+    broadcasts.background.limit = 2  # keeping the object takes one
+    got = await push(node, cpo)
+    expect_hub_answer(got, cpo)
+    assert [len(legs(p)) for p in parties] == [1, 0, 0]
+    assert (broadcasts.legs_sent, broadcasts.background.dropped) == (1, 2)
