@@ -305,3 +305,14 @@ async def test_legs_over_the_limit_are_dropped_not_queued(node: HubUnderTest) ->
     expect_hub_answer(got, cpo)
     assert [len(legs(p)) for p in parties] == [1, 0, 0]
     assert (broadcasts.legs_sent, broadcasts.background.dropped) == (1, 2)
+
+
+async def test_the_ocpi_dialect_broadcasts_too(node: HubUnderTest) -> None:
+    cpo = await node.connect("DE", "CPO", Role.CPO)
+    emsp = await node.connect("DE", "MSP", Role.EMSP)
+    headers = node.headers(cpo, NODE_PARTY, family="OCPI")
+    got = await node.send_as_is("PUT", LOCATION, headers, BODY)
+    await node.drain()
+    assert (got.status, got.status_code) == (200, 1000)
+    (leg,) = legs(emsp)
+    assert routing(leg) == ("DE", "SCN", "DE", "MSP") and leg.body == BODY

@@ -208,6 +208,22 @@ async def test_a_broadcast_message_must_carry_its_owners_rules(two_nodes: Nodes)
     assert legs(there) == []
 
 
+async def test_a_node_message_to_the_hub_is_only_a_broadcast(two_nodes: Nodes) -> None:
+    one, two = two_nodes
+    cpo = await one.connect("DE", "CPO", Role.CPO)
+    there = await two.connect("NL", "MSP", Role.EMSP)
+    headers = RoutingHeaders("r", "c", cpo.party, NODE_PARTY)
+    request = ScpiRequest("GET", "sessions", InterfaceRole.RECEIVER, headers, "/DE/CPO/S1")
+    raw = NodeMessage(request, owner_rules=PartyRules()).encode()
+    got = await two.serve_peer(
+        OutboundRequest("POST", two.url + MESSAGE_PATH, {NODE_SIGNATURE: one.wallet.sign(raw)}, raw)
+    )
+    refused = json.loads(got.body)
+    assert refused["status_code"] == 2001
+    assert refused["status_message"] == "GET sessions is not broadcast"
+    assert legs(there) == []
+
+
 # ---------------------------------------------------------------- the message itself
 
 
