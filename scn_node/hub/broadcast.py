@@ -274,6 +274,6 @@ async def _count(results: list[asyncio.Future[bool] | None]) -> int:
 def _status_code(response: PartyResponse) -> int | None:
     try:
         status = json.loads(response.body).get("status_code")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not an envelope: not a success
         return None
     return status if isinstance(status, int) and not isinstance(status, bool) else None
