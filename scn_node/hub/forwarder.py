@@ -93,6 +93,7 @@ class Forwarder:
         peers: PeerLink | None = None,
         liveness: Liveness | None = None,
         objects: HubObjects | None = None,
+        broadcast_wait: bool = False,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -120,7 +121,18 @@ class Forwarder:
         # The hub's own scenarios (`hub/scenario.py`), each its own service over the above.
         self.stored = StoredObjects(objects, registry, self.signing, node_url=node_url)
         self.open_routing = OpenRouting()
-        self.broadcasts = Broadcaster()
+        self.broadcasts = Broadcaster(
+            platforms,
+            registry,
+            self.delivery,
+            self.signing,
+            self.peers,
+            self.copies,
+            self.stored,
+            node_address=wallet.address,
+            wait=broadcast_wait,
+            new_request_id=new_request_id,
+        )
         self.get_all = GetAllPages(
             platforms, registry, self.router, self.delivery, self.signing, self.proxies,
             copies=self.copies, stored=self.stored, node_address=wallet.address,
