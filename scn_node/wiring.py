@@ -142,6 +142,7 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
             seen=SqlSeenMessages(database),
             signatures=settings.signatures,
             services=services,
+            broadcast_wait=settings.broadcast_wait,
             clock=given.clock,
         )
         stack.push_async_callback(hub.close)  # before the client and database close
