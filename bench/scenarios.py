@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -44,8 +45,9 @@ from scn_node.scpi.party import PartyId, Role
 NODE_ACCOUNT = 14
 CPO = PartyId("DE", "C00")  # the broadcasting CPO, the authorizing CPO, the first GET All source
 EMSP = PartyId("DE", "M00")  # the first receiver, the GET All requester, the token's owner
-RFID_UID = "BENCH0001"
+RFID_UID = "BENCH"
 CONTRACT_UID = "DEM00C12345678"  # eMI3 contract id naming DE M00: open routing needs no index
+WARM_UP = 20  # rounds of open routing before the measured ones
 TIMESTAMP = "2026-11-23T10:00:00Z"
 LOCATION = json.dumps(
     {"country_code": CPO.country_code, "party_id": CPO.party_id, "id": "LOC1", "publish": True,
@@ -205,11 +207,12 @@ def print_get_all(routes: Sequence[Route], sources: int, page: int) -> None:
 # ---------------------------------------------------------------------------- 3. open routing
 
 
-def authorize(bench: Bench, uid: str, receiver: PartyId | None, name: str) -> Route:
-    """DE C00's POST tokens/{uid}/authorize, TO `receiver` (None: no SCPI-to-*)."""
-    url = f"{bench.node_url}/scpi/sender/2.2/tokens/{uid}/authorize?type=RFID"
+def authorize(bench: Bench, uids: Iterator[str], receiver: PartyId | None, name: str) -> Route:
+    """DE C00's POST tokens/{uid}/authorize, TO `receiver` (None: no SCPI-to-*), each round for
+    the next of `uids`."""
 
     async def run() -> float:
+        url = f"{bench.node_url}/scpi/sender/2.2/tokens/{next(uids)}/authorize?type=RFID"
         headers = bench.headers(CPO, receiver)
         started = time.monotonic()
         await bench.send("POST", url, headers)
@@ -229,12 +232,15 @@ def authorize_direct(bench: Bench) -> Route:
     return Route("direct", run)
 
 
-async def learn_token(bench: Bench) -> float:
-    """DE M00 pushes its token to DE C00 through the hub; the seconds until the hub has learned
-    whose it is (the index is written off the hot path), or -1 if it did not within TIMEOUT."""
-    url = f"{bench.node_url}/scpi/receiver/2.2/tokens/DE/M00/{RFID_UID}"
-    await bench.send("PUT", url, bench.headers(EMSP, CPO), TOKEN)
-    probe = authorize(bench, RFID_UID, None, "")
+async def learn_tokens(bench: Bench, uids: Sequence[str]) -> float:
+    """DE M00 pushes its tokens `uids`, then RFID_UID, to DE C00 through the hub; the seconds
+    from the last push's answer until the hub found RFID_UID's owner (the index is written off
+    the hot path), or -1 if it did not within TIMEOUT."""
+    for uid in [*uids, RFID_UID]:
+        url = f"{bench.node_url}/scpi/receiver/2.2/tokens/DE/M00/{uid}"
+        body = TOKEN.replace(RFID_UID.encode(), uid.encode())
+        await bench.send("PUT", url, bench.headers(EMSP, CPO), body)
+    probe = authorize(bench, itertools.repeat(RFID_UID), None, "")
     started = time.monotonic()
     while time.monotonic() - started < TIMEOUT:
         try:
@@ -272,7 +278,9 @@ async def main(options: argparse.Namespace) -> bool:
         rpc_url, registry = await stack.enter_async_context(chain())
         party_base = await stack.enter_async_context(party_server("--page", str(options.page)))
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        hub = await stack.enter_async_context(node(registry, NODE_ACCOUNT, rpc_url, tmp))
+        hub = await stack.enter_async_context(
+            node(registry, NODE_ACCOUNT, rpc_url, tmp, options.database_url)
+        )
         session = await stack.enter_async_context(
             aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),
@@ -313,14 +321,16 @@ async def main(options: argparse.Namespace) -> bool:
         print_get_all(get_routes, options.sources, options.page)
 
         # 3. open routing
-        learned = await learn_token(bench)
+        once = [f"BENCH{n:06d}" for n in range(options.authorizations + WARM_UP)]
+        learned = await learn_tokens(bench, once)
         open_routes = [
             authorize_direct(bench),
-            authorize(bench, RFID_UID, EMSP, "TO = the eMSP"),
-            authorize(bench, RFID_UID, None, "open, token index"),
-            authorize(bench, CONTRACT_UID, None, "open, eMI3 contract id"),
+            authorize(bench, itertools.repeat(RFID_UID), EMSP, "TO = the eMSP"),
+            authorize(bench, itertools.repeat(RFID_UID), None, "open, token index"),
+            authorize(bench, iter(once), None, "open, index, new uid"),
+            authorize(bench, itertools.repeat(CONTRACT_UID), None, "open, eMI3 contract id"),
         ]
-        await rounds(open_routes, options.authorizations, 20)
+        await rounds(open_routes, options.authorizations, WARM_UP)
         print_open(open_routes)
         print(f"\n(the token index answered {learned * 1000:.1f} ms after the token push's answer)"
               if learned >= 0 else "\n(the token index never answered)")  # fmt: skip
@@ -337,5 +347,8 @@ if __name__ == "__main__":
     parser.add_argument("--sources", type=int, default=10, help="CPOs a GET All reads")
     parser.add_argument("--page", type=int, default=10, help="CDRs in a source's page")
     parser.add_argument("--lists", type=int, default=30, help="whole lists per GET All row")
-    parser.add_argument("--authorizations", type=int, default=300, help="requests per row")
+    parser.add_argument(
+        "--database-url", default="", help="the node's (empty) database; default a SQLite file"
+    )
+    parser.add_argument("--authorizations", type=int, default=1000, help="requests per row")
     sys.exit(0 if asyncio.run(main(parser.parse_args())) else 1)

@@ -61,9 +61,10 @@ async def party_server(*options: str) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def node(
-    registry: RegistryContract, index: int, rpc_url: str, workdir: Path
+    registry: RegistryContract, index: int, rpc_url: str, workdir: Path, database_url: str = ""
 ) -> AsyncIterator[NodeProcess]:
-    """`scn-node serve` for dev account `index`, listed in the registry, on a free port."""
+    """`scn-node serve` for dev account `index`, listed in the registry, on a free port; its
+    database is `database_url`, or a new SQLite file in `workdir`."""
     account = dev_account(index)
     node = NodeProcess(
         number=index,
@@ -73,6 +74,7 @@ async def node(
         registry_address=registry.address,
         workdir=workdir,
         admin_api_key=ADMIN_KEY,
+        database_url=database_url,
         env={"SCN_LOG_LEVEL": "WARNING"},
     )
     await registry.set_node(account, node.url)
