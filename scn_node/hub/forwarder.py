@@ -37,7 +37,16 @@ from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import Family, spec_for
 from scn_node.hub.open_routing import OpenRouting
 from scn_node.hub.peer import PeerLink, ReplayGuard
-from scn_node.hub.ports import Caller, Liveness, Platforms, Proxies, Registry, Transport, Wallet
+from scn_node.hub.ports import (
+    Caller,
+    Liveness,
+    Platforms,
+    Proxies,
+    Registry,
+    RouteKeys,
+    Transport,
+    Wallet,
+)
 from scn_node.hub.proxies import ProxyBook, target_of
 from scn_node.hub.router import Router
 from scn_node.hub.scenario import Scenario, classify
@@ -83,6 +92,7 @@ class Forwarder:
         replays: ReplayGuard | None = None,
         peers: PeerLink | None = None,
         liveness: Liveness | None = None,
+        route_keys: RouteKeys | None = None,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -109,7 +119,9 @@ class Forwarder:
         )
         # The hub's own scenarios (`hub/scenario.py`), each its own service over the above.
         self.stored = StoredObjects()
-        self.open_routing = OpenRouting()
+        self.open_routing = OpenRouting(
+            platforms, registry, self.signing, node_address=wallet.address, keys=route_keys
+        )
         self.broadcasts = Broadcaster()
         self.get_all = GetAllPages()
 

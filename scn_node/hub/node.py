@@ -85,6 +85,7 @@ class Hub:
             services=services,
             peers=peers,
             liveness=presence,
+            route_keys=directory,
             new_request_id=new_id,
             new_proxy_uid=new_proxy_uid,
         )

@@ -194,20 +194,6 @@ class NetworkInfo(Platforms, Protocol):
         ...
 
 
-class Directory(Credentials, Registrations, PlatformList, Proxies, NetworkInfo, Protocol):
-    """All of the node's records: what the store implements and the web adapter holds."""
-
-
-class SeenMessages(Protocol):
-    """The ids of delivered node messages, kept where a restart or a second node process on
-    the same database finds them (the node's database)."""
-
-    async def first_delivery(self, message_id: str, until: float) -> bool:
-        """Record `message_id` as delivered, kept until `until` (Unix time); False if it was
-        recorded before."""
-        ...
-
-
 class RouteKeys(Protocol):
     """The ownership index open routing finds receivers by (`hub/open_routing.py`): which
     party owns a token uid, a location, a session or a reservation, as learned from the
@@ -222,6 +208,22 @@ class RouteKeys(Protocol):
         ...
 
     async def purge_route_keys(self, older_than: datetime) -> int: ...
+
+
+class Directory(
+    Credentials, Registrations, PlatformList, Proxies, NetworkInfo, RouteKeys, Protocol
+):
+    """All of the node's records: what the store implements and the web adapter holds."""
+
+
+class SeenMessages(Protocol):
+    """The ids of delivered node messages, kept where a restart or a second node process on
+    the same database finds them (the node's database)."""
+
+    async def first_delivery(self, message_id: str, until: float) -> bool:
+        """Record `message_id` as delivered, kept until `until` (Unix time); False if it was
+        recorded before."""
+        ...
 
 
 # ---------------------------------------------------------------- the SCN Registry
