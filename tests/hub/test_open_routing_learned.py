@@ -147,6 +147,7 @@ async def test_a_broadcast_push_teaches_the_owner_in_its_url(node: HubUnderTest)
     await node.drain()
     got = await node.send(cpo, "POST", AUTHORIZE, to=None)
     assert got.status_code == 1000 and answered_by(got) == MSP
+    assert [to_of(r) for r in emsp.module_requests()] == [MSP]
 
 
 async def test_purged_keys_find_no_receiver(node: HubUnderTest) -> None:
@@ -155,6 +156,7 @@ async def test_purged_keys_find_no_receiver(node: HubUnderTest) -> None:
     assert (await node.send(cpo, "POST", AUTHORIZE, to=None)).status_code == 1000
     assert await node.directory.purge_route_keys(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert (await node.send(cpo, "POST", AUTHORIZE, to=None)).status_code == 4001
+    assert len(emsp.module_requests()) == 1
 
 
 # ---------------------------------------------------------------- across the network
@@ -268,6 +270,7 @@ async def test_a_service_copy_of_an_open_request_names_the_receiver_found(
     got = await node.send(emsp, "GET", path, to=None, headers=unaddressed_signature(emsp, path))
     assert got.status_code == 1000
     await node.drain()
+    assert [to_of(r) for r in cpo.module_requests()] == [CPO]
     (copy,) = service.module_requests()
     assert to_of(copy) == service.party and copy.headers["SCPI-from-party-id"] == "MSP"
     notary = Notary.decode(copy.headers["SCN-Signature"])
