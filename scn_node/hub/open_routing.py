@@ -97,7 +97,8 @@ class OpenRouting:
     async def _receiver(
         self, route: ReceiverKey, request: ScpiRequest, spec: ModuleSpec
     ) -> PartyId:
-        body = _json(request.body) if spec.json_body else None
+        in_body = spec.json_body and any(key.at != PATH for key in route.keys)
+        body = _json(request.body) if in_body else None
         for key in route.keys:
             value = _value(key, request, body)
             if value is None:
@@ -168,11 +169,14 @@ class OpenRouting:
                 if isinstance(value, str) and value.strip():
                     self._remember([OwnedKey(rule.kind, value, request.headers.receiver)])
             elif request.tail.strip("/") == "":  # Owner.OBJECTS: a list's page
-                body = delivered.response.body
-                self.background.spawn(self._learn_objects(rule.kind, body), "a list answer")
+                work = self._learn_objects(rule.kind, delivered.response.body, request)
+                self.background.spawn(work, "a list answer")
 
-    async def _learn_objects(self, kind: KeyKind, body: bytes) -> None:
-        self._remember(_objects(kind, body, self.objects_per_page))
+    async def _learn_objects(self, kind: KeyKind, body: bytes, request: ScpiRequest) -> None:
+        # A party answers for itself: objects it says another party owns teach nothing.
+        owner = request.headers.receiver
+        learned = _objects(kind, body, self.objects_per_page)
+        self._remember(key for key in learned if key.owner == owner)
 
     def _remember(self, keys: Iterable[OwnedKey]) -> None:
         for key in keys:

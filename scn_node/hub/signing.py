@@ -8,7 +8,9 @@ the receiving party or its node's operator.
 
 Where the node rewrites a signed value (a `response_url`, the to-headers of a service copy, a
 `Link` or `Location` header), it keeps the original in the signature's rewrites and signs the new
-values, so the receiver can verify the whole chain back to the party.
+values, so the receiver can verify the whole chain back to the party. The to-headers the hub
+adds to an open request had no original: the rewrite keeps them as None, which `Notary.verify`
+skips (`opened`).
 """
 
 from __future__ import annotations

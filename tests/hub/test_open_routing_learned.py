@@ -93,10 +93,11 @@ async def test_a_location_list_answer_teaches_each_objects_owner_up_to_a_cap(
     node: HubUnderTest,
 ) -> None:
     cpo, emsp = await connect_pair(node)
-    node.hub.forwarder.open_routing.objects_per_page = 2
+    node.hub.forwarder.open_routing.objects_per_page = 3
     objects = [
         {"country_code": "DE", "party_id": "CPO", "id": "L1"},
         {"country_code": "DE", "party_id": "CPO"},  # no id: skipped
+        {"country_code": "NL", "party_id": "OTH", "id": "L2"},  # not the answering party's
         {"country_code": "DE", "party_id": "CPO", "id": "L3"},  # past the cap
     ]
     cpo.on("GET", "/", lambda _: answer(objects))
@@ -104,9 +105,9 @@ async def test_a_location_list_answer_teaches_each_objects_owner_up_to_a_cap(
     await node.drain()
     got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations/L1", to=None)
     assert got.status_code == 1000 and answered_by(got) == CPO
-    assert (await node.send(emsp, "GET", "/scpi/sender/2.2/locations/L3", to=None)).status_code == (
-        4001
-    )
+    for past in ("L2", "L3"):
+        got = await node.send(emsp, "GET", f"/scpi/sender/2.2/locations/{past}", to=None)
+        assert got.status_code == 4001
 
 
 async def test_a_failed_list_answer_teaches_nothing(node: HubUnderTest) -> None:
@@ -176,6 +177,21 @@ async def test_a_contract_id_finds_an_emsp_on_another_node(
     (cdr,) = emsp.module_requests()
     assert cdr.path == emsp.endpoint_path("cdrs", "RECEIVER")
     assert to_of(cdr) == MSP and cdr.headers["SCPI-from-party-id"] == "CPO"
+
+
+async def test_a_signed_open_request_verifies_at_a_receiver_on_another_node(
+    two_nodes: tuple[HubUnderTest, HubUnderTest],
+) -> None:
+    one, two = two_nodes
+    cpo = await one.connect("DE", "CPO", Role.CPO)
+    emsp = await two.connect("DE", "MSP", Role.EMSP)
+    path = "/scpi/sender/2.2/tokens/DEMSPC12345678X/authorize"
+    got = await one.send(cpo, "POST", path, to=None, headers=unaddressed_signature(cpo, path))
+    assert got.status_code == 1000, got.body
+    (authorize,) = emsp.module_requests()
+    notary = Notary.decode(authorize.headers["SCN-Signature"])
+    notary.verify_exactly(received_values(authorize))
+    assert notary.signatory == one.address
 
 
 # ---------------------------------------------------------------- signed
