@@ -277,3 +277,22 @@ async def test_a_sender_the_only_candidate_blocks_gets_the_unknown_answer(
         "X-Request-ID": ""
     }
     assert parties["cpo"].module_requests() == []
+
+
+async def test_resolving_a_party_here_asks_the_registry_nothing(
+    node: HubUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real-time authorization is on the driver's critical path: one indexed query, no
+    registry (chain) lookup for a receiver connected here."""
+    parties = await connect_pair(node)
+    await node.directory.remember_keys([at(KeyKind.TOKEN_UID, "0102", MSP, "RFID")])
+    asked: list[PartyId] = []
+    party = node.registry.party
+
+    async def counted(who: PartyId, *, fresh: bool = False) -> object:
+        asked.append(who)
+        return await party(who, fresh=fresh)
+
+    monkeypatch.setattr(node.registry, "party", counted)
+    got = await node.send(parties["cpo"], "POST", "/scpi/sender/2.2/tokens/0102/authorize", to=None)
+    assert got.status_code == 1000 and asked == []
