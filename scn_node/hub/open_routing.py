@@ -66,14 +66,14 @@ class OpenRouting:
         signatures: Signatures,
         *,
         node_address: str,
-        keys: RouteKeys | NoRouteKeys | None = None,
+        keys: RouteKeys | None = None,
         objects_per_page: int = OBJECTS_PER_PAGE,
     ) -> None:
         self.platforms = platforms
         self.registry = registry
         self.signatures = signatures
         self.node_address = node_address.lower()
-        self.keys = keys or NoRouteKeys()
+        self.keys: RouteKeys = keys or NoRouteKeys()
         self.objects_per_page = objects_per_page
         self.background = Background("open routing: what the ownership index learns", limit=64)
         self._pending: dict[OwnedKey, None] = {}  # a dict: ordered, and merges repeats

@@ -207,8 +207,6 @@ class RouteKeys(Protocol):
         """Add these keys, or mark them seen now: one batched write."""
         ...
 
-    async def purge_route_keys(self, older_than: datetime) -> int: ...
-
 
 class Directory(
     Credentials, Registrations, PlatformList, Proxies, NetworkInfo, RouteKeys, Protocol
