@@ -21,6 +21,7 @@ chain call. A signed request is re-signed over the TO headers the hub added (`Si
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -46,6 +47,10 @@ UNKNOWN = (
 UNTYPED_UID_TYPE = "RFID"  # OCPI: a token uid without ?type= is an RFID token's
 OBJECTS_PER_PAGE = 1000  # what the index learns from one list answer, at most
 MAX_PENDING = 10_000  # keys waiting for the next write, at most (the rest are dropped)
+# A key written this recently is not written again: EVSE status PATCHes, the commonest traffic,
+# would otherwise write the same location's row on every change. Keys live for days.
+REWRITE_SECONDS = 3600.0
+MAX_WRITTEN = 100_000  # keys remembered as written, at most (past that, all are forgotten)
 
 
 class NoRouteKeys:
@@ -77,6 +82,7 @@ class OpenRouting:
         self.objects_per_page = objects_per_page
         self.background = Background("open routing: what the ownership index learns", limit=64)
         self._pending: dict[OwnedKey, None] = {}  # a dict: ordered, and merges repeats
+        self._written: dict[OwnedKey, float] = {}  # when each key was last written
         self._writing = False
 
     # ---------------------------------------------------------------- finding the receiver
@@ -179,10 +185,12 @@ class OpenRouting:
         self._remember(key for key in learned if key.owner == owner)
 
     def _remember(self, keys: Iterable[OwnedKey]) -> None:
+        fresh = time.monotonic() - REWRITE_SECONDS
         for key in keys:
             if len(self._pending) >= MAX_PENDING:
                 break
-            self._pending[key] = None
+            if self._written.get(key, fresh) <= fresh:
+                self._pending[key] = None
         if self._pending and not self._writing:
             self._writing = self.background.spawn(self._write(), "keys")
 
@@ -193,6 +201,10 @@ class OpenRouting:
                 batch = list(self._pending)
                 self._pending.clear()
                 await self.keys.remember_keys(batch)
+                if len(self._written) + len(batch) > MAX_WRITTEN:
+                    self._written.clear()
+                written = time.monotonic()
+                self._written.update((key, written) for key in batch)
         finally:
             self._writing = False
 

@@ -9,9 +9,12 @@ the CPO that answered). Tests drain the node before they rely on what it learned
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
+
+import pytest
 
 from scn_node.hub.exchange import Exchange, FromPeer
 from scn_node.hub.message import ScpiRequest
@@ -149,6 +152,28 @@ async def test_a_broadcast_push_teaches_the_owner_in_its_url(node: HubUnderTest)
     got = await node.send(cpo, "POST", AUTHORIZE, to=None)
     assert got.status_code == 1000 and answered_by(got) == MSP
     assert [to_of(r) for r in emsp.module_requests()] == [MSP]
+
+
+async def test_a_key_pushed_again_is_not_written_again_within_the_hour(
+    node: HubUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cpo, emsp = await connect_pair(node)
+    writes: list[list[OwnedKey]] = []
+    remember = node.directory.remember_keys
+
+    async def counted(keys: Sequence[OwnedKey]) -> None:
+        writes.append(list(keys))
+        await remember(keys)
+
+    monkeypatch.setattr(node.hub.forwarder.open_routing.keys, "remember_keys", counted)
+    for status in ("CHARGING", "AVAILABLE", "CHARGING"):
+        got = await node.send(
+            cpo, "PATCH", "/scpi/receiver/2.2/locations/DE/CPO/LOC1/3256", to=emsp,
+            body=f'{{"status":"{status}"}}',
+        )  # fmt: skip
+        assert got.status_code == 1000
+        await node.drain()
+    assert writes == [[OwnedKey(KeyKind.LOCATION_ID, "LOC1", CPO)]]
 
 
 async def test_purged_keys_find_no_receiver(node: HubUnderTest) -> None:
