@@ -4,6 +4,11 @@ Everything not named here is forwarded as it arrives. Custom modules are one row
 (`CUSTOM`): any body, no rewrites, no service copies, the body signed as text; they may not use
 a standard identifier (that would reach a party's credentials or functional endpoints past the
 rules below). Code asks a request's `ModuleSpec`; nothing else tells modules apart.
+
+Open routing's facts are rows here too: per endpoint, the keys that find the receiver of a
+request without SCPI-to-* (`receiver_keys`), and what the ownership index learns from the
+traffic (`learns`). The tariffs and sessions SENDER interfaces have no single-object GET in
+OCPI 2.2.1, so only `GET locations/{id}[/…]` finds its CPO by a GET.
 """
 
 from __future__ import annotations
