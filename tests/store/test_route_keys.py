@@ -71,3 +71,14 @@ async def test_old_keys_are_purged_and_new_ones_kept(
 async def test_nothing_to_remember_writes_nothing(store: SqlDirectory) -> None:
     await store.remember_keys([])
     assert await store.purge_route_keys(datetime.now(UTC) + timedelta(seconds=1)) == 0
+
+
+async def test_owners_found_are_kept_until_the_index_changes(database: Database) -> None:
+    store = SqlDirectory(database, cache_seconds=60)
+    await store.remember_keys([OwnedKey(KeyKind.LOCATION_ID, "LOC1", CPO1)])
+    assert await store.owners(KeyKind.LOCATION_ID, "LOC1") == [CPO1]
+    async with database.sessions() as session, session.begin():  # another process's write
+        await session.exec(update(RouteKeyRow).values(party_id="XXX"))
+    assert await store.owners(KeyKind.LOCATION_ID, "LOC1") == [CPO1]  # kept
+    await store.remember_keys([OwnedKey(KeyKind.LOCATION_ID, "LOC1", CPO2)])
+    assert await store.owners(KeyKind.LOCATION_ID, "LOC1") == [PartyId("DE", "XXX"), CPO2]
