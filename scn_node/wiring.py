@@ -104,6 +104,7 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
         if directory is None:
             sql = SqlDirectory(database, proxy_days=settings.proxy_days)
             await sql.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
+            await sql.purge_route_keys(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             directory = sql
         transport = given.transport
         if transport is None:

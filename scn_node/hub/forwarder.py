@@ -44,6 +44,7 @@ from scn_node.hub.ports import (
     Platforms,
     Proxies,
     Registry,
+    RouteKeys,
     Transport,
     Wallet,
 )
@@ -94,6 +95,7 @@ class Forwarder:
         liveness: Liveness | None = None,
         objects: HubObjects | None = None,
         broadcast_wait: bool = False,
+        route_keys: RouteKeys | None = None,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -120,7 +122,9 @@ class Forwarder:
         )
         # The hub's own scenarios (`hub/scenario.py`), each its own service over the above.
         self.stored = StoredObjects(objects, registry, self.signing, node_url=node_url)
-        self.open_routing = OpenRouting()
+        self.open_routing = OpenRouting(
+            platforms, registry, self.signing, node_address=wallet.address, keys=route_keys
+        )
         self.broadcasts = Broadcaster(
             platforms,
             registry,
@@ -131,6 +135,7 @@ class Forwarder:
             self.stored,
             node_address=wallet.address,
             wait=broadcast_wait,
+            learn=self.open_routing.learn,
             new_request_id=new_request_id,
         )
         self.get_all = GetAllPages(

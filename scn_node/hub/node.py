@@ -88,6 +88,7 @@ class Hub:
             liveness=presence,
             objects=directory,
             broadcast_wait=broadcast_wait,
+            route_keys=directory,
             new_request_id=new_id,
             new_proxy_uid=new_proxy_uid,
         )

@@ -26,7 +26,9 @@ from scn_node.hub.model import (
     Service,
     TokenKind,
 )
+from scn_node.hub.modules import KeyKind
 from scn_node.hub.objects import HubObject, ObjectKey, ObjectOwner
+from scn_node.hub.ownership import OwnedKey
 from scn_node.hub.rules import PartyRules
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
@@ -56,6 +58,7 @@ __all__ = [
     "Registration",
     "Registrations",
     "Registry",
+    "RouteKeys",
     "SeenMessages",
     "Service",
     "TokenKind",
@@ -220,8 +223,29 @@ class HubObjects(Protocol):
         ...
 
 
+class RouteKeys(Protocol):
+    """The ownership index open routing finds receivers by (`hub/open_routing.py`): which
+    party owns a token uid, a location, a session or a reservation, as learned from the
+    traffic through this node. Kept like proxies, for `proxy_days` after last seen."""
+
+    async def owners(self, kind: KeyKind, key: str, type: str = "") -> list[PartyId]:
+        """The parties seen owning `key` (one indexed query), at most a few."""
+        ...
+
+    async def remember_keys(self, keys: Sequence[OwnedKey]) -> None:
+        """Add these keys, or mark them seen now: one batched write."""
+        ...
+
+
 class Directory(
-    Credentials, Registrations, PlatformList, Proxies, NetworkInfo, HubObjects, Protocol
+    Credentials,
+    Registrations,
+    PlatformList,
+    Proxies,
+    NetworkInfo,
+    HubObjects,
+    RouteKeys,
+    Protocol,
 ):
     """All of the node's records: what the store implements and the web adapter holds."""
 

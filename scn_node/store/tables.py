@@ -159,3 +159,22 @@ class HubObjectOwnerRow(SQLModel, table=True):
     roles: str  # JSON list of roles
     rules: str | None = Field(default=None, sa_column=Column(Text))  # None: no rules
     updated: datetime
+
+
+class RouteKeyRow(SQLModel, table=True):
+    """A key open routing finds a receiver by, and the party seen owning it: token uid (with
+    its type) -> eMSP, location id, session id or reservation id -> CPO. The unique index
+    starts with (kind, key), so it is also the lookup's index."""
+
+    __tablename__ = "route_keys"
+    __table_args__ = (
+        Index("uq_route_keys", "kind", "key", "type", "country_code", "party_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str
+    type: str = ""  # a token's type; empty for the other kinds
+    country_code: str
+    party_id: str
+    seen_at: datetime  # last learned; older than proxy_days is neither used nor kept
