@@ -10,7 +10,8 @@ fails: PUT/PATCH/POST of locations and tokens pushes, POST tokens/{uid}/authoriz
 cdrs or sessions (one page of K objects of that party, no Link). Each push is recorded with its
 arrival time (CLOCK_MONOTONIC, the same clock as the bench's time.monotonic()) under its
 X-Correlation-ID; GET /_bench/arrivals/{correlation id}?count=N waits until N have arrived (or
-?timeout= seconds passed) and hands them over as [[name, time], …].
+?timeout= seconds passed) and hands them over as [[name, time], …]. GET /_bench/lists says how
+many cdrs/sessions pages were served since it was last asked.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def main() -> None:
     pages: dict[str, bytes] = {}
     arrivals: dict[str, list[tuple[str, float]]] = defaultdict(list)
     waiting: dict[str, tuple[int, asyncio.Future[None]]] = {}
+    lists_served = [0]
 
     def authorized(request: web.Request, name: str) -> bool:
         return request.headers.get("Authorization") == f"Token token-b-{name}"
@@ -119,6 +121,7 @@ def main() -> None:
         name = request.match_info["name"]
         if not authorized(request, name):
             return web.Response(status=401, body=UNAUTHORIZED, content_type="application/json")
+        lists_served[0] += 1
         if name not in pages:
             data = [cdr(name, number) for number in range(page_size)]
             pages[name] = json.dumps({**ENVELOPE, "data": data}).encode()
@@ -136,7 +139,12 @@ def main() -> None:
             waiting.pop(correlation, None)
         return web.json_response(arrivals.pop(correlation, []))
 
+    async def served(request: web.Request) -> web.Response:
+        count, lists_served[0] = lists_served[0], 0
+        return web.json_response({"lists": count})
+
     app = web.Application()
+    app.router.add_get("/_bench/lists", served)
     app.router.add_get("/_bench/arrivals/{correlation}", arrived)
     app.router.add_get("/{name}/versions", versions)
     app.router.add_get("/{name}/2.2", details)

@@ -87,6 +87,12 @@ class Bench:
             raise Failed(f"{len(got)} of {count} legs arrived within {TIMEOUT:.0f} s")
         return got
 
+    async def lists_served(self) -> int:
+        """How many list pages the party server served since this was last asked."""
+        async with self.session.get(f"{self.party_base}/_bench/lists") as response:
+            count: int = (await response.json())["lists"]
+            return count
+
 
 def ms(values: list[float], share: float) -> float:
     """The `share` percentile in ms; NaN when nothing was measured (the route failed)."""

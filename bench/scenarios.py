@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
 import aiohttp
@@ -319,6 +319,11 @@ async def main(options: argparse.Namespace) -> bool:
         ]
         await rounds(get_routes, options.lists, 3)
         print_get_all(get_routes, options.sources, options.page)
+        await bench.lists_served()
+        with suppress(Failed, aiohttp.ClientError):
+            await get_routes[0].run()
+            asked = await bench.lists_served()
+            print(f"(one GET All via the hub asked the sources for {asked} pages)")
 
         # 3. open routing
         once = [f"BENCH{n:06d}" for n in range(options.authorizations + WARM_UP)]
