@@ -1,8 +1,9 @@
 """Benchmark: the hub's own scenarios (broadcast push, GET All, open routing) against the same
 work done party to party and straight to the party, in one run.
 
-    .venv/bin/python bench/scenarios.py [--receivers 10,100] [--pushes 50] [--sources 10]
-        [--page 10] [--lists 30] [--authorizations 300]
+    .venv/bin/python bench/scenarios.py [--receivers 10,100] [--pushes 50] [--burst 10]
+        [--sources 10] [--page 10] [--lists 30] [--authorizations 1000]
+        [--postgres | --database-url URL]
 
 A real ganache chain, one `scn-node serve` process and one party server (every party on one
 socket, bench/party_server.py) run on this machine with the load generator. Parties are listed in
@@ -37,7 +38,7 @@ from pathlib import Path
 
 import aiohttp
 from routes import TIMEOUT, Bench, Failed, Route, ms, rounds
-from testbed import chain, name_of, node, party_server
+from testbed import chain, name_of, node, party_server, postgres_database
 
 from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.party import PartyId, Role
@@ -278,8 +279,11 @@ async def main(options: argparse.Namespace) -> bool:
         rpc_url, registry = await stack.enter_async_context(chain())
         party_base = await stack.enter_async_context(party_server("--page", str(options.page)))
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        database_url = options.database_url
+        if options.postgres:
+            database_url = await stack.enter_async_context(postgres_database())
         hub = await stack.enter_async_context(
-            node(registry, NODE_ACCOUNT, rpc_url, tmp, options.database_url)
+            node(registry, NODE_ACCOUNT, rpc_url, tmp, database_url)
         )
         session = await stack.enter_async_context(
             aiohttp.ClientSession(
@@ -292,7 +296,8 @@ async def main(options: argparse.Namespace) -> bool:
         started = time.monotonic()
         await bench.join(registry, operator, [cpo(n) for n in range(options.sources)], Role.CPO)
         await bench.join(registry, operator, [emsp(n) for n in range(levels[0])], Role.EMSP)
-        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; "
+        database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {database}; "
               f"{options.sources} CPOs and {levels[0]} eMSPs joined in "
               f"{time.monotonic() - started:.1f} s")  # fmt: skip
 
@@ -354,6 +359,9 @@ if __name__ == "__main__":
     parser.add_argument("--lists", type=int, default=30, help="whole lists per GET All row")
     parser.add_argument(
         "--database-url", default="", help="the node's (empty) database; default a SQLite file"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="the node on a throwaway PostgreSQL server"
     )
     parser.add_argument("--authorizations", type=int, default=1000, help="requests per row")
     sys.exit(0 if asyncio.run(main(parser.parse_args())) else 1)

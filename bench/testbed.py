@@ -19,6 +19,7 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 from scn_node.devnet.chain import Ganache, deploy_registry, dev_account, free_port
 from scn_node.devnet.joining import handshake, registration_token
 from scn_node.devnet.nodes import NodeProcess
+from scn_node.devnet.postgres import PostgresServer, server_binaries
 from scn_node.registry import RegistryContract
 from scn_node.registry.listings import role_indices
 from scn_node.scpi.party import PartyId, Role
@@ -57,6 +58,19 @@ async def party_server(*options: str) -> AsyncIterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A throwaway PostgreSQL server from the machine's binaries: a new database's URL."""
+    binaries = server_binaries()
+    if binaries is None:
+        raise RuntimeError("PostgreSQL server binaries not found (set SCN_PG_BIN)")
+    server = await asyncio.to_thread(PostgresServer.start, binaries)
+    try:
+        yield await server.new_database()
+    finally:
+        await asyncio.to_thread(server.stop)
 
 
 @asynccontextmanager
