@@ -112,7 +112,7 @@ class Route:
     """One round; the seconds it measured."""
     latencies: list[float] = field(default_factory=list)
     extra: list[float] = field(default_factory=list)
-    """Another time per round: when the answer came, for a push."""
+    """Another time per measured round: when the answer came (a push), or the first page."""
     legs: int = 1
     errors: int = 0
 
@@ -121,6 +121,8 @@ async def rounds(routes: Sequence[Route], count: int, warm_up: int) -> None:
     """`count` rounds of every route in turn, after `warm_up` unrecorded ones."""
     for number in range(warm_up + count):
         for route in routes:
+            if number == warm_up:
+                route.extra.clear()  # what the warm-up rounds added
             try:
                 seconds = await route.run()
             except (Failed, aiohttp.ClientError, TimeoutError) as error:
