@@ -130,18 +130,17 @@ def one_push(bench: Bench, *, through_node: bool) -> Route:
 
 
 def print_broadcast(routes: Sequence[Route]) -> None:
-    print(f"\n1. Broadcast: PUT locations/DE/C00/LOC1 from DE C00; {len(routes[0].latencies)} "
-          "pushes per row, one at a time; ms from sending until the last leg arrived\n")  # fmt: skip
-    print(f"{'route':<20} {'legs':>5} {'answer p50':>10} {'last p50':>9} {'last p99':>9} "
-          f"{'legs/s':>7} {'x p2p p50':>9} {'errors':>6}")  # fmt: skip
+    print("\n1. Broadcast: PUT locations/DE/C00/{id} from DE C00, one push a round (or several "
+          "sent together); ms from sending until the last leg arrived\n")  # fmt: skip
+    print(f"{'route':<20} {'legs':>5} {'rounds':>6} {'answer p50':>10} {'last p50':>9} "
+          f"{'last p99':>9} {'legs/s':>7} {'x p2p p50':>9} {'errors':>6}")  # fmt: skip
     base = ms(routes[1].latencies, 0.5)
     for route in routes:
-        legs = route.legs
         p50 = ms(route.latencies, 0.5)
-        rate = legs * len(route.latencies) / (sum(route.latencies) or float("nan"))
-        print(f"{route.name:<20} {legs:>5} {ms(route.extra, 0.5):>10.2f} {p50:>9.2f} "
-              f"{ms(route.latencies, 0.99):>9.2f} {rate:>7.0f} {p50 / base:>9.2f} "
-              f"{route.errors:>6}")  # fmt: skip
+        rate = route.legs * len(route.latencies) / (sum(route.latencies) or float("nan"))
+        print(f"{route.name:<20} {route.legs:>5} {len(route.latencies):>6} "
+              f"{ms(route.extra, 0.5):>10.2f} {p50:>9.2f} {ms(route.latencies, 0.99):>9.2f} "
+              f"{rate:>7.0f} {p50 / base:>9.2f} {route.errors:>6}")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- 2. GET All
