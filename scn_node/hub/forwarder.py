@@ -148,6 +148,7 @@ class Forwarder:
         self.get_all = GetAllPages(
             platforms, registry, self.router, self.delivery, self.signing, self.proxies,
             copies=self.copies, stored=self.stored, node_address=wallet.address,
+            learn=self.open_routing.learn,
         )  # fmt: skip
 
     # ---------------------------------------------------------------- entry points

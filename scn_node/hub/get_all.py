@@ -24,12 +24,12 @@ it over the headers it changed (Link, X-Total-Count, X-Limit), keeping the sourc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import parse_qsl, urlencode
 
 from scn_node.hub.copies import ServiceCopies
 from scn_node.hub.cursor import Cursor, NotACursor
-from scn_node.hub.delivery import Delivery
+from scn_node.hub.delivery import Delivered, Delivery
 from scn_node.hub.exchange import Exchange, LocalParty, RemoteParty, Target
 from scn_node.hub.message import ScpiReply
 from scn_node.hub.model import Proxy
@@ -73,8 +73,11 @@ class GetAllPages:
         copies: ServiceCopies,
         stored: StoredObjects,
         node_address: str,
+        learn: Callable[[Exchange, Delivered], None] | None = None,
     ) -> None:
-        self.sources = Sources(platforms, registry, delivery, signing, node_address=node_address)
+        self.sources = Sources(
+            platforms, registry, delivery, signing, node_address=node_address, learn=learn
+        )
         self.router = router
         self.proxies = proxies
         self.signing = signing
