@@ -43,6 +43,9 @@ class Settings:
     # The Permissions contract (services and agreements); "none": no service copies.
     permissions_address: str = LOCAL_PERMISSIONS
     signatures: bool = False  # require every party's requests and answers to be signed
+    # A broadcast push is answered once every leg has ended, saying how many succeeded (else at
+    # once, the legs in the background).
+    broadcast_wait: bool = False
     party_timeout: float = 30.0  # seconds a receiver may take to answer a forwarded request
     connect_timeout: float = 5.0
     registry_timeout: float = 10.0

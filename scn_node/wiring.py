@@ -104,6 +104,7 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
         if directory is None:
             sql = SqlDirectory(database, proxy_days=settings.proxy_days)
             await sql.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
+            await sql.purge_route_keys(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             directory = sql
         transport = given.transport
         if transport is None:
@@ -142,6 +143,7 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
             seen=SqlSeenMessages(database),
             signatures=settings.signatures,
             services=services,
+            broadcast_wait=settings.broadcast_wait,
             clock=given.clock,
         )
         stack.push_async_callback(hub.close)  # before the client and database close

@@ -197,3 +197,13 @@ def test_config_shows_whether_private_urls_are_called(
     (row,) = [r for r in table.output.splitlines() if r.startswith("SCN_ALLOW_PRIVATE_URLS")]
     assert row.split(None, 1)[1] == line
     assert "None" not in table.output
+
+
+def test_broadcast_wait_is_off_unless_set() -> None:
+    assert Settings.load({}).broadcast_wait is False
+    assert Settings.load({"SCN_BROADCAST_WAIT": "true"}).broadcast_wait is True
+    assert Settings.load({"SCN_BROADCAST_WAIT": "no"}).broadcast_wait is False
+    with pytest.raises(SettingsError) as refused:
+        Settings.load({"SCN_BROADCAST_WAIT": "sometimes"})
+    assert refused.value.problems == ["SCN_BROADCAST_WAIT: must be true or false"]
+    assert Settings.load({"SCN_BROADCAST_WAIT": "on"}).masked()["SCN_BROADCAST_WAIT"] is True

@@ -37,7 +37,17 @@ from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import Family, spec_for
 from scn_node.hub.open_routing import OpenRouting
 from scn_node.hub.peer import PeerLink, ReplayGuard
-from scn_node.hub.ports import Caller, Liveness, Platforms, Proxies, Registry, Transport, Wallet
+from scn_node.hub.ports import (
+    Caller,
+    HubObjects,
+    Liveness,
+    Platforms,
+    Proxies,
+    Registry,
+    RouteKeys,
+    Transport,
+    Wallet,
+)
 from scn_node.hub.proxies import ProxyBook, target_of
 from scn_node.hub.router import Router
 from scn_node.hub.scenario import Scenario, classify
@@ -83,6 +93,9 @@ class Forwarder:
         replays: ReplayGuard | None = None,
         peers: PeerLink | None = None,
         liveness: Liveness | None = None,
+        objects: HubObjects | None = None,
+        broadcast_wait: bool = False,
+        route_keys: RouteKeys | None = None,
         new_request_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
     ) -> None:
@@ -108,10 +121,27 @@ class Forwarder:
             new_request_id=new_request_id,
         )
         # The hub's own scenarios (`hub/scenario.py`), each its own service over the above.
-        self.stored = StoredObjects()
-        self.open_routing = OpenRouting()
-        self.broadcasts = Broadcaster()
-        self.get_all = GetAllPages()
+        self.stored = StoredObjects(objects, registry, self.signing, node_url=node_url)
+        self.open_routing = OpenRouting(
+            platforms, registry, self.signing, node_address=wallet.address, keys=route_keys
+        )
+        self.broadcasts = Broadcaster(
+            platforms,
+            registry,
+            self.delivery,
+            self.signing,
+            self.peers,
+            self.copies,
+            self.stored,
+            node_address=wallet.address,
+            wait=broadcast_wait,
+            learn=self.open_routing.learn,
+            new_request_id=new_request_id,
+        )
+        self.get_all = GetAllPages(
+            platforms, registry, self.router, self.delivery, self.signing, self.proxies,
+            copies=self.copies, stored=self.stored, node_address=wallet.address,
+        )  # fmt: skip
 
     # ---------------------------------------------------------------- entry points
 

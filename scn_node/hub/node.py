@@ -51,6 +51,7 @@ class Hub:
         seen: SeenMessages | None = None,
         signatures: bool = False,
         services: bool = True,
+        broadcast_wait: bool = False,
         clock: Clock | None = None,
         new_id: Callable[[], str] = _new_id,
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
@@ -85,6 +86,9 @@ class Hub:
             services=services,
             peers=peers,
             liveness=presence,
+            objects=directory,
+            broadcast_wait=broadcast_wait,
+            route_keys=directory,
             new_request_id=new_id,
             new_proxy_uid=new_proxy_uid,
         )

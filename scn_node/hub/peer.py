@@ -2,7 +2,9 @@
 accepting, answering, and ClientInfo between nodes.
 
 * `POST /scn/message` carries a `NodeMessage` (one routed request) as JSON. The sending node
-  signs the exact bytes with its wallet (EIP-191) in `SCN-Signature` (`NODE_SIGNATURE`).
+  signs the exact bytes with its wallet (EIP-191) in `SCN-Signature` (`NODE_SIGNATURE`). A
+  broadcast (receiver: the hub) also carries the sender's own rules (`owner_rules`): every
+  node it reaches keeps the object for GET All, and the owner's rules say who may read it.
 * The receiving node trusts a message only if the signer is the registry operator of the node
   the sender party is listed with, the timestamp is recent, and the id was never delivered.
 * Every answer, errors included, is signed by the answering node over the message's hash, the
@@ -19,7 +21,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -35,6 +37,8 @@ from scn_node.hub.ports import (
     Transport,
     Wallet,
 )
+from scn_node.hub.rules import ListKind, PartyRules, RuleEntry, parse_entries
+from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import decode, timestamp
 from scn_node.scpi.errors import (
     ConnectionProblem,
@@ -58,6 +62,9 @@ from scn_node.scpi.versions import InterfaceRole
 MESSAGE_PATH = "/scn/message"
 CLIENT_INFO_PATH = "/scn/client-info"
 MAX_AGE_SECONDS = 120.0  # clocks of two nodes may differ this much, and a message live this long
+# Broadcast messages accepted whose owner's rules the broadcast has not picked up yet
+# (`PeerLink.owner_rules`): one is picked up at once, so only refused ones linger.
+MAX_PENDING_RULES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,8 @@ class NodeMessage:
     proxy: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     timestamp: str = field(default_factory=timestamp)
+    owner_rules: PartyRules | None = None
+    """A broadcast's sender's own rules (who may GET the objects it pushed); None otherwise."""
 
     @property
     def headers(self) -> RoutingHeaders:
@@ -100,6 +109,8 @@ class NodeMessage:
                 data["body"] = request.body.decode("utf-8")  # exact: a JSON string round-trips it
             except UnicodeDecodeError:
                 data["body_base64"] = base64.b64encode(request.body).decode("ascii")
+        if self.owner_rules is not None:  # absent, not null: other messages' bytes unchanged
+            data["owner_rules"] = self.owner_rules.to_json()
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
@@ -134,6 +145,7 @@ class NodeMessage:
                 proxy=data.get("proxy"),
                 id=_text(data, "id"),
                 timestamp=_text(data, "timestamp"),
+                owner_rules=rules_from_json(data.get("owner_rules")),
             )
         except (KeyError, TypeError, ValueError, AttributeError, binascii.Error, InvalidPartyId):
             raise InvalidParameters("Not a node message") from None
@@ -220,6 +232,7 @@ class PeerLink:
         self.replays = replays or ReplayGuard()  # in memory only, unless given a store
         self.new_request_id = new_request_id
         self.clock = clock
+        self._owner_rules: OrderedDict[str, PartyRules] = OrderedDict()
 
     # ---------------------------------------------------------------- routed messages
 
@@ -249,7 +262,16 @@ class PeerLink:
         message = NodeMessage.decode(raw)
         await self._check_signer(raw, signature, message.headers.sender)
         await self.replays.admit(message.id, message.timestamp)
+        if message.owner_rules is not None and message.headers.receiver == NODE_PARTY:
+            self._owner_rules[message.id] = message.owner_rules
+            while len(self._owner_rules) > MAX_PENDING_RULES:
+                self._owner_rules.popitem(last=False)
         return message
+
+    def owner_rules(self, message_id: str) -> PartyRules | None:
+        """The owner's rules an accepted broadcast message carried (once: they are forgotten
+        here as they are read). The exchange built from the message knows only its id."""
+        return self._owner_rules.pop(message_id, None)
 
     def answer(self, raw: bytes, reply: ScpiReply) -> ScpiReply:
         """`reply` to the message `raw`, signed by this node (errors as well as answers)."""
@@ -338,6 +360,28 @@ def _optional_text(data: dict[str, Any], key: str) -> str | None:
     if not isinstance(value, str):
         raise ValueError(key)
     return value or None
+
+
+def rules_from_json(data: Any) -> PartyRules | None:
+    """`PartyRules.to_json()` read back (None: absent); ValueError when it is not that."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("signatures", False), bool):
+        raise ValueError("owner_rules")
+    active: ListKind | None = None
+    entries: tuple[RuleEntry, ...] = ()
+    for kind in ListKind:
+        listing = data.get(kind.value) or {}
+        if not isinstance(listing, dict):
+            raise ValueError("owner_rules")
+        if listing.get("active") is True:
+            if active is not None:
+                raise ValueError("owner_rules: a whitelist and a blacklist both active")
+            try:
+                active, entries = kind, parse_entries(listing.get("list", []))
+            except InvalidParameters as error:
+                raise ValueError(f"owner_rules: {error.message}") from None
+    return PartyRules(bool(data.get("signatures", False)), active, entries)
 
 
 def _party(data: Any) -> PartyId:

@@ -26,6 +26,9 @@ from scn_node.hub.model import (
     Service,
     TokenKind,
 )
+from scn_node.hub.modules import KeyKind
+from scn_node.hub.objects import HubObject, ObjectKey, ObjectOwner
+from scn_node.hub.ownership import OwnedKey
 from scn_node.hub.rules import PartyRules
 from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
@@ -38,6 +41,7 @@ __all__ = [
     "ConnectionEvents",
     "Credentials",
     "Directory",
+    "HubObjects",
     "ListedNode",
     "ListedParty",
     "Liveness",
@@ -54,6 +58,7 @@ __all__ = [
     "Registration",
     "Registrations",
     "Registry",
+    "RouteKeys",
     "SeenMessages",
     "Service",
     "TokenKind",
@@ -191,7 +196,57 @@ class NetworkInfo(Platforms, Protocol):
         ...
 
 
-class Directory(Credentials, Registrations, PlatformList, Proxies, NetworkInfo, Protocol):
+class HubObjects(Protocol):
+    """The locations, tariffs and tokens broadcast TO the hub (`hub/stored.py`), and their
+    owners' rules."""
+
+    async def hub_object(self, key: ObjectKey) -> HubObject | None: ...
+
+    async def keep_hub_object(self, kept: HubObject) -> bool:
+        """Insert or replace the object, unless the one kept has a later last_updated; True
+        if it was kept. A new object goes after every other (its ordinal); a replaced one
+        keeps its place."""
+        ...
+
+    async def delete_hub_object(self, key: ObjectKey) -> None: ...
+
+    async def save_object_owner(self, owner: ObjectOwner) -> None: ...
+
+    async def object_owners(self) -> list[ObjectOwner]: ...
+
+    async def hub_objects(
+        self, module: str, page: Page, hidden: frozenset[PartyId]
+    ) -> tuple[list[bytes], int] | None:
+        """A page of the module's objects in their stable order, `last_updated` within the
+        page's dates, none owned by `hidden`, and how many there are in all; None when no
+        object of the module is kept at all."""
+        ...
+
+
+class RouteKeys(Protocol):
+    """The ownership index open routing finds receivers by (`hub/open_routing.py`): which
+    party owns a token uid, a location, a session or a reservation, as learned from the
+    traffic through this node. Kept like proxies, for `proxy_days` after last seen."""
+
+    async def owners(self, kind: KeyKind, key: str, type: str = "") -> list[PartyId]:
+        """The parties seen owning `key` (one indexed query), at most a few."""
+        ...
+
+    async def remember_keys(self, keys: Sequence[OwnedKey]) -> None:
+        """Add these keys, or mark them seen now: one batched write."""
+        ...
+
+
+class Directory(
+    Credentials,
+    Registrations,
+    PlatformList,
+    Proxies,
+    NetworkInfo,
+    HubObjects,
+    RouteKeys,
+    Protocol,
+):
     """All of the node's records: what the store implements and the web adapter holds."""
 
 

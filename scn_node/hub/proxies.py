@@ -3,6 +3,9 @@
 A receiver's asynchronous `response_url` (in), and the `Link` and `Location` of its answers
 (out), are replaced by `{node}/scpi/2.2/proxy/{uid}`. Only the party the proxy was made for may
 call it, and only towards the party behind it.
+
+A proxy whose target is the hub itself (`NODE_PARTY`) is a GET All cursor (`hub/cursor.py`):
+its URL column holds where the list stands, not a party URL.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
+from scn_node.hub.cursor import Cursor
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.model import Proxy
 from scn_node.hub.modules import ModuleSpec, Where
 from scn_node.hub.ports import Proxies
 from scn_node.hub.rewrites import RESPONSE_URL, replace_member, replace_query_parameter
 from scn_node.hub.signing import Signatures, body_path, params_path
+from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.errors import InvalidParameters, ResourceNotFound
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.notary import Notary
@@ -111,6 +116,15 @@ class ProxyBook:
             Proxy(
                 uid, headers.sender, headers.receiver, target_url, request.module, request.interface
             )
+        )
+        return self.url(uid)
+
+    async def cursor_for(self, caller: PartyId, module: str, cursor: Cursor) -> str:
+        """A node URL for the next page of `caller`'s GET All of `module`: a proxy towards the
+        hub holding `cursor`."""
+        uid = self.new_uid()
+        await self.proxies.save_proxy(
+            Proxy(uid, caller, NODE_PARTY, cursor.encode(), module, InterfaceRole.SENDER)
         )
         return self.url(uid)
 

@@ -8,7 +8,9 @@ the receiving party or its node's operator.
 
 Where the node rewrites a signed value (a `response_url`, the to-headers of a service copy, a
 `Link` or `Location` header), it keeps the original in the signature's rewrites and signs the new
-values, so the receiver can verify the whole chain back to the party.
+values, so the receiver can verify the whole chain back to the party. The to-headers the hub
+adds to an open request had no original: the rewrite keeps them as None, which `Notary.verify`
+skips (`opened`).
 """
 
 from __future__ import annotations
@@ -120,6 +122,28 @@ class Signatures:
         except NotaryError as error:
             raise InvalidSignature(f"Invalid {PARTY_SIGNATURE}: {error}") from None
         return notary
+
+    async def opened(self, request: ScpiRequest, spec: ModuleSpec) -> ScpiRequest:
+        """A signed open request, once the hub addressed it: the sender's signature checked
+        over the values it signed (no TO headers), and the node's over the values with them,
+        keeping the sender's with the TO headers' originals absent (None). `Notary.verify`
+        skips absent originals, so the receiver verifies the chain back to the sender."""
+        headers = request.headers
+        assert headers.signature is not None
+        try:
+            notary = Notary.decode(headers.signature)
+        except NotaryError as error:
+            raise InvalidSignature(f"Invalid {PARTY_SIGNATURE}: {error}") from None
+        await self._signed_by(notary, headers.sender, InvalidSignature)
+        values = values_of_request(request, spec)
+        to_headers = {_header_of(TO_COUNTRY_CODE_PATH), _header_of(TO_PARTY_ID_PATH)}
+        signed = {name: v for name, v in values["headers"].items() if name not in to_headers}
+        try:
+            notary.verify_exactly({**values, "headers": signed})
+        except NotaryError as error:
+            raise InvalidSignature(f"Invalid {PARTY_SIGNATURE}: {error}") from None
+        absent = {TO_COUNTRY_CODE_PATH: None, TO_PARTY_ID_PATH: None}
+        return self.resign_request(request, spec, notary, absent)
 
     def resign_request(
         self,
@@ -246,6 +270,11 @@ def values_of_response(envelope: Mapping[str, Any], headers: Mapping[str, str]) 
         location=headers.get("location"),
         envelope=unsigned,
     )
+
+
+def _header_of(path: str) -> str:
+    """The header name in a path `$['headers']['…']`."""
+    return path.removeprefix("$['headers']['").removesuffix("']")
 
 
 def _an_error(envelope: Mapping[str, Any] | None) -> bool:

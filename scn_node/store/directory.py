@@ -9,16 +9,26 @@ from __future__ import annotations
 
 from scn_node.store.database import Database
 from scn_node.store.endpoints import SqlEndpoints
+from scn_node.store.hub_objects import SqlHubObjects
 from scn_node.store.network_info import SqlNetworkInfo
 from scn_node.store.platforms import SqlPlatforms
 from scn_node.store.proxies import SqlProxies
 from scn_node.store.records import digest
 from scn_node.store.registrations import SqlRegistrations
+from scn_node.store.route_keys import SqlRouteKeys
 
 __all__ = ["SqlDirectory", "digest"]
 
 
-class SqlDirectory(SqlRegistrations, SqlPlatforms, SqlEndpoints, SqlProxies, SqlNetworkInfo):
+class SqlDirectory(
+    SqlRegistrations,
+    SqlPlatforms,
+    SqlEndpoints,
+    SqlProxies,
+    SqlNetworkInfo,
+    SqlHubObjects,
+    SqlRouteKeys,
+):
     """Reads on the forward path (a token, a party's platform, an endpoint) are kept in memory
     for `cache_seconds`, and every write here drops them, so a routed request usually costs no
     database round trip. The bound covers writes by another process sharing the database.

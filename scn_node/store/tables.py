@@ -113,3 +113,68 @@ class RegistryAnswerRow(SQLModel, table=True):
     lookup: str = Field(primary_key=True)  # e.g. "party DE CPO", "node 0xab…"
     answer: str = Field(sa_column=Column(Text, nullable=False))  # JSON
     saved_at: datetime
+
+
+class HubObjectRow(SQLModel, table=True):
+    """A location, tariff or token broadcast TO the hub, as the last push left it: the JSON a
+    GET All answer carries, byte for byte."""
+
+    __tablename__ = "hub_objects"
+    __table_args__ = (
+        Index(
+            "uq_hub_objects_key",
+            "module",
+            "country_code",
+            "party_id",
+            "object_id",
+            "token_type",
+            unique=True,
+        ),
+        Index("ix_hub_objects_module_ordinal", "module", "ordinal"),
+        Index("ix_hub_objects_module_last_updated", "module", "last_updated"),
+    )
+
+    # Given on the first insert and kept by every update: the list's stable order.
+    ordinal: int | None = Field(default=None, primary_key=True)
+    module: str
+    country_code: str
+    party_id: str
+    object_id: str
+    token_type: str = ""  # tokens are unique by uid and type; "" for the other modules
+    last_updated: datetime  # the object's own (the sender's), UTC
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    stored_at: datetime
+
+
+class HubObjectOwnerRow(SQLModel, table=True):
+    """The owner of broadcast objects kept here: its roles and its own `scnrules` as of its
+    last push, which decide who may GET its objects (also for owners on other nodes)."""
+
+    __tablename__ = "hub_object_owners"
+    __table_args__ = (Index("uq_hub_object_owners_party", "country_code", "party_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    country_code: str
+    party_id: str
+    roles: str  # JSON list of roles
+    rules: str | None = Field(default=None, sa_column=Column(Text))  # None: no rules
+    updated: datetime
+
+
+class RouteKeyRow(SQLModel, table=True):
+    """A key open routing finds a receiver by, and the party seen owning it: token uid (with
+    its type) -> eMSP, location id, session id or reservation id -> CPO. The unique index
+    starts with (kind, key), so it is also the lookup's index."""
+
+    __tablename__ = "route_keys"
+    __table_args__ = (
+        Index("uq_route_keys", "kind", "key", "type", "country_code", "party_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str
+    type: str = ""  # a token's type; empty for the other kinds
+    country_code: str
+    party_id: str
+    seen_at: datetime  # last learned; older than proxy_days is neither used nor kept

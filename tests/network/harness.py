@@ -299,23 +299,26 @@ class TwoNodes(devnet.TwoNodes):
     def headers(
         self,
         sender: FakeParty,
-        receiver: FakeParty | PartyId,
+        receiver: FakeParty | PartyId | None,
         *,
         family: str = "SCPI",
         request_id: str | None = None,
         correlation_id: str | None = None,
     ) -> dict[str, str]:
-        to = receiver.party if isinstance(receiver, FakeParty) else receiver
+        """A routed request's headers; `receiver=None` leaves SCPI-to-* out (open routing)."""
         request_id = request_id or self.next_request_id()
-        return {
+        headers = {
             "Authorization": sender.authorization(),
             "X-Request-ID": request_id,
             "X-Correlation-ID": correlation_id or f"corr-{request_id}",
             f"{family}-from-country-code": sender.party.country_code,
             f"{family}-from-party-id": sender.party.party_id,
-            f"{family}-to-country-code": to.country_code,
-            f"{family}-to-party-id": to.party_id,
         }
+        if receiver is not None:
+            to = receiver.party if isinstance(receiver, FakeParty) else receiver
+            headers[f"{family}-to-country-code"] = to.country_code
+            headers[f"{family}-to-party-id"] = to.party_id
+        return headers
 
     async def send(
         self,
@@ -323,7 +326,7 @@ class TwoNodes(devnet.TwoNodes):
         method: str,
         path: str,
         *,
-        to: FakeParty | PartyId,
+        to: FakeParty | PartyId | None,
         body: bytes | str | dict[str, Any] | list[Any] | None = None,
         headers: Mapping[str, str] | None = None,
         node: int | None = None,
