@@ -191,10 +191,14 @@ class DemoEmsp(DemoParty):
         self.record.record("token-broadcast", status=answer.status, body=body, answered_by=sender)
         return answer.status, body, sender
 
-    async def sync(self, session: aiohttp.ClientSession, module: str = "locations") -> Synced:
-        """A GET All of `module` TO the hub: the first page, then every Link to the end."""
+    async def sync(
+        self, session: aiohttp.ClientSession, module: str = "locations", *, limit: int = 0
+    ) -> Synced:
+        """A GET All of `module` TO the hub: the first page (of at most `limit` objects, when
+        given), then every Link to the end."""
         synced = Synced(module)
-        url: str | None = f"{self.node_url}/scpi/sender/{VERSION}/{module}"
+        query = f"?limit={limit}" if limit else ""
+        url: str | None = f"{self.node_url}/scpi/sender/{VERSION}/{module}{query}"
         while url is not None:
             if len(synced.pages) >= MAX_PAGES:
                 raise RuntimeError(f"GET All of {module}: still a Link after {MAX_PAGES} pages")
@@ -222,7 +226,7 @@ class DemoEmsp(DemoParty):
                 break
             url = page.next_url
         log.info(
-            "%s GET All %s: %d objects in %d pages",
+            "%s GET All %s: %d objects in %d page(s)",
             self.label, module, len(synced.objects), len(synced.pages),
         )  # fmt: skip
         return synced

@@ -180,8 +180,12 @@ async def test_the_emsp_syncs_every_cpos_locations_with_one_get_all(across: Netw
         demo_location(DE_CPO),
         demo_location(NL_CPX),
     ]
-    tariffs = await across.emsp.sync(across.session, "tariffs")
-    assert tariffs.ok and tariffs.pages[0].total == 4
+    # One tariff a page: the eMSP follows the Links to the end.
+    tariffs = await across.emsp.sync(across.session, "tariffs", limit=1)
+    assert tariffs.ok, tariffs.pages
+    assert [(len(p.data), p.total, p.sender) for p in tariffs.pages] == [(1, 4, NODE_PARTY)] * 4
+    assert [p.next_url is not None for p in tariffs.pages] == [True, True, True, False]
+    assert all(str(p.next_url).startswith(across.one.url + "/") for p in tariffs.pages[:3])
     assert sorted((t["party_id"], t["id"]) for t in tariffs.objects) == [
         ("CPO", "xxx-123"), ("CPO", "xyz-456"), ("CPX", "xxx-123"), ("CPX", "xyz-456"),
     ]  # fmt: skip

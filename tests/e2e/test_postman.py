@@ -102,6 +102,7 @@ def test_newman_runs_the_collection_twice_against_the_same_devnet(
             "GET All: LOC1 of DE CPO (node 1) and of NL CPX (node 2)",
             "GET All: tariffs xxx-123 and xyz-456 of DE CPO and of NL CPX",
             "GET All: X-Total-Count is the sum over the CPOs, and every page was fetched",
+            "GET All: page 4 (the Link) answered 1000 FROM DE SCN",  # tariffs, one a page
             "the answer comes FROM the hub, DE SCN, TO DE MSP",
             "DE MSP received DE CPO's EVSE 1234 PATCHes, CHARGING then AVAILABLE, FROM DE SCN",
             "DE MSP received NL CPX's EVSE 1234 PATCHes, CHARGING then AVAILABLE, FROM DE SCN",
