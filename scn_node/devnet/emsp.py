@@ -173,7 +173,9 @@ class DemoEmsp(DemoParty):
             )
         return reply({"allowed": "ALLOWED", "token": self.token})
 
-    async def broadcast_token(self, session: aiohttp.ClientSession) -> tuple[int, Any, Any]:
+    async def broadcast_token(
+        self, session: aiohttp.ClientSession
+    ) -> tuple[int, Any, PartyId | None]:
         """PUT the driver's token TO the hub: every CPO gets it. The HTTP status, the body and
         who answered (SCPI-from-*)."""
         token = self.token
@@ -184,10 +186,7 @@ class DemoEmsp(DemoParty):
         headers = {**self.routing_headers(NODE_PARTY), "Content-Type": "application/json"}
         async with session.put(url, headers=headers, data=compact(token)) as answer:
             body = _json_or_none(await answer.read())
-            try:
-                sender = read_party(answer.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
-            except InvalidHeader:
-                sender = None
+            sender = _answered_by(answer)
         self.record.record("token-broadcast", status=answer.status, body=body, answered_by=sender)
         return answer.status, body, sender
 
@@ -204,10 +203,7 @@ class DemoEmsp(DemoParty):
                 raise RuntimeError(f"GET All of {module}: still a Link after {MAX_PAGES} pages")
             async with session.get(url, headers=self.routing_headers(NODE_PARTY)) as answer:
                 body = _json_or_none(await answer.read())
-                try:
-                    sender = read_party(answer.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
-                except InvalidHeader:
-                    sender = None
+                sender = _answered_by(answer)
                 link = answer.links.get("next")
                 total = answer.headers.get("X-Total-Count")
                 page = Page(
@@ -259,6 +255,14 @@ class DemoEmsp(DemoParty):
         cdr = self.cdrs[int(number) - 1]
         self.record.record("cdr-fetched", number=int(number), sender=sender_of(request))
         return reply(cdr)
+
+
+def _answered_by(answer: aiohttp.ClientResponse) -> PartyId | None:
+    """The SCPI-from-* of a node's answer: who answered."""
+    try:
+        return read_party(answer.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
+    except InvalidHeader:
+        return None
 
 
 def _json_or_none(raw: bytes) -> Any:

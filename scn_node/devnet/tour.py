@@ -217,12 +217,8 @@ class NodeTour:
 
     async def _start(self, cpo: DemoCpo) -> str:
         results = len(self.emsp.command_results)
-        token = {
-            "country_code": "DE", "party_id": "MSP", "uid": "012345678", "type": "RFID",
-            "contract_id": "DE8ACC12E46L89", "issuer": "Demo eMSP", "valid": True,
-            "whitelist": "ALWAYS", "last_updated": "2026-01-01T00:00:00Z",
-        }  # fmt: skip
-        await self._command(cpo, "START_SESSION", {"token": token, "location_id": "LOC1"})
+        start = {"token": self.emsp.token, "location_id": "LOC1"}  # the driver's RFID card
+        await self._command(cpo, "START_SESSION", start)
         result = await self.emsp.wait_for("command-result", count=results + 1, within=60)
         return f"acknowledged; then DE MSP received the async result {result.data['result']}"
 
@@ -260,16 +256,17 @@ class NodeTour:
             status == 200 and body.get("status_code") == 1000 and sender == NODE_PARTY,
             f"the token broadcast answered {status} {body} FROM {sender}",
         )
-        uid = self.emsp.token["uid"]
+        token = self.emsp.token
+        path = f"{token['country_code']}/{token['party_id']}/{token['uid']}"
         for cpo, count in zip(self.cpos, seen, strict=True):
             push = await cpo.wait_for("push", count + 1, within=30)
             self._check(
-                push.data["path"] == f"DE/MSP/{uid}" and push.data["sender"] == NODE_PARTY,
+                push.data["path"] == path and push.data["sender"] == NODE_PARTY,
                 f"{cpo.party} received {push.data['method']} {push.data['path']} "
                 f"FROM {push.data['sender']}",
             )
         parties = " and ".join(str(cpo.party) for cpo in self.cpos)
-        return f"answered 1000 FROM DE SCN; {parties} received PUT tokens/DE/MSP/{uid} FROM DE SCN"
+        return f"answered 1000 FROM DE SCN; {parties} received PUT tokens/{path} FROM DE SCN"
 
     async def _status_pushed(self, cpo: DemoCpo) -> str:
         """The start made an EVSE CHARGING: the CPO broadcast a PATCH that reached DE MSP."""

@@ -17,7 +17,7 @@ Broadcast push: once connected, the CPO PUTs each of its locations and tariffs T
 (SCPI-to-* = DE SCN), and PATCHes an EVSE TO the hub whenever its status changes, so every
 connected eMSP on every node gets them without the CPO knowing who they are. Each push is
 recorded as a "broadcast" event with the node's answer; a refused one is logged, never fatal
-(at start, before any eMSP has connected, the hub answers 4003: nobody can receive it yet).
+(4003 when nobody at all can receive it: no eMSP connected here and no other node).
 
 Open routing: `authorize` asks for real-time authorization of a token with no SCPI-to-* at
 all, as a charge point that does not know the token's eMSP does: the hub finds the eMSP.
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 from typing import Any
@@ -187,6 +188,7 @@ class DemoCpo(DemoParty):
 
     async def _broadcast(self, method: str, module: str, path: str, body: Any) -> Answer | None:
         """One push TO the hub, recorded; a refusal or a network error is logged, not raised."""
+        body = copy.deepcopy(body)  # as sent: the backend's objects change later
         try:
             answer = await self.pusher.broadcast(method, module, path, body)
         except (aiohttp.ClientError, TimeoutError) as error:
