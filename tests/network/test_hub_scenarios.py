@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from scn_node.scpi.credentials import NODE_PARTY
-from tests.network.harness import EXAMPLE_CDR, OcnParties, TwoNodes, scpi
+from tests.network.harness import EXAMPLE_CDR, OcnParties, TwoNodes, eventually, scpi
 from tests.node.parties import Received
 
 pytestmark = [pytest.mark.ganache, pytest.mark.asyncio(loop_scope="module")]
@@ -165,9 +165,14 @@ async def test_tariffs_broadcast_on_both_nodes_are_served_by_get_all_from_node_1
         lambda: len([r for r in ocn.msp.received if r.path.startswith(prefix)]) == 2,
         what="both tariffs",
     )
-    response = await two_nodes.send(ocn.msp, "GET", "/scpi/sender/2.2/tariffs", to=NODE_PARTY)
+
+    async def both_kept() -> Any:
+        # Node 1 keeps NL's tariff beside the leg to DE MSP, not before it: poll the store.
+        got = await two_nodes.send(ocn.msp, "GET", "/scpi/sender/2.2/tariffs", to=NODE_PARTY)
+        return got if got.headers.get("X-Total-Count") == "2" else None
+
+    response = await eventually(both_kept, what="both tariffs kept on node 1")
     assert _from(response.headers) == ("DE", "SCN")
-    assert response.headers["X-Total-Count"] == "2"
     # Built from the kept bytes: each tariff exactly as its CPO pushed it.
     for _, tariff in tariffs:
         assert tariff.encode() in response.content
