@@ -1,4 +1,5 @@
-"""The tutorial's data: the location LOC1, its two tariffs and a CDR of one hour on it."""
+"""The tutorial's data: the location LOC1, its two tariffs, a CDR of one hour on it and the
+driver's token the eMSP issued."""
 
 from __future__ import annotations
 
@@ -120,3 +121,18 @@ def demo_cdr(cpo: PartyId, cdr_id: str, session_id: str | None) -> dict[str, Any
     if session_id:
         cdr["session_id"] = session_id
     return cdr
+
+
+def demo_token(emsp: PartyId) -> dict[str, Any]:
+    """The driver's RFID card of the tutorial's START_SESSION, issued by `emsp`."""
+    return {
+        "country_code": emsp.country_code,
+        "party_id": emsp.party_id,
+        "uid": "012345678",
+        "type": "RFID",
+        "contract_id": "DE8ACC12E46L89",
+        "issuer": "Demo eMSP",
+        "valid": True,
+        "whitelist": "ALWAYS",
+        "last_updated": LAST_UPDATED,
+    }

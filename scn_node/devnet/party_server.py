@@ -25,10 +25,12 @@ from scn_node.scpi import envelope as scpi_envelope
 from scn_node.scpi.errors import InvalidHeader
 from scn_node.scpi.headers import (
     CORRELATION_ID,
+    FAMILIES,
     FROM_COUNTRY_CODE,
     FROM_PARTY_ID,
     REQUEST_ID,
     read_party,
+    routing_header,
     routing_pair,
 )
 from scn_node.scpi.party import PartyId, Role
@@ -131,13 +133,25 @@ class DemoParty:
             ],
         }
 
-    def routing_headers(self, to: PartyId) -> dict[str, str]:
-        """Headers for a request to the node on this party's behalf, with its TOKEN_C."""
+    def routing_headers(self, to: PartyId | None) -> dict[str, str]:
+        """Headers for a request to the node on this party's behalf, with its TOKEN_C. With
+        `to` None, no SCPI-to-* at all: open routing, the hub finds the receiver."""
+        if to is None:
+            routing = {
+                routing_header(family, name): value
+                for family in FAMILIES
+                for name, value in (
+                    (FROM_COUNTRY_CODE, self.party.country_code),
+                    (FROM_PARTY_ID, self.party.party_id),
+                )
+            }
+        else:
+            routing = routing_pair(self.party, to)
         return {
             "Authorization": f"Token {self.token_c}",
             REQUEST_ID: str(uuid.uuid4()),
             CORRELATION_ID: str(uuid.uuid4()),
-            **routing_pair(self.party, to),
+            **routing,
         }
 
     def endpoints(self) -> list[dict[str, str]]:

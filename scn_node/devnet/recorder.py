@@ -4,6 +4,7 @@ instead of sleeping or polling."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,3 +52,15 @@ class Recorder:
         finally:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+    async def first(self, kind: str, match: Callable[[Event], bool], within: float = 30.0) -> Event:
+        """The first event of `kind` that `match`es, recorded already or waited for (at most
+        `within` seconds in all)."""
+        deadline = asyncio.get_running_loop().time() + within
+        count = 1
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            event = await self.wait_for(kind, count, within=max(left, 0.0))
+            if match(event):
+                return event
+            count += 1

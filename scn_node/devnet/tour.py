@@ -5,6 +5,11 @@ steps as real `scn-registry` commands (`registry_steps`, `run_tour`), then the n
 with Postman, as the demo eMSP DE MSP: register with node 1, read the CPOs' locations and
 tariffs (DE CPO on node 1, NL CPX over node 2), start and stop a session at each and watch the
 async results and the CDR arrive. A step whose outcome is not what the tutorial says fails it.
+
+Between them, the hub's own scenarios: a GET All of every CPO's locations TO the hub (DE SCN),
+DE MSP's token broadcast TO the hub to both CPOs, each CPO's EVSE status change reaching DE MSP
+as a broadcast PATCH FROM the hub, and open routing (no SCPI-to-*): LOC1, which both CPOs have,
+is ambiguous (2002), while a token authorization finds its eMSP.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import click
 from scn_node.devnet.chain import dev_account
 from scn_node.devnet.cpo.server import DemoCpo
 from scn_node.devnet.emsp import DemoEmsp
+from scn_node.devnet.recorder import Event
+from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.party import PartyId
 
 TUTORIAL_NODE = "0x9bc1169ca09555bf2721a5c9ec6d69c8073bfeb4"
@@ -52,6 +59,14 @@ class NodeTour:
             ("GET Generate Registration Token (admin)", self._token_a),
             ("GET versions and version details with TOKEN_A", self._versions),
             ("POST credentials: DE MSP registers, TOKEN_C saved", self._credentials),
+            (
+                "GET All locations via the hub (TO = DE SCN): both CPOs' LOC1, node 1 and node 2",
+                self._get_all,
+            ),
+            (
+                "broadcast: DE MSP PUTs its driver's token TO the hub; both CPOs receive it",
+                self._token_broadcast,
+            ),
         ]
         for cpo in self.cpos:
             where = "local, node 1" if cpo.node_url == self.node_url else "remote, via node 2"
@@ -66,11 +81,26 @@ class NodeTour:
                     functools.partial(self._start, cpo),
                 ),
                 (
+                    f"broadcast: {cpo.party}'s EVSE status change reached DE MSP (FROM = DE SCN)",
+                    functools.partial(self._status_pushed, cpo),
+                ),
+                (
                     f"POST STOP_SESSION to {cpo.party}; its result and the CDR reach DE MSP",
                     functools.partial(self._stop, cpo),
                 ),
             ]
-        steps.append(("GET sessions: the CPO has not implemented it", self._sessions))
+        steps += [
+            (
+                "open routing: GET LOC1 without SCPI-to-*: both CPOs have a LOC1, so 2002",
+                self._open_ambiguous,
+            ),
+            (
+                f"open routing: {self.cpos[-1].party} asks for authorization of DE MSP's token "
+                "without SCPI-to-*: the hub finds DE MSP",
+                self._open_authorize,
+            ),
+            ("GET sessions: the CPO has not implemented it", self._sessions),
+        ]
         return steps
 
     async def run(self, *, first: int = 1, total: int | None = None) -> None:
@@ -187,12 +217,8 @@ class NodeTour:
 
     async def _start(self, cpo: DemoCpo) -> str:
         results = len(self.emsp.command_results)
-        token = {
-            "country_code": "DE", "party_id": "MSP", "uid": "012345678", "type": "RFID",
-            "contract_id": "DE8ACC12E46L89", "issuer": "Demo eMSP", "valid": True,
-            "whitelist": "ALWAYS", "last_updated": "2026-01-01T00:00:00Z",
-        }  # fmt: skip
-        await self._command(cpo, "START_SESSION", {"token": token, "location_id": "LOC1"})
+        start = {"token": self.emsp.token, "location_id": "LOC1"}  # the driver's RFID card
+        await self._command(cpo, "START_SESSION", start)
         result = await self.emsp.wait_for("command-result", count=results + 1, within=60)
         return f"acknowledged; then DE MSP received the async result {result.data['result']}"
 
@@ -205,6 +231,80 @@ class NodeTour:
         await self.emsp.wait_for("cdr-stored", count=stored + 1, within=60)
         await cpo.wait_for("cdr-acknowledged", count=acknowledged + 1, within=60)
         return f"DE MSP received the result and a CDR; {cpo.party} fetched it back through its node"
+
+    async def _get_all(self) -> str:
+        synced = await self.emsp.sync(self.client, "locations")
+        last = synced.pages[-1]
+        self._check(synced.ok, f"GET All answered {last.status} {last.status_code}")
+        senders = {page.sender for page in synced.pages}
+        self._check(senders == {NODE_PARTY}, f"pages FROM {senders}, not only DE SCN")
+        owners = sorted((loc["country_code"], loc["party_id"], loc["id"]) for loc in synced.objects)
+        wanted = sorted((c.party.country_code, c.party.party_id, "LOC1") for c in self.cpos)
+        self._check(owners == wanted, f"GET All gave {owners}")
+        total = synced.pages[0].total
+        self._check(total == len(wanted), f"X-Total-Count {total}")
+        listed = ", ".join(f"{cc} {pid} {id_}" for cc, pid, id_ in owners)
+        return (
+            f"{listed} in {len(synced.pages)} page(s) FROM DE SCN, X-Total-Count {total}: "
+            "one GET, every CPO on every node"
+        )
+
+    async def _token_broadcast(self) -> str:
+        seen = [len(cpo.record.of("push")) for cpo in self.cpos]
+        status, body, sender = await self.emsp.broadcast_token(self.client)
+        self._check(
+            status == 200 and body.get("status_code") == 1000 and sender == NODE_PARTY,
+            f"the token broadcast answered {status} {body} FROM {sender}",
+        )
+        token = self.emsp.token
+        path = f"{token['country_code']}/{token['party_id']}/{token['uid']}"
+        for cpo, count in zip(self.cpos, seen, strict=True):
+            push = await cpo.wait_for("push", count + 1, within=30)
+            self._check(
+                push.data["path"] == path and push.data["sender"] == NODE_PARTY,
+                f"{cpo.party} received {push.data['method']} {push.data['path']} "
+                f"FROM {push.data['sender']}",
+            )
+        parties = " and ".join(str(cpo.party) for cpo in self.cpos)
+        return f"answered 1000 FROM DE SCN; {parties} received PUT tokens/{path} FROM DE SCN"
+
+    async def _status_pushed(self, cpo: DemoCpo) -> str:
+        """The start made an EVSE CHARGING: the CPO broadcast a PATCH that reached DE MSP."""
+        wanted = f"{cpo.party.country_code}/{cpo.party.party_id}/LOC1/"
+
+        def charging(event: Event) -> bool:
+            data = event.data
+            return bool(
+                data["method"] == "PATCH"
+                and data["path"].startswith(wanted)
+                and data["body"].get("status") == "CHARGING"
+            )
+
+        push = await self.emsp.record.first("push", charging, within=30)
+        self._check(
+            (push.data["sender"], push.data["receiver"]) == (NODE_PARTY, self.emsp.party),
+            f"the PATCH came FROM {push.data['sender']} TO {push.data['receiver']}",
+        )
+        return (
+            f"DE MSP received PATCH locations/{push.data['path']} {push.data['body']} FROM DE SCN"
+        )
+
+    async def _open_ambiguous(self) -> str:
+        headers = self.emsp.routing_headers(None)
+        status, body = await self._call("GET", "/scpi/sender/2.2/locations/LOC1", headers=headers)
+        self._check(body.get("status_code") == 2002, f"LOC1 without SCPI-to-* answered {body}")
+        return f"HTTP {status}, 2002: {body.get('status_message')}"
+
+    async def _open_authorize(self) -> str:
+        cpo = self.cpos[-1]
+        answer = await cpo.authorize(self.emsp.token["uid"])
+        self._check(answer.ok, f"the authorization answered {answer.status} {answer.text}")
+        self._check(answer.sender == self.emsp.party, f"answered FROM {answer.sender}")
+        self._check(answer.body["data"]["allowed"] == "ALLOWED", f"{answer.body['data']}")
+        return (
+            f"{cpo.party} sent no SCPI-to-*; the hub found DE MSP, which answered ALLOWED "
+            f"(FROM {answer.sender})"
+        )
 
     async def _sessions(self) -> str:
         cpo = self.cpos[0]

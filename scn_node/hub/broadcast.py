@@ -155,7 +155,7 @@ class Broadcaster:
         if caller is not None:
             return caller.platform.rules
         assert not isinstance(exchange.origin, FromParty)
-        rules = self.peers.owner_rules(exchange.origin.message_id)
+        rules = exchange.origin.owner_rules
         if rules is None:
             raise InvalidParameters("A broadcast node message must carry its owner's rules")
         return rules

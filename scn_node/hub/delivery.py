@@ -50,9 +50,11 @@ class Delivery:
         self.node_url = node_url
         self.new_request_id = new_request_id
 
-    async def deliver(self, request: ScpiRequest, family: Family, target: Target) -> Delivered:
+    async def deliver(
+        self, request: ScpiRequest, family: Family, target: Target, *, opened: bool = False
+    ) -> Delivered:
         if isinstance(target, RemoteParty):
-            message = NodeMessage(request, family, proxy=target.proxy)
+            message = NodeMessage(request, family, proxy=target.proxy, opened=opened)
             response = await self.peers.send(target.node_url, target.operator, message)
             return Delivered(response, target.url or target.node_url)
         url = target.url or await self._endpoint(target, request)

@@ -15,6 +15,7 @@ from scn_node.hub.message import ScpiRequest
 from scn_node.hub.model import Caller, Platform, Proxy
 from scn_node.hub.modules import STANDARD, ModuleSpec, spec_for
 from scn_node.hub.peer import NodeMessage
+from scn_node.hub.rules import PartyRules
 from scn_node.hub.scenario import Scenario
 from scn_node.hub.signing import SignaturePolicy
 from scn_node.scpi.credentials import NODE_PARTY
@@ -34,6 +35,8 @@ class FromPeer:
     """A peer node brought it; its signature vouched for the sender (`PeerLink.accept`)."""
 
     message_id: str
+    owner_rules: PartyRules | None = None
+    """A broadcast's sender's own rules, as its node sent them."""
 
 
 Origin = FromParty | FromPeer
@@ -103,8 +106,15 @@ class Exchange:
             spec = spec_for(request.module, request.interface, message.family)
         # A message to the hub is a broadcast: its sender's node sends one to every node.
         scenario = Scenario.BROADCAST if request.headers.receiver == NODE_PARTY else Scenario.DIRECT
+        origin = FromPeer(message.id, message.owner_rules)
         return cls(
-            request, FromPeer(message.id), spec, policy, via=message.proxy, scenario=scenario
+            request,
+            origin,
+            spec,
+            policy,
+            via=message.proxy,
+            scenario=scenario,
+            opened=message.opened,
         )
 
     def addressed(self, receiver: PartyId) -> Exchange:

@@ -35,7 +35,7 @@ from scn_node.hub.exchange import Exchange, FromParty, LocalParty, RemoteParty, 
 from scn_node.hub.get_all import GetAllPages
 from scn_node.hub.message import ScpiReply, ScpiRequest
 from scn_node.hub.modules import Family, spec_for
-from scn_node.hub.open_routing import OpenRouting
+from scn_node.hub.open_routing import UNKNOWN, OpenRouting
 from scn_node.hub.peer import PeerLink, ReplayGuard
 from scn_node.hub.ports import (
     Caller,
@@ -55,7 +55,14 @@ from scn_node.hub.signing import LINK_PATH, LOCATION_PATH, SignaturePolicy, Sign
 from scn_node.hub.stored import StoredObjects
 from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import decode, error_envelope
-from scn_node.scpi.errors import Codes, InvalidParameters, ScpiError, SenderNotAllowed
+from scn_node.scpi.errors import (
+    Codes,
+    InvalidParameters,
+    ScpiError,
+    SenderBlocked,
+    SenderNotAllowed,
+    UnknownReceiver,
+)
 from scn_node.scpi.headers import (
     ANSWER_HEADER_NAMES,
     CORRELATION_ID,
@@ -141,6 +148,7 @@ class Forwarder:
         self.get_all = GetAllPages(
             platforms, registry, self.router, self.delivery, self.signing, self.proxies,
             copies=self.copies, stored=self.stored, node_address=wallet.address,
+            learn=self.open_routing.learn,
         )  # fmt: skip
 
     # ---------------------------------------------------------------- entry points
@@ -223,7 +231,8 @@ class Forwarder:
             # Relayed to the sender as its request's answer: the codes of the module's route.
             reply = self.refusal(error, _codes(message.family))
         else:
-            self.liveness.routed(None, message.headers.sender, message.headers.receiver)
+            if message.headers.receiver != NODE_PARTY:  # a broadcast is answered by the hub
+                self.liveness.routed(None, message.headers.sender, message.headers.receiver)
         return self.peers.answer(raw, reply)
 
     async def drain(self) -> None:
@@ -287,13 +296,20 @@ class Forwarder:
         request's verified signature, if it has one."""
         if isinstance(target, LocalParty):
             rules, headers = target.platform.rules, exchange.headers
-            rules.check(headers.sender, exchange.request.module, headers.receiver)
+            try:
+                rules.check(headers.sender, exchange.request.module, headers.receiver)
+            except SenderBlocked:
+                if exchange.opened:  # found by open routing on another node: as if unknown
+                    raise UnknownReceiver(UNKNOWN) from None
+                raise
             exchange = replace(exchange, policy=exchange.policy.with_receiver(rules.signatures))
         notary = await self.signing.check_request(exchange.request, exchange.spec, exchange.policy)
         return exchange, notary
 
     async def _deliver(self, exchange: Exchange, target: Target) -> Delivered:
-        return await self.delivery.deliver(exchange.request, exchange.spec.family, target)
+        return await self.delivery.deliver(
+            exchange.request, exchange.spec.family, target, opened=exchange.opened
+        )
 
     async def _relay(self, exchange: Exchange, delivered: Delivered) -> ScpiReply:
         """The receiver's answer, with node URLs for its Link and Location, re-signed if it

@@ -24,12 +24,12 @@ it over the headers it changed (Link, X-Total-Count, X-Limit), keeping the sourc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import parse_qsl, urlencode
 
 from scn_node.hub.copies import ServiceCopies
 from scn_node.hub.cursor import Cursor, NotACursor
-from scn_node.hub.delivery import Delivery
+from scn_node.hub.delivery import Delivered, Delivery
 from scn_node.hub.exchange import Exchange, LocalParty, RemoteParty, Target
 from scn_node.hub.message import ScpiReply
 from scn_node.hub.model import Proxy
@@ -37,7 +37,7 @@ from scn_node.hub.modules import GetAll
 from scn_node.hub.ports import Platforms, Registry
 from scn_node.hub.proxies import ProxyBook
 from scn_node.hub.router import Router
-from scn_node.hub.signing import LINK_PATH, Signatures
+from scn_node.hub.signing import LINK_PATH, X_LIMIT_PATH, X_TOTAL_COUNT_PATH, Signatures
 from scn_node.hub.sources import SourcePage, Sources
 from scn_node.hub.stored import StoredObjects
 from scn_node.scpi.credentials import NODE_PARTY
@@ -57,8 +57,6 @@ from scn_node.scpi.party import PartyId
 # spec allows any server to). One hub page is one source's page, so it bounds a hub page too.
 HUB_LIMIT = 1000
 PROBES = 16  # sources asked for their first page at once
-X_TOTAL_COUNT_PATH = "$['headers']['x-total-count']"
-X_LIMIT_PATH = "$['headers']['x-limit']"
 _REWRITTEN = {"link": LINK_PATH, "x-total-count": X_TOTAL_COUNT_PATH, "x-limit": X_LIMIT_PATH}
 
 
@@ -75,8 +73,11 @@ class GetAllPages:
         copies: ServiceCopies,
         stored: StoredObjects,
         node_address: str,
+        learn: Callable[[Exchange, Delivered], None] | None = None,
     ) -> None:
-        self.sources = Sources(platforms, registry, delivery, signing, node_address=node_address)
+        self.sources = Sources(
+            platforms, registry, delivery, signing, node_address=node_address, learn=learn
+        )
         self.router = router
         self.proxies = proxies
         self.signing = signing

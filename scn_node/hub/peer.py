@@ -21,7 +21,7 @@ import hashlib
 import json
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,7 +38,6 @@ from scn_node.hub.ports import (
     Wallet,
 )
 from scn_node.hub.rules import ListKind, PartyRules, RuleEntry, parse_entries
-from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import decode, timestamp
 from scn_node.scpi.errors import (
     ConnectionProblem,
@@ -62,9 +61,6 @@ from scn_node.scpi.versions import InterfaceRole
 MESSAGE_PATH = "/scn/message"
 CLIENT_INFO_PATH = "/scn/client-info"
 MAX_AGE_SECONDS = 120.0  # clocks of two nodes may differ this much, and a message live this long
-# Broadcast messages accepted whose owner's rules the broadcast has not picked up yet
-# (`PeerLink.owner_rules`): one is picked up at once, so only refused ones linger.
-MAX_PENDING_RULES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +75,9 @@ class NodeMessage:
     timestamp: str = field(default_factory=timestamp)
     owner_rules: PartyRules | None = None
     """A broadcast's sender's own rules (who may GET the objects it pushed); None otherwise."""
+    opened: bool = False
+    """Open routing found the receiver: a receiver whose rules refuse the sender is answered
+    as unknown, so rules cannot be probed through another node either."""
 
     @property
     def headers(self) -> RoutingHeaders:
@@ -111,6 +110,8 @@ class NodeMessage:
                 data["body_base64"] = base64.b64encode(request.body).decode("ascii")
         if self.owner_rules is not None:  # absent, not null: other messages' bytes unchanged
             data["owner_rules"] = self.owner_rules.to_json()
+        if self.opened:
+            data["opened"] = True
         return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
@@ -146,6 +147,7 @@ class NodeMessage:
                 id=_text(data, "id"),
                 timestamp=_text(data, "timestamp"),
                 owner_rules=rules_from_json(data.get("owner_rules")),
+                opened=data.get("opened") is True,
             )
         except (KeyError, TypeError, ValueError, AttributeError, binascii.Error, InvalidPartyId):
             raise InvalidParameters("Not a node message") from None
@@ -232,7 +234,6 @@ class PeerLink:
         self.replays = replays or ReplayGuard()  # in memory only, unless given a store
         self.new_request_id = new_request_id
         self.clock = clock
-        self._owner_rules: OrderedDict[str, PartyRules] = OrderedDict()
 
     # ---------------------------------------------------------------- routed messages
 
@@ -262,16 +263,7 @@ class PeerLink:
         message = NodeMessage.decode(raw)
         await self._check_signer(raw, signature, message.headers.sender)
         await self.replays.admit(message.id, message.timestamp)
-        if message.owner_rules is not None and message.headers.receiver == NODE_PARTY:
-            self._owner_rules[message.id] = message.owner_rules
-            while len(self._owner_rules) > MAX_PENDING_RULES:
-                self._owner_rules.popitem(last=False)
         return message
-
-    def owner_rules(self, message_id: str) -> PartyRules | None:
-        """The owner's rules an accepted broadcast message carried (once: they are forgotten
-        here as they are read). The exchange built from the message knows only its id."""
-        return self._owner_rules.pop(message_id, None)
 
     def answer(self, raw: bytes, reply: ScpiReply) -> ScpiReply:
         """`reply` to the message `raw`, signed by this node (errors as well as answers)."""

@@ -50,6 +50,8 @@ TO_COUNTRY_CODE_PATH = "$['headers']['scpi-to-country-code']"
 TO_PARTY_ID_PATH = "$['headers']['scpi-to-party-id']"
 LINK_PATH = "$['headers']['link']"
 LOCATION_PATH = "$['headers']['location']"
+X_TOTAL_COUNT_PATH = "$['headers']['x-total-count']"
+X_LIMIT_PATH = "$['headers']['x-limit']"
 
 
 def body_path(member: str) -> str:

@@ -13,11 +13,11 @@ source), so a CPO answers with that eMSP's sessions and CDRs only.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
-from scn_node.hub.delivery import Delivery
+from scn_node.hub.delivery import Delivered, Delivery
 from scn_node.hub.exchange import Exchange, RemoteParty, Target
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.model import PartyResponse
@@ -64,12 +64,14 @@ class Sources:
         signing: Signatures,
         *,
         node_address: str,
+        learn: Callable[[Exchange, Delivered], None] | None = None,
     ) -> None:
         self.platforms = platforms
         self.registry = registry
         self.delivery = delivery
         self.signing = signing
         self.node_address = node_address.lower()
+        self.learn = learn  # open routing learns who owns what a source's page lists
 
     async def of(self, exchange: Exchange) -> tuple[PartyId, ...]:
         """Every source of the requester's GET All of the exchange's module, in order."""
@@ -139,6 +141,8 @@ class Sources:
         if next_page is not None:
             next_url = target_of(delivered.url, next_page, "Link", source)
         node = target.node_url if isinstance(target, RemoteParty) else None
+        if self.learn is not None:
+            self.learn(replace(exchange, request=request), delivered)
         return SourcePage(source, response, len(data), next_url, notary, node)
 
 

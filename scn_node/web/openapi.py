@@ -183,8 +183,18 @@ _ROUTING = (
     _header("X-Correlation-ID", "the same on every request of one exchange"),
     _header("SCPI-from-country-code", "the sender (OCPI-from-country-code is accepted too)"),
     _header("SCPI-from-party-id", "the sender (OCPI-from-party-id is accepted too)"),
-    _header("SCPI-to-country-code", "the receiver (OCPI-to-country-code is accepted too)"),
-    _header("SCPI-to-party-id", "the receiver (OCPI-to-party-id is accepted too)"),
+    _header(
+        "SCPI-to-country-code",
+        "the receiver (OCPI-to-country-code is accepted too); DE with SCPI-to-party-id SCN: "
+        "the hub (a GET All or a broadcast push); both left out: open routing",
+        required=False,
+    ),
+    _header(
+        "SCPI-to-party-id",
+        "the receiver (OCPI-to-party-id is accepted too); SCN: the hub; with the country code, "
+        "left out: open routing",
+        required=False,
+    ),
     _header(
         "SCN-Signature",
         "the sender's Notary signature of the request (OCN-Signature is accepted too)",
@@ -256,8 +266,9 @@ def _routed(summary: str, *, body: bool, query: bool) -> Operation:
 def _routed_operations(paths: dict[str, str]) -> dict[tuple[str, str], Operation]:
     return {
         (method, path): _routed(
-            f"{method} {what}, routed to the receiver named by SCPI-to-*; the answer is the "
-            "receiver's",
+            f"{method} {what}, routed to the receiver named by SCPI-to-* (or, TO the hub, a "
+            "GET All or a broadcast push; without SCPI-to-*, to the receiver the hub finds); the "
+            "answer is the receiver's, or the hub's",
             body=method in ("POST", "PUT", "PATCH"),
             query=method == "GET",
         )

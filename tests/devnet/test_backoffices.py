@@ -3,10 +3,7 @@ tariffs, async command results, the CDR round trip, and sessions "not implemente
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,73 +14,9 @@ from scn_node.devnet.cpo.server import SESSIONS_NOT_IMPLEMENTED, DemoCpo
 from scn_node.devnet.cpo.static import StaticCpo
 from scn_node.devnet.data import demo_location
 from scn_node.devnet.emsp import DemoEmsp
-from scn_node.scpi.party import PartyId, Role
+from scn_node.scpi.party import Role
+from tests.devnet.demo import DE_CPO, DE_MSP, NL_CPX, Demo, register_emsp, start_cpo
 from tests.node.conftest import ADMIN_KEY, Network
-
-DE_CPO = PartyId("DE", "CPO")
-NL_CPX = PartyId("NL", "CPX")
-DE_MSP = PartyId("DE", "MSP")
-
-
-@dataclass
-class Demo:
-    net: Network
-    cpo: DemoCpo
-    emsp: DemoEmsp
-
-    async def send(
-        self, method: str, path: str, *, to: PartyId | None = None, body: object = None
-    ) -> httpx.Response:
-        """A request from the eMSP to the node, as the tutorial's Postman requests make it."""
-        headers = self.emsp.routing_headers(to or self.cpo.party)
-        content = None
-        if body is not None:
-            content = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        return await self.net.client.request(method, path, headers=headers, content=content)
-
-
-async def start_cpo(net: Network, party: PartyId) -> DemoCpo:
-    cpo = DemoCpo(
-        party,
-        net.url,
-        admin_key=ADMIN_KEY,
-        signer=net.new_account(),
-        registry=net.registry,
-        result_delay=0.1,
-    )
-    await cpo.start()
-    await cpo.register()
-    return cpo
-
-
-async def register_emsp(net: Network, emsp: DemoEmsp) -> None:
-    """What the tutorial's user does: set-party, a TOKEN_A, then the credentials POST."""
-    info = (await net.client.get("/scn/registry/node-info")).json()
-    await net.registry.set_party(net.new_account(), emsp.party, [Role.EMSP], info["address"])
-    token_a = await net.token_a()
-    response = await net.client.post(
-        "/scpi/2.2/credentials",
-        headers={"Authorization": f"Token {token_a}"},
-        json=emsp.credentials(),
-    )
-    assert response.json()["status_code"] == 1000, response.text
-    emsp.token_c = response.json()["data"]["token"]
-
-
-@pytest.fixture
-async def demo(network: Network) -> AsyncIterator[Demo]:
-    emsp = DemoEmsp(DE_MSP, network.url)
-    await emsp.start()
-    cpo: DemoCpo | None = None
-    try:
-        cpo = await start_cpo(network, DE_CPO)
-        await register_emsp(network, emsp)
-        yield Demo(network, cpo, emsp)
-    finally:
-        if cpo is not None:
-            await cpo.stop()
-        await emsp.stop()
 
 
 async def test_the_cpo_registers_through_the_real_flow(demo: Demo) -> None:
@@ -326,7 +259,7 @@ async def test_the_emsp_lists_what_it_received(demo: Demo) -> None:
     async with httpx.AsyncClient() as client:
         empty = await client.get(url, headers=auth)
         assert empty.status_code == 200
-        assert empty.json()["data"] == {"command_results": [], "cdrs": []}
+        assert empty.json()["data"] == {"command_results": [], "cdrs": [], "pushes": []}
         assert (await client.get(url)).status_code == 401
 
         await stop_session_round_trip(demo, demo.cpo)
@@ -352,6 +285,7 @@ async def test_the_emsp_lists_what_it_received(demo: Demo) -> None:
                 "session_id": "SES1",
             }
         ],
+        "pushes": [],
     }
 
 

@@ -2,7 +2,8 @@
 
 It runs any number of times against the same network (its last request disconnects DE MSP
 again), checks that the async command results and the CDRs reach the demo eMSP, and stops with a
-hint when the credentials POST fails.
+hint when the credentials POST fails. Its hub scenario folders (GET All via the hub, Broadcast
+push, Open routing) run against the network as the tour leaves it.
 """
 
 from __future__ import annotations
@@ -97,6 +98,16 @@ def test_newman_runs_the_collection_twice_against_the_same_devnet(
             "DE MSP received the async STOP_SESSION result ACCEPTED from NL CPX",
             "DE MSP received the CDR of SESSION-",
             "SCPI status_code 1000: DE MSP is disconnected, TOKEN_C no longer works",
+            # The hub's own scenarios: GET All, broadcast push, open routing.
+            "GET All: LOC1 of DE CPO (node 1) and of NL CPX (node 2)",
+            "GET All: tariffs xxx-123 and xyz-456 of DE CPO and of NL CPX",
+            "GET All: X-Total-Count is the sum over the CPOs, and every page was fetched",
+            "GET All: page 4 (the Link) answered 1000 FROM DE SCN",  # tariffs, one a page
+            "the answer comes FROM the hub, DE SCN, TO DE MSP",
+            "DE MSP received DE CPO's EVSE 1234 PATCHes, CHARGING then AVAILABLE, FROM DE SCN",
+            "DE MSP received NL CPX's EVSE 1234 PATCHes, CHARGING then AVAILABLE, FROM DE SCN",
+            "SCPI status_code 2002: LOC1 is at two CPOs, so the hub cannot choose",
+            "SCPI status_code 2001: a GET of a list without SCPI-to-* is refused",
         ):
             assert f"✓  {passed}" in result.stdout, result.stdout[-6000:]
 

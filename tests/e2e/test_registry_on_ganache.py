@@ -237,10 +237,10 @@ def test_devnet_demo_runs_the_registry_tour(tmp_path: Path) -> None:
     assert "eMSP DE MSP" in demo.stdout and "not registered" in demo.stdout
     # The registry steps and then the node steps, each checked; the demo eMSP saw it all.
     assert demo.stdout.count("tour complete: every step checked") == 2
-    # One numbering, out of the real total: 4 registry steps, 4 node steps, 4 for each CPO, 1.
-    assert "[step 1/17] Look up node 1 by its operator wallet" in demo.stdout
-    assert "[step 5/17] GET Node Info" in demo.stdout
-    assert "[step 17/17] GET sessions: the CPO has not implemented it" in demo.stdout
+    # One numbering, out of the real total: 4 registry steps, 6 node steps, 5 for each CPO, 3.
+    assert "[step 1/23] Look up node 1 by its operator wallet" in demo.stdout
+    assert "[step 5/23] GET Node Info" in demo.stdout
+    assert "[step 23/23] GET sessions: the CPO has not implemented it" in demo.stdout
     assert "[node " not in demo.stdout
     for step in ("POST credentials", "from NL CPX (remote, via node 2)", "STOP_SESSION to NL CPX"):
         assert step in demo.stdout

@@ -169,3 +169,24 @@ async def test_the_requests_own_signature_is_checked(node: HubUnderTest) -> None
     assert got.status_code == 2001
     assert "Invalid SCN-Signature" in got.json()["status_message"]
     assert list_requests(cpa, "cdrs") == []
+
+
+async def test_a_get_all_of_locations_teaches_open_routing_who_owns_them(
+    node: HubUnderTest,
+) -> None:
+    """Nothing kept: the sources answer, and their pages name their own locations' owner."""
+    emsp = await node.connect("DE", "MSP", Role.EMSP)
+    cpa = await node.connect("DE", "CPA")
+    listed = [{"country_code": "DE", "party_id": "CPA", "id": "LOC-A7"}]
+    cpa.on(
+        "GET",
+        cpa.endpoint_path("locations", "SENDER"),
+        lambda got: response(200, json.dumps(ok(listed)).encode()),
+    )
+    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=NODE_PARTY)
+    assert got.status_code == 1000 and got.json()["data"] == listed
+    await node.drain()
+    found = await node.send(emsp, "GET", "/scpi/sender/2.2/locations/LOC-A7", to=None)
+    assert found.status_code == 1000
+    assert found.headers["SCPI-from-party-id"] == "CPA"  # answered by the owner it learned
+    assert cpa.module_requests()[-1].path == cpa.endpoint_path("locations", "SENDER") + "/LOC-A7"

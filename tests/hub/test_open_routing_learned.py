@@ -20,6 +20,7 @@ from scn_node.hub.exchange import Exchange, FromPeer
 from scn_node.hub.message import ScpiRequest
 from scn_node.hub.modules import KeyKind, spec_for
 from scn_node.hub.ownership import OwnedKey
+from scn_node.hub.rules import ListKind, PartyRules, RuleEntry
 from scn_node.hub.scenario import Scenario
 from scn_node.hub.signing import TO_COUNTRY_CODE_PATH, TO_PARTY_ID_PATH, SignaturePolicy
 from scn_node.scpi.credentials import NODE_PARTY
@@ -202,6 +203,35 @@ async def test_a_contract_id_finds_an_emsp_on_another_node(
     (cdr,) = emsp.module_requests()
     assert cdr.path == emsp.endpoint_path("cdrs", "RECEIVER")
     assert to_of(cdr) == MSP and cdr.headers["SCPI-from-party-id"] == "CPO"
+
+
+async def test_an_emsp_on_another_node_that_blocks_the_sender_is_answered_as_unknown(
+    two_nodes: tuple[HubUnderTest, HubUnderTest],
+) -> None:
+    """Rules cannot be probed across the network either: the receiving node refuses an
+    open-routed request its party's rules block exactly as the sender's node refuses a
+    request it finds no receiver for."""
+    one, two = two_nodes
+    cpo = await one.connect("DE", "CPO", Role.CPO)
+    emsp = await two.connect("DE", "MSP", Role.EMSP)
+    await two.set_rules(emsp, PartyRules(active=ListKind.BLACKLIST, entries=(RuleEntry(CPO),)))
+    blocked = await one.send(
+        cpo, "POST", "/scpi/sender/2.2/tokens/DEMSPC12345678X/authorize", to=None
+    )
+    unknown = await one.send(
+        cpo, "POST", "/scpi/sender/2.2/tokens/NLXYZC12345678X/authorize", to=None
+    )
+    assert (
+        (blocked.status, blocked.status_code)
+        == (unknown.status, unknown.status_code)
+        == (
+            200,
+            4001,
+        )
+    )
+    assert blocked.json()["status_message"] == unknown.json()["status_message"]
+    assert "DE MSP" not in blocked.body.decode()
+    assert emsp.module_requests() == []
 
 
 async def test_a_signed_open_request_verifies_at_a_receiver_on_another_node(

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from scn_node.scpi.credentials import NODE_PARTY
-from tests.network.harness import EXAMPLE_CDR, OcnParties, TwoNodes, scpi
+from tests.network.harness import EXAMPLE_CDR, OcnParties, TwoNodes, eventually, scpi
 from tests.node.parties import Received
 
 pytestmark = [pytest.mark.ganache, pytest.mark.asyncio(loop_scope="module")]
@@ -95,13 +95,15 @@ async def test_get_all_cdrs_pages_through_both_cpos_across_the_network(
     assert ids == [f"CDR-CPA-{i}" for i in range(2)] + [f"CDR-CPB-{i}" for i in range(3)]
     assert pages[0].headers["X-Total-Count"] == "5"
     assert all(_from(page.headers) == ("DE", "SCN") for page in pages)
-    for cpo in (ocn.cpa, ocn.cpb):
-        [asked] = cpo.requests_to("cdrs", "SENDER")
-        assert asked.headers["SCPI-from-party-id"] == "MSP"  # each source asked for the eMSP
-        assert asked.headers["SCPI-to-party-id"] == cpo.party.party_id
-        assert "date_from=2026-12-01T00%3A00%3A00Z" in asked.query or "date_from=2026-12-01" in (
-            asked.query
-        )
+    # The first page of each source is asked for at once (the totals); the first source's is
+    # relayed as the hub's first page, a later source's is asked for again in its turn.
+    for cpo, times in ((ocn.cpa, 1), (ocn.cpb, 2)):
+        asked = cpo.requests_to("cdrs", "SENDER")
+        assert len(asked) == times
+        for request in asked:
+            assert request.headers["SCPI-from-party-id"] == "MSP"  # asked for the eMSP
+            assert request.headers["SCPI-to-party-id"] == cpo.party.party_id
+            assert request.query == "date_from=2026-12-01T00%3A00%3A00Z"
 
 
 async def test_get_all_with_a_source_down_fails_the_page_naming_it(
@@ -141,3 +143,38 @@ async def test_open_routing_finds_the_emsp_on_the_other_node_by_its_contract_id(
         "DE",
         "MSP",
     )
+
+
+async def test_tariffs_broadcast_on_both_nodes_are_served_by_get_all_from_node_1s_store(
+    two_nodes: TwoNodes, ocn: OcnParties
+) -> None:
+    tariffs = [
+        (
+            cpo,
+            f'{{"country_code":"CH","party_id":"{cpo.party.party_id}","id":"T1",'
+            '"currency":"CHF", "elements":[{"price_components":[{"type":"ENERGY",'
+            '"price":0.3,"step_size":1}]}], "last_updated":"2026-12-04T11:00:00Z"}',
+        )
+        for cpo in (ocn.cpa, ocn.cpb)
+    ]
+    for cpo, tariff in tariffs:
+        path = f"/scpi/receiver/2.2/tariffs/CH/{cpo.party.party_id}/T1"
+        assert scpi(await two_nodes.send(cpo, "PUT", path, to=NODE_PARTY, body=tariff)) is None
+    prefix = ocn.msp.endpoint_path("tariffs", "RECEIVER")
+    await ocn.msp.heard(
+        lambda: len([r for r in ocn.msp.received if r.path.startswith(prefix)]) == 2,
+        what="both tariffs",
+    )
+
+    async def both_kept() -> Any:
+        # Node 1 keeps NL's tariff beside the leg to DE MSP, not before it: poll the store.
+        got = await two_nodes.send(ocn.msp, "GET", "/scpi/sender/2.2/tariffs", to=NODE_PARTY)
+        return got if got.headers.get("X-Total-Count") == "2" else None
+
+    response = await eventually(both_kept, what="both tariffs kept on node 1")
+    assert _from(response.headers) == ("DE", "SCN")
+    # Built from the kept bytes: each tariff exactly as its CPO pushed it.
+    for _, tariff in tariffs:
+        assert tariff.encode() in response.content
+    assert ocn.cpa.requests_to("tariffs", "SENDER") == []  # no source was asked
+    assert ocn.cpb.requests_to("tariffs", "SENDER") == []

@@ -3,7 +3,8 @@
 `server.DemoCpo` speaks SCPI to the node; a `CpoBackend` holds the charge points: the static
 tutorial data today (`static.StaticCpo`), an OCPP central system later. The server asks the
 backend for locations and tariffs, hands it the commands an eMSP sends and pushes whatever the
-backend reports on its event stream (a CDR today; EVSE status and session updates next).
+backend reports on its event stream: an EVSE's new status (broadcast TO the hub, for every eMSP)
+and a CDR (to the eMSP that started the session).
 """
 
 from __future__ import annotations
@@ -56,7 +57,21 @@ class CdrReady:
     cdr: dict[str, Any]
 
 
-CpoEvent = CdrReady  # a union once status and session updates come
+@dataclass(frozen=True)
+class EvseStatusChanged:
+    """An EVSE of one of the CPO's locations has a new status (OCPI Status: CHARGING, …)."""
+
+    location_id: str
+    evse_uid: str
+    status: str
+    last_updated: str
+
+    def patch(self) -> dict[str, str]:
+        """The OCPI PATCH body of the EVSE: what changed, and when."""
+        return {"status": self.status, "last_updated": self.last_updated}
+
+
+CpoEvent = CdrReady | EvseStatusChanged
 
 
 class CpoBackend(Protocol):

@@ -1,5 +1,6 @@
 """The demo CPO's own SCPI client: what it sends to its node on its own initiative (a command
-result to the eMSP's response_url, a CDR to the eMSP's cdrs receiver, and the CDR fetched back)."""
+result to the eMSP's response_url, a CDR to the eMSP's cdrs receiver, and the CDR fetched back;
+its locations, tariffs and EVSE status changes broadcast TO the hub, DE SCN)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import aiohttp
 
 from scn_node.devnet.joining import json_or_none
 from scn_node.devnet.party_server import DemoParty, compact
+from scn_node.scpi.credentials import NODE_PARTY
+from scn_node.scpi.errors import InvalidHeader
+from scn_node.scpi.headers import FROM_COUNTRY_CODE, FROM_PARTY_ID, read_party
 from scn_node.scpi.party import PartyId
 
 
@@ -21,6 +25,11 @@ class Answer:
     body: Any
     text: str
     location: str | None = None
+    sender: PartyId | None = None  # who answered: the SCPI-from-* of the answer
+
+    @property
+    def status_code(self) -> Any:
+        return self.body.get("status_code") if isinstance(self.body, dict) else None
 
     @property
     def ok(self) -> bool:
@@ -38,7 +47,7 @@ class Pusher:
         self.party = party
         self.session = session
 
-    async def send(self, method: str, url: str, to: PartyId, body: Any = None) -> Answer:
+    async def send(self, method: str, url: str, to: PartyId | None, body: Any = None) -> Answer:
         headers = self.party.routing_headers(to)
         data = None
         if body is not None:
@@ -47,7 +56,17 @@ class Pusher:
         async with self.session.request(method, url, headers=headers, data=data) as response:
             text = await response.text()
             location = response.headers.get("Location")
-        return Answer(response.status, json_or_none(text), text, location)
+            try:
+                sender = read_party(response.headers, FROM_COUNTRY_CODE, FROM_PARTY_ID)
+            except InvalidHeader:
+                sender = None
+        return Answer(response.status, json_or_none(text), text, location, sender)
+
+    async def broadcast(self, method: str, module: str, path: str, body: Any) -> Answer:
+        """`method` on the RECEIVER interface of `module` at `path` (`{cc}/{pid}/{id}…`, the
+        owner in the URL), TO the hub: every connected eMSP on every node gets it."""
+        url = f"{self.party.node_url}/scpi/receiver/2.2/{module}/{path}"
+        return await self.send(method, url, NODE_PARTY, body)
 
     async def command_result(
         self, response_url: str, to: PartyId, result: dict[str, Any]

@@ -7,10 +7,20 @@
     {base}/scpi/cpo/2.2/tariffs         tariffs SENDER
     {base}/scpi/cpo/2.2/sessions        sessions SENDER: "not implemented" (see below)
     {base}/scpi/cpo/2.2/commands        commands RECEIVER: POST /START_SESSION, /STOP_SESSION
+    {base}/scpi/cpo/2.2/tokens          tokens RECEIVER: PUT/PATCH /{cc}/{pid}/{uid} (recorded)
 
 Commands are answered ACCEPTED at once; the backend carries them out and the result goes to the
 eMSP's response_url through the node. What the backend reports afterwards (a CDR when a session
 ends) is pushed through the node too, and a CDR is fetched back from the Location the eMSP gave.
+
+Broadcast push: once connected, the CPO PUTs each of its locations and tariffs TO the hub
+(SCPI-to-* = DE SCN), and PATCHes an EVSE TO the hub whenever its status changes, so every
+connected eMSP on every node gets them without the CPO knowing who they are. Each push is
+recorded as a "broadcast" event with the node's answer; a refused one is logged, never fatal
+(4003 when nobody at all can receive it: no eMSP connected here and no other node).
+
+Open routing: `authorize` asks for real-time authorization of a token with no SCPI-to-* at
+all, as a charge point that does not know the token's eMSP does: the hub finds the eMSP.
 
 Sessions: the tutorial says a sessions request to the CPO tells the user that the CPO has not
 implemented the module. The demo CPO answers HTTP 501 Not Implemented with the SCPI envelope
@@ -22,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 from typing import Any
@@ -30,11 +41,19 @@ import aiohttp
 from aiohttp import web
 from eth_account.signers.local import LocalAccount
 
-from scn_node.devnet.cpo.backend import CdrReady, Command, CommandResult, CpoBackend, CpoEvent
-from scn_node.devnet.cpo.pusher import Pusher
+from scn_node.devnet.cpo.backend import (
+    CdrReady,
+    Command,
+    CommandResult,
+    CpoBackend,
+    CpoEvent,
+    EvseStatusChanged,
+)
+from scn_node.devnet.cpo.pusher import Answer, Pusher
 from scn_node.devnet.cpo.static import StaticCpo
 from scn_node.devnet.joining import join
 from scn_node.devnet.party_server import VERSION, DemoParty, reply, sender_of
+from scn_node.devnet.pushes import ReceivedPushes
 from scn_node.registry import RegistryContract
 from scn_node.scpi.party import PartyId, Role
 from scn_node.scpi.status import ScpiStatus
@@ -70,6 +89,7 @@ class DemoCpo(DemoParty):
         self.backend: CpoBackend = backend or StaticCpo(party, result_delay=result_delay)
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.pushes = ReceivedPushes(self.label, self.record, ("tokens",))
 
     def modules(self) -> list[tuple[str, str]]:
         return [
@@ -77,6 +97,7 @@ class DemoCpo(DemoParty):
             ("tariffs", "SENDER"),
             ("sessions", "SENDER"),
             ("commands", "RECEIVER"),
+            ("tokens", "RECEIVER"),
         ]
 
     def routes(self) -> list[web.RouteDef]:
@@ -90,6 +111,7 @@ class DemoCpo(DemoParty):
             web.get(f"{base}/tariffs", self._tariffs),
             web.route("*", f"{base}/sessions{{tail:.*}}", self._sessions),
             web.post(f"{base}/commands/{{command}}", self._command),
+            *self.pushes.routes(base),
         ]
 
     @property
@@ -138,6 +160,64 @@ class DemoCpo(DemoParty):
         )
         self.token_c = joined.token_c
         self.record.record("registered", node=self.node_url, credentials_url=joined.credentials_url)
+        await self.announce()
+
+    async def announce(self) -> None:
+        """Broadcast every location and tariff TO the hub (a PUT each), as a CPO does once it is
+        connected; the eMSPs that connect later sync with a GET All."""
+        party = f"{self.party.country_code}/{self.party.party_id}"
+        for location in self.backend.locations():
+            await self._broadcast("PUT", "locations", f"{party}/{location['id']}", location)
+        for tariff in self.backend.tariffs():
+            await self._broadcast("PUT", "tariffs", f"{party}/{tariff['id']}", tariff)
+
+    async def authorize(self, uid: str, location_id: str = "LOC1") -> Answer:
+        """Real-time authorization of token `uid` at `location_id`, with no SCPI-to-*: the hub
+        finds the token's eMSP (open routing); the answer says FROM whom."""
+        url = f"{self.node_url}/scpi/sender/{VERSION}/tokens/{uid}/authorize"
+        answer = await self.pusher.send("POST", url, None, {"location_id": location_id})
+        log.info(
+            "%s asked for authorization of token %s without SCPI-to-*: %s from %s",
+            self.label, uid, answer.status, answer.sender,
+        )  # fmt: skip
+        self.record.record(
+            "authorized", uid=uid, status=answer.status, status_code=answer.status_code,
+            answered_by=answer.sender, body=answer.body,
+        )  # fmt: skip
+        return answer
+
+    async def _broadcast(self, method: str, module: str, path: str, body: Any) -> Answer | None:
+        """One push TO the hub, recorded; a refusal or a network error is logged, not raised."""
+        body = copy.deepcopy(body)  # as sent: the backend's objects change later
+        try:
+            answer = await self.pusher.broadcast(method, module, path, body)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.error(
+                "%s could not broadcast %s %s %s: %s", self.label, method, module, path, error
+            )
+            self.record.record(
+                "broadcast", method=method, module=module, path=path, body=body, status=None,
+                status_code=None, answered_by=None, error=f"{type(error).__name__}: {error}",
+            )  # fmt: skip
+            return None
+        self.record.record(
+            "broadcast", method=method, module=module, path=path, body=body,
+            status=answer.status, status_code=answer.status_code, answered_by=answer.sender,
+            error="" if answer.ok else answer.text[:500],
+        )  # fmt: skip
+        if answer.ok:
+            log.info("%s broadcast %s %s/%s TO the hub", self.label, method, module, path)
+        elif answer.status_code == ScpiStatus.CONNECTION_PROBLEM:  # 4003: nobody receives it
+            log.info(
+                "%s broadcast %s %s/%s: no eMSP receives it yet (4003)",
+                self.label, method, module, path,
+            )  # fmt: skip
+        else:
+            log.warning(
+                "%s broadcast %s %s/%s refused: %s %s",
+                self.label, method, module, path, answer.status, answer.text[:300],
+            )  # fmt: skip
+        return answer
 
     # -- locations, tariffs, sessions
 
@@ -257,6 +337,11 @@ class DemoCpo(DemoParty):
     async def _push(self, event: CpoEvent) -> None:
         if isinstance(event, CdrReady):
             await self._send_cdr(event.emsp, event.cdr)
+        elif isinstance(event, EvseStatusChanged) and self.token_c:  # not before it joined
+            where = f"{self.party.country_code}/{self.party.party_id}"
+            path = f"{where}/{event.location_id}/{event.evse_uid}"
+            log.info("%s EVSE %s is %s now", self.label, event.evse_uid, event.status)
+            await self._broadcast("PATCH", "locations", path, event.patch())
 
     async def _send_cdr(self, emsp: PartyId, cdr: dict[str, Any]) -> None:
         log.info("%s sending cdr after session end", self.label)
