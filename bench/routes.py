@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import aiohttp
 from multidict import CIMultiDictProxy
-from testbed import name_of, percentile, register_signed, routing
+from testbed import connect, list_signed, name_of, percentile, routing
 
 from scn_node.devnet.chain import dev_account
 from scn_node.registry import RegistryContract
@@ -31,20 +32,36 @@ class Bench:
 
     async def join(
         self, registry: RegistryContract, operator: str, parties: Sequence[PartyId], role: Role
-    ) -> None:
+    ) -> str:
         """List `parties` in the registry with `operator`'s node and make them join it, a few at
-        a time (each listing is a chain transaction); their TOKEN_Cs are kept."""
+        a time (each listing is a chain transaction); their TOKEN_Cs are kept. How long it took,
+        and the slowest party's listing and handshake, as text."""
         limit = asyncio.Semaphore(8)
         spender = dev_account(SPENDER)
+        slowest = (0.0, 0.0, parties[0] if parties else None)
 
         async def one(party: PartyId) -> None:
+            nonlocal slowest
             async with limit:
-                self.tokens[party] = await register_signed(
-                    self.session, registry, self.node_url, operator, party, role, spender,
-                    self.party_base,
+                started = time.monotonic()
+                await list_signed(registry, operator, party, role, spender)
+                listed = time.monotonic()
+                # The party's TOKEN_B is token-b-{name}: the party server checks it.
+                self.tokens[party] = await connect(
+                    self.session, self.node_url, party, role, self.party_base,
+                    f"token-b-{name_of(party)}",
                 )  # fmt: skip
+                ended = time.monotonic()
+                if ended - started > sum(slowest[:2]):
+                    slowest = (listed - started, ended - listed, party)
 
+        started = time.monotonic()
         await asyncio.gather(*(one(party) for party in parties))
+        listing, handshake, party = slowest
+        return (
+            f"{len(parties)} {role.value} joined in {time.monotonic() - started:.1f} s (slowest: "
+            f"{party}, listed in {listing:.2f} s, handshake {handshake:.2f} s)"
+        )
 
     def headers(self, sender: PartyId, receiver: PartyId | None) -> dict[str, str]:
         """What `sender` sends through the node to `receiver` (None: no SCPI-to-*), with a new

@@ -302,21 +302,18 @@ async def main(options: argparse.Namespace) -> bool:
         )
         bench = Bench(session, hub.url, party_base)
         operator = hub.account.address
-        started = time.monotonic()
-        await bench.join(registry, operator, [cpo(n) for n in range(options.sources)], Role.CPO)
-        await bench.join(registry, operator, [emsp(n) for n in range(levels[0])], Role.EMSP)
         database = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
-        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {database}; "
-              f"{options.sources} CPOs and {levels[0]} eMSPs joined in "
-              f"{time.monotonic() - started:.1f} s")  # fmt: skip
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}, {database}")
+        print(
+            await bench.join(registry, operator, [cpo(n) for n in range(options.sources)], Role.CPO)
+        )
 
         # 1. broadcast, the receivers joining level by level
         baseline = [one_push(bench, through_node=False), one_push(bench, through_node=True)]
         broadcast: list[Route] = []
         for number, level in enumerate(levels):
-            joined = levels[number - 1] if number else levels[0]
-            await bench.join(registry, operator, [emsp(n) for n in range(joined, level)], Role.EMSP)
-            print(f"{level} eMSPs joined")
+            joining = [emsp(n) for n in range(levels[number - 1] if number else 0, level)]
+            print(await bench.join(registry, operator, joining, Role.EMSP))
             route = pushes(bench, level)
             broadcast.append(route)
             await rounds([route, *baseline] if number == 0 else [route], options.pushes, 5)

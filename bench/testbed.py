@@ -115,19 +115,11 @@ async def register(
     return await connect(session, at, party, role, party_base, "token-b")
 
 
-async def register_signed(
-    session: aiohttp.ClientSession,
-    registry: RegistryContract,
-    at: str,
-    operator: str,
-    party: PartyId,
-    role: Role,
-    spender: LocalAccount,
-    party_base: str,
-) -> str:
-    """`register` for any number of parties: each is listed by a new account that signs its
-    listing, submitted (and paid for) by `spender`; TOKEN_B is `token-b-{name}`, which the party
-    server checks. Its TOKEN_C."""
+async def list_signed(
+    registry: RegistryContract, operator: str, party: PartyId, role: Role, spender: LocalAccount
+) -> None:
+    """List `party` with `operator`'s node for any number of parties: each is listed by a new
+    account that signs its listing, submitted (and paid for) by `spender`."""
     fields = {
         "countryCode": party.country_code,
         "partyId": party.party_id,
@@ -135,7 +127,6 @@ async def register_signed(
         "operator": operator,
     }
     await registry.submit(spender, await registry.sign(Account.create(), "SetParty", fields))
-    return await connect(session, at, party, role, party_base, f"token-b-{name_of(party)}")
 
 
 def name_of(party: PartyId) -> str:
