@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from scn_node.hub.model import PartyResponse
+from scn_node.hub.rules import PartyRules
 from scn_node.scpi.party import PartyId, Role
 from tests.fakes.backoffice import FakeBackoffice, Received, Responder, answer
 from tests.fakes.hub import Answer, HubUnderTest
+from tests.fakes.transport import response
 
 
 def status(got: Answer) -> tuple[int, int]:
@@ -113,3 +115,16 @@ async def test_routed_error_answers_are_signed_only_when_signatures_are_in_play(
         assert "scn_signature" in required.json()
     finally:
         await strict.close()
+
+
+async def test_a_deeply_nested_answer_is_read_as_no_envelope_not_a_crash(
+    node: HubUnderTest,
+) -> None:
+    """An answer the node must read (the sender wants signed answers) that nests deeper than
+    any parser should follow: 3000 (no valid scn_signature), not a fault."""
+    cpo, emsp = await pair(node)
+    await node.set_rules(emsp, PartyRules(signatures=True))
+    nested = b"[" * 100_000 + b"]" * 100_000
+    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), lambda got: response(200, nested))
+    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert status(got) == (200, 3000)
