@@ -292,7 +292,7 @@ def _an_error(envelope: Mapping[str, Any] | None) -> bool:
 def _json_or_text(text: str) -> object:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

@@ -4,10 +4,12 @@ tests/node/test_hardening.py.)"""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from pathlib import Path
 
+import brotli
 import pytest
 
 from scn_node.hub.model import PartyResponse
@@ -128,3 +130,16 @@ async def test_a_deeply_nested_answer_is_read_as_no_envelope_not_a_crash(
     cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), lambda got: response(200, nested))
     got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
     assert status(got) == (200, 3000)
+
+
+async def test_a_signature_that_nests_too_deep_is_refused_as_a_bad_signature(
+    node: HubUnderTest,
+) -> None:
+    cpo, emsp = await pair(node)
+    nested = base64.b64encode(brotli.compress(b"[" * 5000 + b"]" * 5000)).decode()
+    got = await node.send(
+        emsp, "GET", "/scpi/sender/2.2/locations", to=cpo, headers={"SCN-Signature": nested}
+    )
+    assert status(got) == (200, 2001)
+    assert "Signature is not JSON" in got.json()["status_message"]
+    assert cpo.module_requests() == []
