@@ -25,6 +25,7 @@ from scn_node.hub.message import ScpiRequest
 from scn_node.hub.modules import ModuleSpec, SignedAs
 from scn_node.hub.ports import Registry, Wallet
 from scn_node.hub.rewrites import replace_member
+from scn_node.scpi.envelope import read_envelope
 from scn_node.scpi.errors import (
     InvalidParameters,
     InvalidResponseSignature,
@@ -175,7 +176,7 @@ class Signatures:
         required = policy.answer_required
         if not required and b"_signature" not in body and b"\\u" not in body:
             return None  # the common case, decided without parsing (an escape could hide the key)
-        envelope = _envelope(body)
+        envelope = read_envelope(body)
         signature = None
         if envelope is not None:
             signature = envelope.get(RESPONSE_FIELD) or envelope.get(OCN_RESPONSE_FIELD)
@@ -210,7 +211,7 @@ class Signatures:
     ) -> bytes:
         """`body` with its scn_signature replaced by the node's over `headers` (the reply's
         new headers, lower-case), keeping the originals of `rewritten`."""
-        envelope = _envelope(body)
+        envelope = read_envelope(body)
         if envelope is None:
             return body
         new = notary.resign(
@@ -288,18 +289,10 @@ def _an_error(envelope: Mapping[str, Any] | None) -> bool:
     return isinstance(status, int) and not isinstance(status, bool) and status >= 2000
 
 
-def _envelope(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _json_or_text(text: str) -> object:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

@@ -12,7 +12,6 @@ source), so a CPO answers with that eMSP's sessions and CDRs only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -26,6 +25,7 @@ from scn_node.hub.ports import Platforms, Registry
 from scn_node.hub.proxies import target_of
 from scn_node.hub.signing import Signatures
 from scn_node.scpi.credentials import NODE_PARTY
+from scn_node.scpi.envelope import read_envelope
 from scn_node.scpi.errors import HubError, InvalidParameters, SenderBlocked
 from scn_node.scpi.headers import RoutingHeaders
 from scn_node.scpi.notary import Notary
@@ -122,7 +122,7 @@ class Sources:
         )
         delivered = await self.delivery.deliver(request, Family.STANDARD, target)
         response = delivered.response
-        envelope = _envelope(response.body)
+        envelope = read_envelope(response.body)
         if isinstance(target, RemoteParty) and _blocked_at_its_node(response, envelope, source):
             return None
         data = envelope.get("data") if envelope is not None else None
@@ -168,14 +168,6 @@ def _blocked_at_its_node(
         return False
     message = envelope.get("status_message")
     return isinstance(message, str) and message.startswith(f"Receiver {source} does not accept")
-
-
-def _envelope(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _what(response: PartyResponse, envelope: Mapping[str, Any] | None) -> str:

@@ -23,7 +23,7 @@ from scn_node.hub.rules import PartyRules
 from scn_node.hub.signing import Signatures
 from scn_node.scpi.credentials import NODE_PARTY
 from scn_node.scpi.envelope import timestamp
-from scn_node.scpi.errors import SenderBlocked
+from scn_node.scpi.errors import ScpiError, SenderBlocked
 from scn_node.scpi.headers import CORRELATION_ID, REQUEST_ID, routing_pair
 from scn_node.scpi.notary import RESPONSE_FIELD, response_values, sign_with
 from scn_node.scpi.pagination import Page, link_header
@@ -89,7 +89,12 @@ class StoredObjects:
         page = Page.parse(query, max_limit=limit)
         roles = await self._roles(exchange, requester)
         owners = await self.objects.object_owners()
-        hidden = frozenset(o.party for o in owners if not _sees(o, requester, roles, module))
+        listed = await self._listed()
+        hidden = frozenset(
+            o.party
+            for o in owners
+            if not _sees(o, requester, roles, module) or (listed and o.party not in listed)
+        )
         found = await self.objects.hub_objects(module, page, hidden)
         if found is None:
             return None
@@ -131,6 +136,15 @@ class StoredObjects:
         )
         wallet = self.signing.wallet
         return json.dumps(sign_with(values, wallet.sign, wallet.address).encode()).encode()
+
+    async def _listed(self) -> frozenset[PartyId]:
+        """The parties the registry lists (cached): an owner that left the network is no
+        longer served. Empty when the registry cannot say (then nobody is hidden for it)."""
+        try:
+            return frozenset(listed.party for listed in await self.registry.parties())
+        except ScpiError as error:
+            log.warning("kept objects served without the registry's party list: %s", error)
+            return frozenset()
 
     async def _roles(self, exchange: Exchange, party: PartyId) -> frozenset[Role]:
         """The roles `party` holds: on its platform here, or as the registry lists it."""

@@ -48,6 +48,15 @@ def decode(body: bytes) -> Any:
         raise MalformedJson(f"Request body is not valid JSON: {detail}") from None
 
 
+def read_envelope(body: bytes) -> dict[str, Any] | None:
+    """A party's answer as an envelope (a JSON object), or None when it is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def error_envelope(
     error: ScpiError, codes: Codes, sign: Callable[[dict[str, Any]], str] | None = None
 ) -> tuple[int, ScpiStatus, bytes]:

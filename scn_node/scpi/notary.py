@@ -105,7 +105,7 @@ class Notary:
         raw = _decompress(compressed)
         try:
             document = json.loads(raw)
-        except ValueError:  # also UnicodeDecodeError
+        except (ValueError, RecursionError):  # also UnicodeDecodeError, and absurd nesting
             raise NotaryError("Signature is not JSON") from None
         if not isinstance(document, dict):
             raise NotaryError("Signature is not a JSON object")

@@ -4,16 +4,20 @@ tests/node/test_hardening.py.)"""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from pathlib import Path
 
+import brotli
 import pytest
 
 from scn_node.hub.model import PartyResponse
+from scn_node.hub.rules import PartyRules
 from scn_node.scpi.party import PartyId, Role
 from tests.fakes.backoffice import FakeBackoffice, Received, Responder, answer
 from tests.fakes.hub import Answer, HubUnderTest
+from tests.fakes.transport import response
 
 
 def status(got: Answer) -> tuple[int, int]:
@@ -113,3 +117,29 @@ async def test_routed_error_answers_are_signed_only_when_signatures_are_in_play(
         assert "scn_signature" in required.json()
     finally:
         await strict.close()
+
+
+async def test_a_deeply_nested_answer_is_read_as_no_envelope_not_a_crash(
+    node: HubUnderTest,
+) -> None:
+    """An answer the node must read (the sender wants signed answers) that nests deeper than
+    any parser should follow: 3000 (no valid scn_signature), not a fault."""
+    cpo, emsp = await pair(node)
+    await node.set_rules(emsp, PartyRules(signatures=True))
+    nested = b"[" * 100_000 + b"]" * 100_000
+    cpo.on("GET", cpo.endpoint_path("locations", "SENDER"), lambda got: response(200, nested))
+    got = await node.send(emsp, "GET", "/scpi/sender/2.2/locations", to=cpo)
+    assert status(got) == (200, 3000)
+
+
+async def test_a_signature_that_nests_too_deep_is_refused_as_a_bad_signature(
+    node: HubUnderTest,
+) -> None:
+    cpo, emsp = await pair(node)
+    nested = base64.b64encode(brotli.compress(b"[" * 5000 + b"]" * 5000)).decode()
+    got = await node.send(
+        emsp, "GET", "/scpi/sender/2.2/locations", to=cpo, headers={"SCN-Signature": nested}
+    )
+    assert status(got) == (200, 2001)
+    assert "Signature is not JSON" in got.json()["status_message"]
+    assert cpo.module_requests() == []

@@ -223,6 +223,17 @@ async def test_the_owners_blacklist_hides_its_objects_from_that_requester_only(
     assert len(items(await page(node, msp))) == 2
 
 
+async def test_an_owner_that_left_the_registry_is_no_longer_served(
+    node: HubUnderTest, parties: tuple[FakeBackoffice, ...]
+) -> None:
+    cpo, msp, _ = parties
+    await keep(node, cpo, "PUT", "locations", "/DE/CPO/LOC1", location_bytes("LOC1"))
+    assert items(await page(node, msp)) == [location_bytes("LOC1")]
+    node.registry.unlist(cpo.party)
+    gone = await page(node, msp)
+    assert items(gone) == [] and gone is not None and gone.headers["X-Total-Count"] == "0"
+
+
 async def test_only_the_roles_a_broadcast_reaches_see_the_kept_objects(
     node: HubUnderTest, parties: tuple[FakeBackoffice, ...]
 ) -> None:
