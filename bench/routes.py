@@ -24,6 +24,8 @@ TIMEOUT = 30.0
 
 @dataclass
 class Bench:
+    """The parties that joined the node (their TOKEN_Cs), and the requests the bench sends."""
+
     session: aiohttp.ClientSession
     node_url: str
     party_base: str
