@@ -145,7 +145,11 @@ class SqlPlatforms(SqlStore):
         return records.platform(rows[0][0], [r for _, r in rows])
 
     async def connected_platforms(self) -> list[Platform]:
-        return await self._platforms(ConnectionStatus.CONNECTED.value)
+        # Every broadcast asks: kept like the forward path's reads, dropped by every write.
+        found = await self.cache.through(
+            ("connected",), lambda: self._platforms(ConnectionStatus.CONNECTED.value)
+        )
+        return list(found or ())
 
     async def live_platforms(self) -> list[Platform]:
         return await self._platforms(*LIVE)
