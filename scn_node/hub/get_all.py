@@ -5,8 +5,9 @@ A party's GET of a module's list with SCPI-to-* = the hub (`Scenario.GET_ALL`) i
 * for modules whose objects are broadcast to the hub (`GetAll.STORED`), from the kept objects
   (`StoredObjects`) when the node keeps any of that module;
 * otherwise from the sources (`hub/sources.py`): every source's first page is asked for at once,
-  for the totals; the requester then gets one source's page per hub page, its body relayed byte
-  for byte, in the sources' order. A hub page's `Link` is a cursor proxy (`hub/cursor.py`):
+  for the totals (and relayed in its turn, when that comes within PROBED_SECONDS); the requester
+  then gets one source's page per hub page, its body relayed byte for byte, in the sources'
+  order. A hub page's `Link` is a cursor proxy (`hub/cursor.py`):
   following it continues that source (its own next link) and then moves to the next source; a
   source whose first page is empty is passed over. `X-Total-Count` is the sum of the sources'
   totals; `X-Limit` is the hub's `HUB_LIMIT`, and the requester's `limit` (at most that) is
@@ -24,6 +25,8 @@ it over the headers it changed (Link, X-Total-Count, X-Limit), keeping the sourc
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from urllib.parse import parse_qsl, urlencode
 
@@ -57,6 +60,12 @@ from scn_node.scpi.party import PartyId
 # spec allows any server to). One hub page is one source's page, so it bounds a hub page too.
 HUB_LIMIT = 1000
 PROBES = 16  # sources asked for their first page at once
+# A later source's first page, fetched for the totals, is relayed in its turn if that comes
+# this soon (to this process): a source is not asked for the same page twice in one sync.
+PROBED_SECONDS = 60.0
+MAX_PROBED = 4096
+
+ProbeKey = tuple[PartyId, str, PartyId, str]  # requester, module, source, query
 _REWRITTEN = {"link": LINK_PATH, "x-total-count": X_TOTAL_COUNT_PATH, "x-limit": X_LIMIT_PATH}
 
 
@@ -83,6 +92,7 @@ class GetAllPages:
         self.signing = signing
         self.copies = copies
         self.stored = stored
+        self._probed: OrderedDict[ProbeKey, tuple[float, SourcePage]] = OrderedDict()
 
     async def page(self, exchange: Exchange) -> ScpiReply:
         """A GET All's page: the first (a list GET TO the hub) or the next (its cursor proxy)."""
@@ -104,6 +114,8 @@ class GetAllPages:
         if not pages:
             return self._empty(exchange)
         start = next((i for i, page in enumerate(pages) if page.items), len(pages) - 1)
+        for page in pages[start + 1 :]:
+            self._keep_probed(exchange, page, query)
         totals = tuple(page.total for page in pages)
         cursor = Cursor(tuple(page.source for page in pages), start, None, None, totals, query)
         return await self._answer(exchange, cursor, pages[start])
@@ -137,7 +149,8 @@ class GetAllPages:
         while True:
             target = await self._target(cursor)
             query = cursor.query if cursor.next_url is None else ""
-            page = await self.sources.page(exchange, cursor.source, target, query)
+            page = None if cursor.next_url else self._probed_page(exchange, cursor)
+            page = page or await self.sources.page(exchange, cursor.source, target, query)
             if page is None:
                 raise HubError(
                     f"GET All source {cursor.source} no longer lets {exchange.headers.sender} "
@@ -147,6 +160,21 @@ class GetAllPages:
             if page.items or cursor.next_url is not None or last:
                 return await self._answer(exchange, cursor, page)
             cursor = cursor.at(cursor.index + 1)
+
+    def _keep_probed(self, exchange: Exchange, page: SourcePage, query: str) -> None:
+        key = (exchange.headers.sender, exchange.request.module, page.source, query)
+        self._probed[key] = (time.monotonic() + PROBED_SECONDS, page)
+        self._probed.move_to_end(key)
+        while len(self._probed) > MAX_PROBED:
+            self._probed.popitem(last=False)
+
+    def _probed_page(self, exchange: Exchange, cursor: Cursor) -> SourcePage | None:
+        """The source's first page as it was fetched for the totals, once, if still fresh."""
+        key = (exchange.headers.sender, exchange.request.module, cursor.source, cursor.query)
+        kept = self._probed.pop(key, None)
+        if kept is None or kept[0] < time.monotonic():
+            return None
+        return kept[1]
 
     async def _target(self, cursor: Cursor) -> Target:
         """Where the cursor's page is: the source's module endpoint, or the next link it gave

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from scn_node.hub import get_all as get_all_module
 from scn_node.hub.model import PartyResponse
 from scn_node.hub.rules import ListKind, PartyRules, RuleEntry
 from scn_node.scpi.credentials import NODE_PARTY
@@ -138,12 +139,12 @@ async def test_pages_follow_every_source_in_order_byte_for_byte(two_nodes: Nodes
         assert page.headers["Content-Type"] == "application/json"
         assert page.headers["X-Request-ID"] == "req-1"
         from_hub(page, emsp)
-    # Every first page is probed at once (for the totals); a source's first page is asked
-    # for again when its turn comes (the cursor keeps no pages), then its next pages.
+    # Every first page is asked for once, at once (for the totals), and relayed in its turn;
+    # then each source's next pages.
     assert [r.query for r in list_requests(cpa, "cdrs")] == [PASSED_ON, "page=1"]
-    assert [r.query for r in list_requests(cpb, "cdrs")] == [PASSED_ON, PASSED_ON]
-    assert [r.query for r in list_requests(cpc, "cdrs")] == [PASSED_ON, PASSED_ON, "page=1"]
-    assert list_requests(cpc, "cdrs")[2].headers["SCPI-from-party-id"] == "MSP"
+    assert [r.query for r in list_requests(cpb, "cdrs")] == [PASSED_ON]
+    assert [r.query for r in list_requests(cpc, "cdrs")] == [PASSED_ON, "page=1"]
+    assert list_requests(cpc, "cdrs")[1].headers["SCPI-from-party-id"] == "MSP"
 
 
 async def test_a_source_with_an_empty_first_page_is_passed_over(two_nodes: Nodes) -> None:
@@ -200,14 +201,17 @@ async def test_a_source_down_fails_the_whole_page_naming_it(two_nodes: Nodes) ->
 async def test_a_source_down_on_a_later_page_fails_that_page(two_nodes: Nodes) -> None:
     one, _ = two_nodes
     emsp, cpa, cpb, cpc = await parties(two_nodes)
-    for cpo in (cpa, cpb, cpc):
-        serve_pages(cpo, "cdrs", [1])
+    for cpo, sizes in ((cpa, [1]), (cpb, [1, 1]), (cpc, [1])):
+        serve_pages(cpo, "cdrs", sizes)
 
     first = await get_all(one, emsp)
     one.network.drop(cpb.base_url)
-    second = await follow(one, emsp, first)
+    second = await follow(one, emsp, first)  # CPB's first page, as fetched for the totals
+    assert second.status_code == 1000 and second.json()["data"][0]["id"] == "CPB-0-0"
+    third = await follow(one, emsp, second)  # CPB's second page: CPB is down by now
 
-    assert second.status_code == 4003 and "DE CPB" in second.json()["status_message"]
+    assert third.status_code == 4003 and "DE CPB" in third.json()["status_message"]
+    assert "data" not in third.json() and "Link" not in third.headers
 
 
 async def test_a_source_timing_out_fails_the_page_with_4002(two_nodes: Nodes) -> None:
@@ -384,3 +388,18 @@ async def test_a_source_without_a_total_counts_its_first_page(node: HubUnderTest
     assert got.headers["X-Total-Count"] == "5"  # 2, and CPB's 3 objects
     last = await follow(node, emsp, got)
     assert last.body == body and "Link" not in last.headers
+
+
+async def test_a_first_page_kept_past_its_time_is_asked_for_again(
+    two_nodes: Nodes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page fetched for the totals stands in for the source's first page only briefly:
+    a sync that stalls gets the source's page as it is by then."""
+    monkeypatch.setattr(get_all_module, "PROBED_SECONDS", 0.0)
+    one, _ = two_nodes
+    emsp, cpa, cpb, cpc = await parties(two_nodes)
+    for cpo in (cpa, cpb, cpc):
+        serve_pages(cpo, "cdrs", [1])
+    second = await follow(one, emsp, await get_all(one, emsp))
+    assert second.status_code == 1000 and second.json()["data"][0]["id"] == "CPB-0-0"
+    assert [r.query for r in list_requests(cpb, "cdrs")] == [PASSED_ON, PASSED_ON]
