@@ -7,7 +7,14 @@ import logging
 
 import pytest
 
-from scn_node.log import QUIET_LOGGERS, JsonFormatter, TextFormatter, configure, request_ids
+from scn_node.log import (
+    QUIET_LOGGERS,
+    JsonFormatter,
+    TextFormatter,
+    configure,
+    drain,
+    request_ids,
+)
 from scn_node.scpi.party import PartyId, Role
 from tests.node.conftest import ADMIN_KEY, Network
 
@@ -53,15 +60,31 @@ async def test_no_token_or_key_reaches_the_log(
         assert secret not in text
 
 
-def test_configure_keeps_chatty_libraries_at_warning_even_in_debug() -> None:
+def test_configure_keeps_chatty_libraries_at_warning_even_in_debug(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     try:
         configure("DEBUG", "json")
         assert root.level == logging.DEBUG
-        assert isinstance(root.handlers[0].formatter, JsonFormatter)
         for name in QUIET_LOGGERS:
             assert logging.getLogger(name).level == logging.WARNING
+        # Lines are written by a thread, with the ids of the request they were made under.
+        token = request_ids.set(("req-9", "corr-9"))
+        try:
+            logging.getLogger("scn_node.test").info("queued")
+        finally:
+            request_ids.reset(token)
+        logging.getLogger("scn_node.test").info("outside")
+        drain()
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+        queued, outside = (
+            next(entry for entry in lines if entry["message"] == text)
+            for text in ("queued", "outside")
+        )
+        assert (queued["request_id"], queued["correlation_id"]) == ("req-9", "corr-9")
+        assert "request_id" not in outside and queued["level"] == "INFO"
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
