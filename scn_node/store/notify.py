@@ -86,6 +86,7 @@ class Notices:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self._pause()  # no longer hearing anyone: keep nothing from here on
 
     async def _run(self, tried: asyncio.Event) -> None:
         while True:

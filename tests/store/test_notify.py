@@ -15,6 +15,8 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from scn_node.devnet.postgres import PostgresServer
+from scn_node.hub.modules import KeyKind
+from scn_node.hub.ownership import OwnedKey
 from scn_node.hub.rules import ListKind, PartyRules, RuleEntry
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import Role
@@ -187,3 +189,22 @@ async def test_an_instance_that_loses_its_listening_connection_keeps_nothing_unt
 
     await within(1.0, refused)
     assert await b.authenticate(newer) is not None
+
+
+async def test_an_owner_added_on_one_instance_is_found_by_the_other_within_a_second(
+    instances: Instances,
+) -> None:
+    a, b = instances.a, instances.b
+    await a.remember_keys([OwnedKey(KeyKind.LOCATION_ID, "LOC1", CPO)])
+
+    async def one_owner_kept() -> bool:
+        found = await b.owners(KeyKind.LOCATION_ID, "LOC1")
+        return found == [CPO] and b._owners_kept.get((KeyKind.LOCATION_ID, "LOC1", "")) is not None
+
+    await within(1.0, one_owner_kept)
+    await a.remember_keys([OwnedKey(KeyKind.LOCATION_ID, "LOC1", MSP)])
+
+    async def both_found() -> bool:
+        return len(await b.owners(KeyKind.LOCATION_ID, "LOC1")) == 2
+
+    await within(1.0, both_found)
