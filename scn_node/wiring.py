@@ -103,6 +103,8 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
         directory = given.directory
         if directory is None:
             sql = SqlDirectory(database, proxy_days=settings.proxy_days)
+            await sql.start()  # hears other instances' writes (PostgreSQL)
+            stack.push_async_callback(sql.close)
             await sql.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             await sql.purge_route_keys(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             directory = sql

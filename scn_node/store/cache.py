@@ -17,12 +17,16 @@ class ReadCache:
 
     Each `forget` bumps a generation: a read that began before (or during) a write finds the
     generation changed when its answer comes back, and the answer is not kept. At most
-    `max_entries` are kept; past that, all are dropped."""
+    `max_entries` are kept; past that, all are dropped.
+
+    While `paused`, nothing is kept (a lifetime of 0): the node cannot hear another instance's
+    writes right now (store/notify.py)."""
 
     def __init__(self, seconds: float, *, max_entries: int = 10_000) -> None:
         self.seconds = seconds
         self.max_entries = max_entries
         self.generation = 0
+        self.paused = False
         self._entries: dict[Hashable, tuple[float, Any]] = {}
 
     def get(self, key: Hashable) -> Any:
@@ -38,6 +42,8 @@ class ReadCache:
             return
         if generation != self.generation:  # a write ran meanwhile: the value may be stale
             return
+        if self.paused or self.seconds <= 0:
+            return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.seconds, value)
@@ -45,6 +51,16 @@ class ReadCache:
     def forget(self) -> None:
         self.generation += 1
         self._entries.clear()
+
+    def pause(self) -> None:
+        """Keep nothing, and drop what is kept, until `resume`."""
+        self.paused = True
+        self.forget()
+
+    def resume(self) -> None:
+        """Keep answers again; a read that began while paused still keeps nothing."""
+        self.forget()
+        self.paused = False
 
     async def through(
         self, key: Hashable, read: Callable[[], Awaitable[T | None]], *, keep_none: bool = False

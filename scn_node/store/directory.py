@@ -31,7 +31,9 @@ class SqlDirectory(
 ):
     """Reads on the forward path (a token, a party's platform, an endpoint) are kept in memory
     for `cache_seconds`, and every write here drops them, so a routed request usually costs no
-    database round trip. The bound covers writes by another process sharing the database.
+    database round trip. On PostgreSQL, once `start`ed, a write by another instance sharing the
+    database drops them too, as soon as it commits (store/notify.py); without it, the bound
+    for such writes is `cache_seconds`.
 
     Proxies are served for `proxy_days` after they were made.
 
@@ -43,3 +45,10 @@ class SqlDirectory(
     ) -> None:
         super().__init__(database, cache_seconds=cache_seconds)
         self.proxy_days = proxy_days
+
+    async def start(self) -> None:
+        """Hear the writes of other instances sharing the database (nothing to do on SQLite)."""
+        await self.notices.start()
+
+    async def close(self) -> None:
+        await self.notices.close()

@@ -32,6 +32,7 @@ class SqlRouteKeys(SqlStore):
     def _owners_kept(self) -> ReadCache:
         if self._owners_cache is None:
             self._owners_cache = ReadCache(self.cache.seconds)
+            self.notices.add("owners", self._owners_cache)
         return self._owners_cache
 
     async def owners(self, kind: KeyKind, key: str, type: str = "") -> list[PartyId]:
@@ -80,12 +81,14 @@ class SqlRouteKeys(SqlStore):
         self._owners_kept.forget()
         try:
             async with self._session(transaction=True) as session:
+                await self.notices.tell(session, "owners")
                 await session.exec(statement)
         finally:
             self._owners_kept.forget()
 
     async def purge_route_keys(self, older_than: datetime) -> int:
         async with self._session(transaction=True) as session:
+            await self.notices.tell(session, "owners")
             result = await session.exec(
                 delete(RouteKeyRow).where(col(RouteKeyRow.seen_at) < older_than)
             )

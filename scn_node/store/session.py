@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from scn_node.scpi.errors import HubError
 from scn_node.store.cache import ReadCache
 from scn_node.store.database import UNAVAILABLE, Database
+from scn_node.store.notify import Notices
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,14 @@ def upsert(database: Database, table: type[SQLModel]) -> Upsert:
 
 class SqlStore:
     """What every part of the directory shares: the database, and the read cache that every
-    write through `_writing` drops (see ReadCache)."""
+    write through `_writing` drops (see ReadCache), here and, once `notices` are started, on
+    every instance sharing a PostgreSQL database (see Notices)."""
 
     def __init__(self, database: Database, *, cache_seconds: float = 5.0) -> None:
         self.database = database
         self.cache = ReadCache(cache_seconds)
+        self.notices = Notices(database)
+        self.notices.add("directory", self.cache)
 
     @asynccontextmanager
     async def _session(self, *, transaction: bool = False) -> AsyncIterator[AsyncSession]:
@@ -62,10 +66,12 @@ class SqlStore:
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction, with the cache dropped before it and after it has ended."""
+        """A write transaction, with the cache dropped before it and after it has ended (and
+        on the other instances once it commits)."""
         self.cache.forget()
         try:
             async with self._session(transaction=True) as session:
+                await self.notices.tell(session, "directory")
                 yield session
         finally:
             self.cache.forget()
