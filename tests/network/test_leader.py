@@ -8,7 +8,7 @@ import asyncio
 import dataclasses
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -85,10 +85,13 @@ class VersionCalls:
             [r for r in self.party.received if r.method == "GET" and r.path == "/scpi/versions"]
         )
 
+    def _more_than(self, seen: int) -> Callable[[], bool]:
+        return lambda: self._count() > seen
+
     async def _watch(self) -> None:
         seen = self._count()
         while True:
-            await self.party.heard(lambda s=seen: self._count() > s, within=3600, what="a call")
+            await self.party.heard(self._more_than(seen), within=3600, what="a call")
             now, count = time.monotonic(), self._count()
             self.times += [now] * (count - seen)
             seen = count
