@@ -35,6 +35,7 @@ from scn_node.registry.wallet import NodeWallet
 from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
 from scn_node.store import Database, SqlDirectory, SqlRegistrySnapshot, SqlSeenMessages
+from scn_node.store.leases import LeaderLease
 from scn_node.web.state import NodeState
 
 log = logging.getLogger(__name__)
@@ -100,13 +101,18 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
         await database.create_tables()
         wallet = given.wallet or NodeWallet(str(settings.private_key))
         node = NodeIdentity(settings.node_url, wallet.address)
+        # One instance of those sharing the database runs the background work; closed after
+        # the hub (whose loops ask it), so the next leader takes over at its next try.
+        lease = LeaderLease(database)
+        stack.push_async_callback(lease.close)
         directory = given.directory
         if directory is None:
             sql = SqlDirectory(database, proxy_days=settings.proxy_days)
             await sql.start()  # hears other instances' writes (PostgreSQL)
             stack.push_async_callback(sql.close)
-            await sql.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
-            await sql.purge_route_keys(datetime.now(UTC) - timedelta(days=settings.proxy_days))
+            if await lease.lead():
+                await sql.purge_proxies(datetime.now(UTC) - timedelta(days=settings.proxy_days))
+                await sql.purge_route_keys(datetime.now(UTC) - timedelta(days=settings.proxy_days))
             directory = sql
         transport = given.transport
         if transport is None:
@@ -147,13 +153,16 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
             services=services,
             broadcast_wait=settings.broadcast_wait,
             clock=given.clock,
+            leadership=lease,
         )
         stack.push_async_callback(hub.close)  # before the client and database close
         if cached is not None:
             handshake = hub.handshake
 
             async def release_moved() -> None:
-                await handshake.release_moved_parties()
+                # Every instance polls (it expires its own cache); the leader releases.
+                if await lease.lead():
+                    await handshake.release_moved_parties()
 
             cached.on_change.append(release_moved)
             watcher = asyncio.create_task(cached.watch(settings.registry_poll_seconds))

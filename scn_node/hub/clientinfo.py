@@ -27,6 +27,7 @@ from typing import Any
 from scn_node.hub.peer import PeerLink
 from scn_node.hub.ports import (
     Caller,
+    Leadership,
     ListedParty,
     NetworkInfo,
     OutboundRequest,
@@ -63,6 +64,7 @@ class HubClientInfo:
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         shutdown_grace: float = 1.0,
+        leadership: Leadership | None = None,
     ) -> None:
         self.directory = directory
         self.transport = transport
@@ -72,6 +74,7 @@ class HubClientInfo:
         self.new_id = new_id
         self.clock = clock
         self.shutdown_grace = shutdown_grace
+        self.leadership = leadership  # None: the only instance, always leads
         # When each party was last heard from; written to the directory in batches, so a
         # routed request costs a dict update, not a database write.
         self._heard: dict[PartyId, datetime] = {}
@@ -127,15 +130,20 @@ class HubClientInfo:
     # ------------------------------------------------------------------ the two searches
 
     async def check_still_alive(self, interval: float) -> None:
-        """Call every live party not heard from within `interval` seconds."""
+        """Call every live party not heard from within `interval` seconds, if this instance
+        leads. Every instance writes down whom it heard from, so the leader sees them too."""
         await self._renew()
+        if not await self._leads():
+            return
         horizon = self.clock() - timedelta(seconds=interval)
         quiet = [p for p in await self.directory.live_platforms() if p.last_updated <= horizon]
         await asyncio.gather(*(self._still_alive(p) for p in quiet))
 
     async def search_planned(self) -> None:
         """Parties listed with this node that never connected to it are PLANNED; each role is
-        told once, when first found."""
+        told once, when first found. Only the leading instance searches."""
+        if not await self._leads():
+            return
         for listed in await self.planned():
             if await self.directory.platform_of(listed.party) is not None:
                 continue
@@ -194,6 +202,9 @@ class HubClientInfo:
             await asyncio.gather(*pending, return_exceptions=True)
 
     # ------------------------------------------------------------------ details
+
+    async def _leads(self) -> bool:
+        return self.leadership is None or await self.leadership.lead()
 
     async def _renew(self) -> None:
         heard, self._heard = self._heard, {}

@@ -16,7 +16,15 @@ from datetime import UTC, datetime
 from scn_node.hub.clientinfo import HubClientInfo
 from scn_node.hub.forwarder import Forwarder
 from scn_node.hub.peer import PeerLink, ReplayGuard
-from scn_node.hub.ports import Directory, NetworkListing, Registry, SeenMessages, Transport, Wallet
+from scn_node.hub.ports import (
+    Directory,
+    Leadership,
+    NetworkListing,
+    Registry,
+    SeenMessages,
+    Transport,
+    Wallet,
+)
 from scn_node.hub.registration import Handshake, NodeIdentity
 
 Clock = Callable[[], datetime]
@@ -53,6 +61,7 @@ class Hub:
         services: bool = True,
         broadcast_wait: bool = False,
         clock: Clock | None = None,
+        leadership: Leadership | None = None,
         new_id: Callable[[], str] = _new_id,
         new_proxy_uid: Callable[[], str] = lambda: secrets.token_urlsafe(18),
         new_token: Callable[[], str] = _new_id,
@@ -74,6 +83,7 @@ class Hub:
             planned=listing.planned_parties,
             new_id=new_id,
             clock=clock,
+            leadership=leadership,
         )
         forwarder = Forwarder(
             directory,

@@ -42,6 +42,7 @@ __all__ = [
     "Credentials",
     "Directory",
     "HubObjects",
+    "Leadership",
     "ListedNode",
     "ListedParty",
     "Liveness",
@@ -326,6 +327,17 @@ class Liveness(Protocol):
     """Who was heard from: a routed request that was answered shows both ends are alive."""
 
     def routed(self, caller: Caller | None, sender: PartyId, receiver: PartyId) -> None: ...
+
+
+class Leadership(Protocol):
+    """Whether this instance runs the node's background work (the still-alive round, the
+    planned-party search, the proxy purge, the release of moved parties). Several instances on
+    one database elect one; a single process always leads. Asked once per round."""
+
+    async def lead(self) -> bool:
+        """True while this instance leads; takes the lead when it is free. Never raises: a
+        database that cannot be asked means not leading this round."""
+        ...
 
 
 class Wallet(Protocol):
