@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -13,6 +14,7 @@ from scn_node.registry.errors import RegistryError, RegistryUnavailable
 from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
 from scn_node.store import Database, SqlRegistrySnapshot
+from scn_node.store.database import SchemaNotCurrent
 
 
 async def registry_problems(
@@ -49,13 +51,16 @@ async def registry_problems(
 
 
 async def database_problems(settings: Settings) -> tuple[list[str], int]:
-    """Whether the database answers and its tables can be created; and how many registry
-    answers it has saved (a node with some may start while the chain is away)."""
+    """Whether the database answers and its schema is current (SQLite: migrated here); and
+    how many registry answers it has saved (a node with some may start while the chain is
+    away)."""
     database = Database(settings.database_url)
     try:
-        await database.create_tables()
+        await database.prepare()
         return [], await SqlRegistrySnapshot(database).count()
-    except (SQLAlchemyError, OSError, HubError) as error:
+    except SchemaNotCurrent as error:
+        return [str(error)], 0
+    except (SQLAlchemyError, OSError, HubError, CommandError) as error:
         where = settings.masked()["SCN_DATABASE_URL"]
         return [f"the database at {where} cannot be used: {type(error).__name__}: {error}"], 0
     finally:
