@@ -64,11 +64,11 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
-    async def migrate(self) -> tuple[str | None, str | None]:
-        """Bring the schema to the newest revision (a database made before Alembic too): the
-        revisions before and after."""
+    async def migrate(self, target: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema to the newest revision (or `target`), a database made before
+        Alembic too: the revisions before and after."""
         async with self.engine.begin() as connection:
-            return await connection.run_sync(_upgrade, "head")
+            return await connection.run_sync(_upgrade, target)
 
     async def revision(self) -> str | None:
         """The schema's revision; None for an empty database or one made before Alembic."""
