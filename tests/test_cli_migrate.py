@@ -1,0 +1,80 @@
+"""`scn-node migrate`, and `scn-node serve` on a PostgreSQL database that was not migrated."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from eth_account.signers.local import LocalAccount
+
+from scn_node import cli
+from scn_node.devnet.chain import free_port
+from scn_node.devnet.postgres import PostgresServer
+from scn_node.settings import Settings
+from scn_node.store import Database
+from scn_node.store.database import HEAD
+
+
+def migrate(database_url: str) -> Result:
+    return CliRunner().invoke(cli.cli, ["migrate"], env={"SCN_DATABASE_URL": database_url})
+
+
+def test_migrate_makes_a_new_sqlite_database_and_then_has_nothing_to_do(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'node.db'}"
+    first = migrate(url)
+    assert (first.exit_code, first.output) == (0, f"database schema: revision none -> {HEAD}\n")
+    again = migrate(url)
+    assert (again.exit_code, again.output) == (0, f"database schema: revision {HEAD} -> {HEAD}\n")
+
+
+def test_migrate_says_in_one_line_that_the_database_is_unreachable(tmp_path: Path) -> None:
+    result = migrate(f"sqlite:///{tmp_path / 'missing' / 'node.db'}")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"scn-node: the database at sqlite+aiosqlite:///{tmp_path / 'missing' / 'node.db'} "
+        "cannot be migrated: OperationalError: unable to open database file\n"
+    )
+
+
+def test_migrate_upgrades_a_postgresql_database(postgres: PostgresServer) -> None:
+    url = asyncio.run(postgres.new_database(migrated=False))
+    result = migrate(url)
+    assert (result.exit_code, result.output) == (0, f"database schema: revision none -> {HEAD}\n")
+
+
+def test_migrate_to_a_postgresql_server_that_is_down_fails_in_one_line() -> None:
+    port = free_port()  # nothing listens there
+    result = migrate(f"postgresql://postgres@127.0.0.1:{port}/scn")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(
+        f"scn-node: the database at postgresql+asyncpg://postgres@127.0.0.1:{port}/scn "
+        "cannot be migrated: ConnectionRefusedError:"
+    )
+
+
+async def test_serve_refuses_a_postgresql_database_not_migrated_and_changes_nothing(
+    postgres: PostgresServer,
+    accounts: list[LocalAccount],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = await postgres.new_database(migrated=False)
+    settings = Settings(
+        database_url=url,
+        private_key="0x" + bytes(accounts[14].key).hex(),
+        permissions_address="",
+    )
+    assert await cli._serve(settings) == 2
+    assert capsys.readouterr().err == (
+        f"scn-node: the database is at revision none, this node needs {HEAD}: "
+        "run `scn-node migrate`\n"
+    )
+    database = Database(url)
+    try:
+        assert await database.revision() is None
+        async with database.engine.connect() as connection:
+            assert await connection.run_sync(lambda c: c.dialect.get_table_names(c)) == []
+    finally:
+        await database.close()
