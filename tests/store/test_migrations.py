@@ -32,8 +32,8 @@ async def table_names(database: Database) -> list[str]:
         return sorted(await connection.run_sync(lambda c: inspect(c).get_table_names()))
 
 
-async def test_the_migrated_schema_is_the_nodes_tables(database_url: str) -> None:
-    database = Database(database_url)
+async def test_the_migrated_schema_is_the_nodes_tables(empty_database_url: str) -> None:
+    database = Database(empty_database_url)
     try:
         assert await database.revision() is None
         assert await database.migrate() == (None, HEAD)
@@ -93,9 +93,9 @@ async def test_an_older_database_gets_its_columns_and_missing_tables(
 
 
 async def test_a_starting_node_migrates_sqlite_but_never_changes_postgresql(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
-    database = Database(database_url)
+    database = Database(empty_database_url)
     try:
         if database.engine.dialect.name == "sqlite":
             await database.prepare()  # one process owns the file: it migrates
