@@ -70,15 +70,15 @@ def migrate(config: str | None) -> None:
 
 
 async def _migrate(settings: Settings) -> int:
-    from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from scn_node.store import Database
+    from scn_node.store.database import MigrationFailed
 
     database = Database(settings.database_url)
     try:
         before, after = await database.migrate()
-    except (SQLAlchemyError, OSError, CommandError) as error:
+    except (SQLAlchemyError, OSError, MigrationFailed) as error:
         where = settings.masked()["SCN_DATABASE_URL"]
         cause = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
         click.echo(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.util import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -14,7 +13,7 @@ from scn_node.registry.errors import RegistryError, RegistryUnavailable
 from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
 from scn_node.store import Database, SqlRegistrySnapshot
-from scn_node.store.database import SchemaNotCurrent
+from scn_node.store.database import MigrationFailed, SchemaNotCurrent
 
 
 async def registry_problems(
@@ -60,7 +59,7 @@ async def database_problems(settings: Settings) -> tuple[list[str], int]:
         return [], await SqlRegistrySnapshot(database).count()
     except SchemaNotCurrent as error:
         return [str(error)], 0
-    except (SQLAlchemyError, OSError, HubError, CommandError) as error:
+    except (SQLAlchemyError, OSError, HubError, MigrationFailed) as error:
         where = settings.masked()["SCN_DATABASE_URL"]
         return [f"the database at {where} cannot be used: {type(error).__name__}: {error}"], 0
     finally:

@@ -3,13 +3,11 @@ SQLite in memory (`sqlite+aiosqlite://`) for tests that want the real store with
 
 from __future__ import annotations
 
+import functools
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
@@ -17,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+# Alembic says at INFO what it loads (on import) and which dialect it found, at every start; the
+# node says itself when the schema changed (Database.migrate). So alembic is imported only after
+# this, in the functions below.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 # What a database that is down, unreachable or out of connections raises: SQLAlchemy's wrapped
 # driver errors (OperationalError, InterfaceError, ...), its pool timeout, and what a driver
@@ -31,20 +38,32 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+class MigrationFailed(Exception):
+    """Alembic could not bring the schema to the revision asked (e.g. an unknown revision)."""
+
+
 class SchemaNotCurrent(Exception):
     """The database's schema is not the one this node needs, and the node must not change it."""
 
 
 def _config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, made here: no alembic.ini to ship or find."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
-# The newest revision: the schema this code reads and writes.
-HEAD = ScriptDirectory.from_config(_config()).get_current_head()
+@functools.cache
+def head() -> str:
+    """The newest revision: the schema this code reads and writes."""
+    from alembic.script import ScriptDirectory
+
+    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    assert revision is not None  # versions/ ships with the package
+    return revision
 
 
 class Database:
@@ -68,7 +87,10 @@ class Database:
         """Bring the schema to the newest revision (or `target`), a database made before
         Alembic too: the revisions before and after."""
         async with self.engine.begin() as connection:
-            return await connection.run_sync(_upgrade, target)
+            before, after = await connection.run_sync(_upgrade, target)
+        if before != after:
+            log.info("database schema upgraded from revision %s to %s", before or "none", after)
+        return before, after
 
     async def revision(self) -> str | None:
         """The schema's revision; None for an empty database or one made before Alembic."""
@@ -83,9 +105,9 @@ class Database:
             await self.migrate()
             return
         current = await self.revision()
-        if current != HEAD:
+        if current != head():
             raise SchemaNotCurrent(
-                f"the database is at revision {current or 'none'}, this node needs {HEAD}: "
+                f"the database is at revision {current or 'none'}, this node needs {head()}: "
                 "run `scn-node migrate`"
             )
 
@@ -105,6 +127,8 @@ def _in_memory(url: str) -> bool:
 
 
 def _current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -112,8 +136,14 @@ def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | Non
     if connection.dialect.name == "postgresql":
         # Two `scn-node migrate` at once: the second waits, then finds nothing left to do.
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('scn-node migrate'))"))
+    from alembic import command
+    from alembic.util import CommandError
+
     before = _current(connection)
-    command.upgrade(_config(connection), target)
+    try:
+        command.upgrade(_config(connection), target)
+    except CommandError as error:
+        raise MigrationFailed(str(error)) from None
     return before, _current(connection)
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import PartyId, Role
 from scn_node.store import Database, SqlDirectory
-from scn_node.store.database import HEAD
+from scn_node.store.database import head
 from scn_node.store.tables import RoleRow
 from tests.store.values import registration
 
@@ -43,8 +43,8 @@ async def test_roles_get_active_from_their_platforms_status(made_by_create_table
 
     database = Database(made_by_create_tables)
     try:
-        assert await database.migrate() == (None, HEAD)
-        assert await database.migrate() == (HEAD, HEAD)  # and again: nothing left to do
+        assert await database.migrate() == (None, head())
+        assert await database.migrate() == (head(), head())  # and again: nothing left to do
         async with database.sessions() as session:
             rows = (await session.exec(select(RoleRow).order_by(col(RoleRow.id)))).all()
             assert [(r.platform_id, r.active) for r in rows] == [(1, True), (2, False)]

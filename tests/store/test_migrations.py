@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 from scn_node.store import Database, SqlDirectory
-from scn_node.store.database import HEAD, SchemaNotCurrent
+from scn_node.store.database import SchemaNotCurrent, head
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -36,8 +36,8 @@ async def test_the_migrated_schema_is_the_nodes_tables(empty_database_url: str) 
     database = Database(empty_database_url)
     try:
         assert await database.revision() is None
-        assert await database.migrate() == (None, HEAD)
-        assert await database.revision() == HEAD
+        assert await database.migrate() == (None, head())
+        assert await database.revision() == head()
         assert await differences(database) == []
         assert await table_names(database) == sorted([*SQLModel.metadata.tables, "alembic_version"])
     finally:
@@ -61,7 +61,7 @@ async def test_a_database_made_by_create_tables_is_stamped_and_keeps_its_data(
                 {"now": now},
             )
         assert await database.revision() is None
-        assert await database.migrate() == (None, HEAD)
+        assert await database.migrate() == (None, head())
         assert await differences(database) == []
         proxy = await SqlDirectory(database).proxy("u1")
         assert proxy is not None and proxy.url == "https://cpo.example/l"
@@ -86,7 +86,7 @@ async def test_an_older_database_gets_its_columns_and_missing_tables(
             ):
                 await connection.execute(text(statement))
         assert await differences(database) != []
-        assert await database.migrate() == (None, HEAD)
+        assert await database.migrate() == (None, head())
         assert await differences(database) == []
     finally:
         await database.close()
@@ -99,12 +99,12 @@ async def test_a_starting_node_migrates_sqlite_but_never_changes_postgresql(
     try:
         if database.engine.dialect.name == "sqlite":
             await database.prepare()  # one process owns the file: it migrates
-            assert await database.revision() == HEAD
+            assert await database.revision() == head()
             return
         with pytest.raises(SchemaNotCurrent) as refused:
             await database.prepare()
         assert str(refused.value) == (
-            f"the database is at revision none, this node needs {HEAD}: run `scn-node migrate`"
+            f"the database is at revision none, this node needs {head()}: run `scn-node migrate`"
         )
         assert await table_names(database) == []  # nothing made
         await database.migrate()

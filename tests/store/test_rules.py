@@ -16,7 +16,7 @@ from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.store import Database, SqlDirectory
-from scn_node.store.database import HEAD
+from scn_node.store.database import head
 from scn_node.store.records import digest
 from tests.store.values import CPO, MSP, registration
 
@@ -154,8 +154,8 @@ async def test_a_database_made_before_rules_gets_the_column(made_by_create_table
 
     database = Database(made_by_create_tables)
     try:
-        assert await database.migrate() == (None, HEAD)
-        assert await database.migrate() == (HEAD, HEAD)  # and again: nothing left to do
+        assert await database.migrate() == (None, head())
+        assert await database.migrate() == (head(), head())  # and again: nothing left to do
         store = SqlDirectory(database)
         assert await rules_of(store, CPO) == NO_RULES
         assert await store.set_rules(1, "old-token-c", RULES) is not None

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from scn_node.scpi.party import Role
 from scn_node.store import Database, SqlDirectory
-from scn_node.store.database import HEAD
+from scn_node.store.database import head
 from tests.store.values import CPO, MSP, registration
 
 
@@ -64,8 +64,8 @@ async def test_a_database_from_before_versions_gets_2_2_for_registered_platforms
 
     database = Database(made_by_create_tables)
     try:
-        assert await database.migrate() == (None, HEAD)
-        assert await database.migrate() == (HEAD, HEAD)  # and again: nothing left to do
+        assert await database.migrate() == (None, head())
+        assert await database.migrate() == (head(), head())  # and again: nothing left to do
         store = SqlDirectory(database, cache_seconds=0)
         versions = [(await store.platform(i)) for i in (1, 2, 3)]
         assert [p.version if p else "missing" for p in versions] == ["2.2", "2.2", None]
