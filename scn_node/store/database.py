@@ -46,12 +46,14 @@ class SchemaNotCurrent(Exception):
     """The database's schema is not the one this node needs, and the node must not change it."""
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, made here: no alembic.ini to ship or find."""
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    # New revision files are importable module names (r0002_…), which mypy and ruff check.
+    config.set_main_option("file_template", "r%%(rev)s_%%(slug)s")
     config.attributes["connection"] = connection
     return config
 
@@ -61,7 +63,7 @@ def head() -> str:
     """The newest revision: the schema this code reads and writes."""
     from alembic.script import ScriptDirectory
 
-    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert revision is not None  # versions/ ships with the package
     return revision
 
@@ -141,7 +143,7 @@ def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | Non
 
     before = _current(connection)
     try:
-        command.upgrade(_config(connection), target)
+        command.upgrade(alembic_config(connection), target)
     except CommandError as error:
         raise MigrationFailed(str(error)) from None
     return before, _current(connection)
