@@ -63,6 +63,38 @@ def config(config: str | None, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--config", type=click.Path(dir_okay=False), help="TOML config file (or SCN_CONFIG).")
+def migrate(config: str | None) -> None:
+    """Upgrade the database's schema to what this node needs (also one made before Alembic)."""
+    settings = _settings(config)
+    sys.exit(asyncio.run(_migrate(settings)))
+
+
+async def _migrate(settings: Settings) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scn_node.store import Database
+    from scn_node.store.database import MigrationFailed
+
+    database = Database(settings.database_url)
+    try:
+        before, after = await database.migrate()
+    except (SQLAlchemyError, OSError, MigrationFailed) as error:
+        where = settings.masked()["SCN_DATABASE_URL"]
+        cause = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
+        click.echo(
+            f"scn-node: the database at {where} cannot be migrated: "
+            f"{type(cause).__name__}: {cause}",
+            err=True,
+        )
+        return 1
+    finally:
+        await database.close()
+    click.echo(f"database schema: revision {before or 'none'} -> {after}")
+    return 0
+
+
+@cli.command()
+@click.option("--config", type=click.Path(dir_okay=False), help="TOML config file (or SCN_CONFIG).")
 def serve(config: str | None) -> None:
     """Run the node until Ctrl-C or SIGTERM."""
     settings = _settings(config)

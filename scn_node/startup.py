@@ -13,6 +13,7 @@ from scn_node.registry.errors import RegistryError, RegistryUnavailable
 from scn_node.scpi.errors import HubError
 from scn_node.settings import Settings
 from scn_node.store import Database, SqlRegistrySnapshot
+from scn_node.store.database import MigrationFailed, SchemaNotCurrent
 
 
 async def registry_problems(
@@ -49,13 +50,16 @@ async def registry_problems(
 
 
 async def database_problems(settings: Settings) -> tuple[list[str], int]:
-    """Whether the database answers and its tables can be created; and how many registry
-    answers it has saved (a node with some may start while the chain is away)."""
+    """Whether the database answers and its schema is current (SQLite: migrated here); and
+    how many registry answers it has saved (a node with some may start while the chain is
+    away)."""
     database = Database(settings.database_url)
     try:
-        await database.create_tables()
+        await database.prepare()
         return [], await SqlRegistrySnapshot(database).count()
-    except (SQLAlchemyError, OSError, HubError) as error:
+    except SchemaNotCurrent as error:
+        return [str(error)], 0
+    except (SQLAlchemyError, OSError, HubError, MigrationFailed) as error:
         where = settings.masked()["SCN_DATABASE_URL"]
         return [f"the database at {where} cannot be used: {type(error).__name__}: {error}"], 0
     finally:

@@ -98,7 +98,7 @@ async def node_state(settings: Settings, given: Dependencies) -> AsyncIterator[N
     async with AsyncExitStack() as stack:
         database = Database(settings.database_url)
         stack.push_async_callback(database.close)
-        await database.create_tables()
+        await database.prepare()  # SQLite: migrated; PostgreSQL: at head, or no start
         wallet = given.wallet or NodeWallet(str(settings.private_key))
         node = NodeIdentity(settings.node_url, wallet.address)
         # One instance of those sharing the database runs the background work; closed after

@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 
 from scn_node.devnet.chain import free_port
+from scn_node.store import Database
 
 
 def server_binaries() -> Path | None:
@@ -78,7 +79,9 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}"
 
-    async def new_database(self) -> str:
+    async def new_database(self, *, migrated: bool = True) -> str:
+        """A new database's URL; `migrated`: with the node's schema, as `scn-node migrate`
+        leaves it (a node on PostgreSQL never changes the schema itself)."""
         name = f"scn_{uuid.uuid4().hex[:12]}"
         connection = await asyncpg.connect(
             host="127.0.0.1", port=self.port, user="postgres", database="postgres"
@@ -87,7 +90,14 @@ class PostgresServer:
             await connection.execute(f'CREATE DATABASE "{name}"')
         finally:
             await connection.close()
-        return f"{self.url}/{name}"
+        url = f"{self.url}/{name}"
+        if migrated:
+            database = Database(url)
+            try:
+                await database.migrate()
+            finally:
+                await database.close()
+        return url
 
     def _run(self, program: str, *args: str) -> None:
         command = [str(self.bin_dir / program), *args]

@@ -3,18 +3,28 @@ SQLite in memory (`sqlite+aiosqlite://`) for tests that want the real store with
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, inspect, make_url, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from scn_node.store import tables
-from scn_node.store.tables import ACTIVE_PARTY_ROLE
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+# Alembic says at INFO what it loads (on import) and which dialect it found, at every start; the
+# node says itself when the schema changed (Database.migrate). So alembic is imported only after
+# this, in the functions below.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 # What a database that is down, unreachable or out of connections raises: SQLAlchemy's wrapped
 # driver errors (OperationalError, InterfaceError, ...), its pool timeout, and what a driver
@@ -26,6 +36,36 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+
+
+class MigrationFailed(Exception):
+    """Alembic could not bring the schema to the revision asked (e.g. an unknown revision)."""
+
+
+class SchemaNotCurrent(Exception):
+    """The database's schema is not the one this node needs, and the node must not change it."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, made here: no alembic.ini to ship or find."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # New revision files are importable module names (r0002_…), which mypy and ruff check.
+    config.set_main_option("file_template", "r%%(rev)s_%%(slug)s")
+    config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def head() -> str:
+    """The newest revision: the schema this code reads and writes."""
+    from alembic.script import ScriptDirectory
+
+    revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert revision is not None  # versions/ ships with the package
+    return revision
 
 
 class Database:
@@ -45,12 +85,38 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
-    async def create_tables(self) -> None:
+    async def migrate(self, target: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema to the newest revision (or `target`), a database made before
+        Alembic too: the revisions before and after."""
         async with self.engine.begin() as connection:
-            await connection.run_sync(_add_roles_active)
-            await connection.run_sync(_add_platforms_rules)
-            await connection.run_sync(_add_platforms_version)
-            await connection.run_sync(SQLModel.metadata.create_all)
+            before, after = await connection.run_sync(_upgrade, target)
+        if before != after:
+            log.info("database schema upgraded from revision %s to %s", before or "none", after)
+        return before, after
+
+    async def revision(self) -> str | None:
+        """The schema's revision; None for an empty database or one made before Alembic."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_current)
+
+    async def prepare(self) -> None:
+        """What a starting node does to the schema. SQLite migrates: one process owns it. On
+        PostgreSQL several instances share the database, so none changes it at start; the
+        operator runs `scn-node migrate`, and a node finding another revision refuses to run."""
+        if self.engine.dialect.name == "sqlite":
+            await self.migrate()
+            return
+        current = await self.revision()
+        if current != head():
+            raise SchemaNotCurrent(
+                f"the database is at revision {current or 'none'}, this node needs {head()}: "
+                "run `scn-node migrate`"
+            )
+
+    async def create_tables(self) -> None:
+        """The schema for a new (often in-memory) database: the same migration, so tests run
+        on the schema production gets."""
+        await self.migrate()
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -62,45 +128,25 @@ def _in_memory(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
-def _add_roles_active(connection: Connection) -> None:
-    """Upgrade a database made before roles had `active`: a role is active while its platform
-    is CONNECTED. create_all then leaves the existing table alone, so the index is made here."""
-    inspector = inspect(connection)
-    if not inspector.has_table(tables.RoleRow.__tablename__):
-        return
-    if any(c["name"] == "active" for c in inspector.get_columns(tables.RoleRow.__tablename__)):
-        return
-    connection.execute(text("ALTER TABLE roles ADD COLUMN active BOOLEAN NOT NULL DEFAULT FALSE"))
-    connection.execute(
-        text(
-            "UPDATE roles SET active = TRUE WHERE platform_id IN "
-            "(SELECT id FROM platforms WHERE status = 'CONNECTED')"
-        )
-    )
-    ACTIVE_PARTY_ROLE.create(connection, checkfirst=True)
+def _current(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
 
 
-def _add_platforms_rules(connection: Connection) -> None:
-    """Upgrade a database made before platforms had `rules`: no platform has any yet."""
-    inspector = inspect(connection)
-    if not inspector.has_table(tables.PlatformRow.__tablename__):
-        return
-    if any(c["name"] == "rules" for c in inspector.get_columns(tables.PlatformRow.__tablename__)):
-        return
-    connection.execute(text("ALTER TABLE platforms ADD COLUMN rules TEXT"))
+def _upgrade(connection: Connection, target: str) -> tuple[str | None, str | None]:
+    if connection.dialect.name == "postgresql":
+        # Two `scn-node migrate` at once: the second waits, then finds nothing left to do.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('scn-node migrate'))"))
+    from alembic import command
+    from alembic.util import CommandError
 
-
-def _add_platforms_version(connection: Connection) -> None:
-    """Upgrade a database made before platforms had `version`: the node spoke only 2.2 then,
-    so every platform that completed a handshake (it has a versions URL) registered with 2.2."""
-    inspector = inspect(connection)
-    if not inspector.has_table(tables.PlatformRow.__tablename__):
-        return
-    columns = inspector.get_columns(tables.PlatformRow.__tablename__)
-    if any(c["name"] == "version" for c in columns):
-        return
-    connection.execute(text("ALTER TABLE platforms ADD COLUMN version VARCHAR"))
-    connection.execute(text("UPDATE platforms SET version = '2.2' WHERE versions_url IS NOT NULL"))
+    before = _current(connection)
+    try:
+        command.upgrade(alembic_config(connection), target)
+    except CommandError as error:
+        raise MigrationFailed(str(error)) from None
+    return before, _current(connection)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -1,4 +1,4 @@
-"""Database: create_tables on a database made before roles had `active`, and SQLite in memory."""
+"""Database: the migration of a database made before roles had `active`, and SQLite in memory."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from sqlmodel import col, select
 from scn_node.scpi.hubclientinfo import ConnectionStatus
 from scn_node.scpi.party import PartyId, Role
 from scn_node.store import Database, SqlDirectory
+from scn_node.store.database import head
 from scn_node.store.tables import RoleRow
 from tests.store.values import registration
 
 
-async def test_roles_get_active_from_their_platforms_status(database_url: str) -> None:
-    old = Database(database_url)
-    await old.create_tables()
+async def test_roles_get_active_from_their_platforms_status(made_by_create_tables: str) -> None:
+    old = Database(made_by_create_tables)
     now = datetime.now(UTC).replace(tzinfo=None)
     async with old.engine.begin() as connection:
         await connection.execute(text("DROP INDEX uq_roles_active_party_role"))
@@ -41,10 +41,10 @@ async def test_roles_get_active_from_their_platforms_status(database_url: str) -
             )
     await old.close()
 
-    database = Database(database_url)
+    database = Database(made_by_create_tables)
     try:
-        await database.create_tables()
-        await database.create_tables()  # and again: nothing left to do
+        assert await database.migrate() == (None, head())
+        assert await database.migrate() == (head(), head())  # and again: nothing left to do
         async with database.sessions() as session:
             rows = (await session.exec(select(RoleRow).order_by(col(RoleRow.id)))).all()
             assert [(r.platform_id, r.active) for r in rows] == [(1, True), (2, False)]

@@ -16,6 +16,7 @@ from scn_node.scpi.hubclientinfo import ClientInfo, ConnectionStatus
 from scn_node.scpi.pagination import Page
 from scn_node.scpi.party import PartyId, Role
 from scn_node.store import Database, SqlDirectory
+from scn_node.store.database import head
 from scn_node.store.records import digest
 from tests.store.values import CPO, MSP, registration
 
@@ -131,9 +132,8 @@ async def test_saving_rules_drops_the_cached_platform(store: SqlDirectory) -> No
     assert await rules_of(store, CPO) == RULES
 
 
-async def test_a_database_made_before_rules_gets_the_column(database_url: str) -> None:
-    old = Database(database_url)
-    await old.create_tables()
+async def test_a_database_made_before_rules_gets_the_column(made_by_create_tables: str) -> None:
+    old = Database(made_by_create_tables)
     now = datetime.now(UTC).replace(tzinfo=None)
     async with old.engine.begin() as connection:
         await connection.execute(text("ALTER TABLE platforms DROP COLUMN rules"))
@@ -152,10 +152,10 @@ async def test_a_database_made_before_rules_gets_the_column(database_url: str) -
         )
     await old.close()
 
-    database = Database(database_url)
+    database = Database(made_by_create_tables)
     try:
-        await database.create_tables()
-        await database.create_tables()  # and again: nothing left to do
+        assert await database.migrate() == (None, head())
+        assert await database.migrate() == (head(), head())  # and again: nothing left to do
         store = SqlDirectory(database)
         assert await rules_of(store, CPO) == NO_RULES
         assert await store.set_rules(1, "old-token-c", RULES) is not None

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from scn_node.scpi.party import Role
 from scn_node.store import Database, SqlDirectory
+from scn_node.store.database import head
 from tests.store.values import CPO, MSP, registration
 
 
@@ -33,10 +34,9 @@ async def test_the_version_is_kept_with_the_registration(store: SqlDirectory) ->
 
 
 async def test_a_database_from_before_versions_gets_2_2_for_registered_platforms(
-    database_url: str,
+    made_by_create_tables: str,
 ) -> None:
-    old = Database(database_url)
-    await old.create_tables()
+    old = Database(made_by_create_tables)
     now = datetime.now(UTC).replace(tzinfo=None)
     async with old.engine.begin() as connection:
         await connection.execute(text("ALTER TABLE platforms DROP COLUMN version"))
@@ -62,10 +62,10 @@ async def test_a_database_from_before_versions_gets_2_2_for_registered_platforms
             )
     await old.close()
 
-    database = Database(database_url)
+    database = Database(made_by_create_tables)
     try:
-        await database.create_tables()
-        await database.create_tables()  # and again: nothing left to do
+        assert await database.migrate() == (None, head())
+        assert await database.migrate() == (head(), head())  # and again: nothing left to do
         store = SqlDirectory(database, cache_seconds=0)
         versions = [(await store.platform(i)) for i in (1, 2, 3)]
         assert [p.version if p else "missing" for p in versions] == ["2.2", "2.2", None]
