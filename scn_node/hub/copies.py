@@ -3,18 +3,19 @@
 One rule decides whether a request is copied: it came from a party on this node (a peer's
 message was copied at the sender's node) and its module's spec says copies are made (custom
 modules: no). Copies go after, never before or in the way of, the original; they wait for
-nobody: over MAX_COPIES in flight, they are dropped (and logged) rather than queued.
+nobody: over MAX_COPIES in flight, they are dropped (and logged) rather than queued
+(`Background`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from scn_node.hub.background import Background
 from scn_node.hub.delivery import Delivered
 from scn_node.hub.exchange import Exchange, FromParty, LocalParty, Target
 from scn_node.hub.message import ScpiRequest
@@ -27,7 +28,6 @@ from scn_node.scpi.party import PartyId
 
 log = logging.getLogger(__name__)
 MAX_COPIES = 256  # service copies in flight at once
-DROP_LOG_SECONDS = 10.0  # dropped copies are reported at most this often
 
 Address = Callable[[PartyId], Awaitable[Target]]
 Deliver = Callable[[Exchange, Target], Awaitable[Delivered]]
@@ -46,14 +46,14 @@ class ServiceCopies:
         shutdown_grace: float = 2.0,
     ) -> None:
         self.registry = registry
-        self.shutdown_grace = shutdown_grace  # how long copies in flight may finish at close
+        self.background = Background(
+            "service copies", limit=MAX_COPIES, shutdown_grace=shutdown_grace
+        )
         self.signatures = signatures
         self.address = address
         self.deliver = deliver
         self.enabled = enabled
         self.new_request_id = new_request_id
-        self._copies: set[asyncio.Task[None]] = set()
-        self._dropped, self._dropped_logged_at = 0, float("-inf")
 
     def wanted(self, exchange: Exchange) -> bool:
         """The one rule: a party's request here, of a module that is copied."""
@@ -64,33 +64,15 @@ class ServiceCopies:
         headers = exchange.headers
         if not self.wanted(exchange) or self.registry.known_services(headers.sender) == ():
             return  # the common case: no task for a sender known to have no services
-        if len(self._copies) >= MAX_COPIES:
-            self._dropped += 1
-            now = time.monotonic()
-            if now - self._dropped_logged_at >= DROP_LOG_SECONDS:  # one line, not a flood
-                log.warning(
-                    "service copies dropped: %d requests' copies since the last report "
-                    "(the latest %s), %d copies in flight",
-                    self._dropped, headers.request_id, len(self._copies),
-                )  # fmt: skip
-                self._dropped, self._dropped_logged_at = 0, now
-            return
-        task = asyncio.get_running_loop().create_task(self._copies_of(exchange))
-        self._copies.add(task)
-        task.add_done_callback(self._copies.discard)
+        self.background.spawn(self._copies_of(exchange), headers.request_id)
 
     async def drain(self) -> None:
         """Wait for every copy in flight (tests: instead of polling for them)."""
-        while self._copies:
-            await asyncio.gather(*set(self._copies), return_exceptions=True)
+        await self.background.drain()
 
     async def close(self) -> None:
         """Let the copies in flight finish (briefly), then cancel the rest."""
-        if self._copies:
-            _, pending = await asyncio.wait(set(self._copies), timeout=self.shutdown_grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        await self.background.close()
 
     async def _copies_of(self, exchange: Exchange) -> None:
         headers, request = exchange.headers, exchange.request

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from scn_node.hub import copies as copies_module
 from scn_node.scpi.notary import Notary
 from scn_node.scpi.party import Role
 from scn_node.scpi.services import ServicePermission
@@ -46,14 +45,14 @@ def _held(service: FakeBackoffice) -> tuple[asyncio.Event, asyncio.Event]:
 
 
 async def test_copies_over_the_limit_are_dropped_and_reported_once(
-    node: HubUnderTest, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    node: HubUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(copies_module, "MAX_COPIES", 1)
+    node.hub.forwarder.copies.background.limit = 1
     emsp = await node.connect("DE", "MSP", Role.EMSP)
     cpo = await node.connect("NL", "CPO", Role.CPO)
     service = await _service(node, emsp)
     _, release = _held(service)
-    caplog.set_level(logging.WARNING, logger="scn_node.hub.copies")
+    caplog.set_level(logging.WARNING, logger="scn_node.hub.background")
     for n in (1, 2, 3):
         got = await node.send(emsp, "GET", LOCATIONS, to=cpo, headers={"X-Request-ID": f"r{n}"})
         assert got.status_code == 1000  # the original goes through, copies or not
@@ -62,8 +61,7 @@ async def test_copies_over_the_limit_are_dropped_and_reported_once(
     assert len(service.module_requests()) == 1
     dropped = [r.getMessage() for r in caplog.records if "dropped" in r.getMessage()]
     assert dropped == [
-        "service copies dropped: 1 requests' copies since the last report (the latest r2), "
-        "1 copies in flight"
+        "service copies dropped: 1 since the last report (the latest r2), 1 in flight"
     ]  # r3 is dropped too, but within DROP_LOG_SECONDS: no second line
 
 
@@ -75,8 +73,8 @@ async def test_closing_cancels_a_copy_still_under_way(node: HubUnderTest) -> Non
     await node.send(emsp, "GET", LOCATIONS, to=cpo)
     copies = node.hub.forwarder.copies
     await arrived.wait()
-    (task,) = copies._copies
-    copies.shutdown_grace = 0  # no time left: the copy at the service is cancelled
+    (task,) = copies.background._tasks
+    copies.background.shutdown_grace = 0  # no time left: the copy at the service is cancelled
     await copies.close()
     assert task.cancelled()
     assert len(service.module_requests()) == 1
@@ -90,7 +88,7 @@ async def test_closing_with_copies_that_finish_in_time_lets_them_finish(
     service = await _service(node, emsp)
     await node.send(emsp, "GET", LOCATIONS, to=cpo)
     copies = node.hub.forwarder.copies
-    (task,) = copies._copies
+    (task,) = copies.background._tasks
     await copies.close()
     assert task.done() and not task.cancelled()
     (copy,) = service.module_requests()
