@@ -75,11 +75,21 @@ async def _migrate(settings: Settings) -> int:
     from scn_node.store import Database
     from scn_node.store.database import MigrationFailed
 
+    where = settings.masked()["SCN_DATABASE_URL"]
+    folder = _missing_sqlite_folder(settings.database_url)
+    if folder is not None:
+        # Said before connecting: a failed aiosqlite connection's thread outlives the event
+        # loop and prints a traceback at exit.
+        click.echo(
+            f"scn-node: the database at {where} cannot be migrated: "
+            f"OperationalError: unable to open database file (no folder {folder})",
+            err=True,
+        )
+        return 1
     database = Database(settings.database_url)
     try:
         before, after = await database.migrate()
     except (SQLAlchemyError, OSError, MigrationFailed) as error:
-        where = settings.masked()["SCN_DATABASE_URL"]
         cause = getattr(error, "orig", None) or error  # the driver's words, not SQLAlchemy's
         click.echo(
             f"scn-node: the database at {where} cannot be migrated: "
@@ -91,6 +101,17 @@ async def _migrate(settings: Settings) -> int:
         await database.close()
     click.echo(f"database schema: revision {before or 'none'} -> {after}")
     return 0
+
+
+def _missing_sqlite_folder(url: str) -> Path | None:
+    """The folder an SQLite file URL names, when it does not exist (SQLite makes no folders)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    folder = Path(str(parsed.database)).parent
+    return None if folder.is_dir() else folder
 
 
 @cli.command()

@@ -49,7 +49,8 @@ def test_migrate_says_in_one_line_that_the_database_cannot_be_opened(tmp_path: P
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
         f"scn-node: the database at sqlite+aiosqlite:///{path} "
-        "cannot be migrated: OperationalError: unable to open database file\n"
+        "cannot be migrated: OperationalError: unable to open database file "
+        f"(no folder {path.parent})\n"
     )
 
 
